@@ -1,0 +1,274 @@
+"""The command line: ``auditor check | graph | rules | explain``.
+
+Exit codes are part of the interface: 0 nothing at or above ``--fail-on``,
+1 findings, 2 usage, policy or internal error with a one-line reason on
+stderr. No traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from auditor import __version__
+from auditor.findings import SEVERITIES, Finding
+
+FORMAT_NAMES = ("text", "json")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"auditor: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _csv(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _use_colour(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class _Group(click.Group):
+    """Turns any unexpected exception into exit 2 with one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("auditor: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # last line of defence
+            click.echo(f"auditor: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="auditor")
+def main() -> None:
+    """Policy-as-code audit checker for CI release pipelines (GitHub, Gitea, Forgejo)."""
+    # A scan allocates hundreds of thousands of long-lived YAML nodes; the
+    # default collector thresholds re-walk them over and over for nothing
+    # (measured: a third of the run time on the corpus).
+    gc.set_threshold(200_000, 50, 100)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output and output != "-":
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+    else:
+        click.echo(text, nl=False)
+
+
+def run_check(
+    paths: tuple[str, ...],
+    *,
+    policy_file: str | None,
+    no_policy: bool,
+    select: frozenset[str],
+    ignore: frozenset[str],
+) -> tuple[Any, Callable[[Finding], str | None], Callable[[Finding], str]]:
+    """Scan ``paths``; returns the result and the display callbacks for reports."""
+    from auditor.engine import Engine, InternalError, ScanResult, Selection, sort_findings
+    from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
+    from auditor.targets import TargetError, resolve_targets
+
+    stdin_data = sys.stdin.buffer.read() if "-" in paths else None
+    try:
+        targets = resolve_targets(list(paths), stdin_data)
+    except TargetError as exc:
+        _fail(str(exc))
+    selection = Selection(select, ignore)
+    engines: dict[str, Engine] = {}
+    findings: list[Finding] = []
+    repos = []
+    suppressed = 0
+    labels: dict[int, str] = {}
+    sources: dict[int, Any] = {}
+    rules: list[Any] = []
+    try:
+        fixed_policy = load_policy_file(Path(policy_file)) if policy_file else None
+        for target in targets:
+            if no_policy:
+                policy = Policy()
+            elif fixed_policy is not None:
+                policy = fixed_policy
+            else:
+                found = find_policy(target.root) if target.root is not None else None
+                policy = load_policy_file(found) if found else Policy()
+            key = policy.source or ""
+            if key not in engines:
+                engines[key] = Engine(policy, selection)
+            engine = engines[key]
+            rules = engine.all_rules
+            target_findings, summary = engine.scan(
+                target.source, root_label=target.label, only=target.only
+            )
+            for f in target_findings:
+                labels[id(f)] = target.label
+                sources[id(f)] = target.source
+            findings.extend(target_findings)
+            repos.append(summary)
+            suppressed += engine.suppressed
+            engine.suppressed = 0
+    except PolicyError as exc:
+        _fail(str(exc))
+    except InternalError as exc:
+        _fail(str(exc))
+    unknown = (select | ignore) - {rule.id for rule in rules}
+    if unknown and rules:
+        _fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+    result = ScanResult(sort_findings(findings), repos, suppressed=suppressed, rules=rules)
+    lines_cache: dict[tuple[int, str], list[str]] = {}
+
+    def source_line(f: Finding) -> str | None:
+        source = sources.get(id(f))
+        if source is None:
+            return None
+        key = (id(source), f.path)
+        if key not in lines_cache:
+            try:
+                lines_cache[key] = source.read(f.path).decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines_cache[key] = []
+        lines = lines_cache[key]
+        return lines[f.line - 1] if 0 < f.line <= len(lines) else None
+
+    def display_path(f: Finding) -> str:
+        label = labels.get(id(f), ".")
+        if label in (".", "", "-"):
+            return f.path
+        return f"{label.rstrip('/')}/{f.path}"
+
+    return result, source_line, display_path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
+@click.option("--policy", "policy_file", type=str, default=None,
+              help="Policy file (default: .auditor.yml at each repository root).")
+@click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+def check(
+    paths: tuple[str, ...], fmt: str, output: str | None, policy_file: str | None,
+    no_policy: bool, select: str | None, ignore: str | None, fail_on: str,
+) -> None:  # fmt: skip
+    """Check the workflows of repositories, folders or files (`-` reads stdin)."""
+    from auditor.engine import exit_code
+    from reports import Report, renderer
+
+    if policy_file and no_policy:
+        _fail("--policy and --no-policy exclude each other")
+    result, source_line, display_path = run_check(
+        paths, policy_file=policy_file, no_policy=no_policy,
+        select=_csv(select), ignore=_csv(ignore),
+    )  # fmt: skip
+    stream = sys.stdout if not output or output == "-" else None
+    report = Report(
+        findings=result.findings,
+        rules=result.rules,
+        files=result.files,
+        repos=[r.to_json() for r in result.repos],
+        suppressed=result.suppressed,
+        fail_on=fail_on,
+        color=fmt == "text" and stream is not None and _use_colour(stream),
+        tool_version=__version__,
+        source_line=source_line,
+        display_path=display_path,
+    )
+    _write(renderer(fmt)(report), output)
+    sys.exit(exit_code(result.findings, fail_on))
+
+
+@main.command()
+@click.argument("path")
+@click.option("--format", "fmt", type=click.Choice(("mermaid", "dot", "json")), default="mermaid",
+              show_default=True)
+@click.option("--policy", "policy_file", type=str, default=None)
+@click.option("--no-policy", is_flag=True)
+def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None:
+    """Print the job graph of each workflow (roles coloured)."""
+    from auditor.engine import Engine
+    from auditor.graph import build_graph
+    from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
+    from auditor.repo import RepoContext, discover
+    from auditor.targets import TargetError, resolve_targets
+    from reports.graph import render_graphs
+
+    try:
+        targets = resolve_targets([path], sys.stdin.buffer.read() if path == "-" else None)
+        target = targets[0]
+        if no_policy:
+            policy = Policy()
+        elif policy_file:
+            policy = load_policy_file(Path(policy_file))
+        else:
+            found = find_policy(target.root) if target.root is not None else None
+            policy = load_policy_file(found) if found else Policy()
+    except (TargetError, PolicyError) as exc:
+        _fail(str(exc))
+    engine = Engine(policy)
+    repo = RepoContext(target.source, policy)
+    files = (
+        [p for p, kind in target.only if kind == "workflow"]
+        if target.only is not None
+        else list(discover(target.source).workflows)
+    )
+    graphs = []
+    for file in files:
+        workflow = repo.workflow(file)
+        if workflow is None:
+            click.echo(f"auditor: {file}: not a parsable workflow; skipped", err=True)
+            continue
+        g = build_graph(workflow, repo.resolve_local_uses)
+        engine._annotate(g, repo)
+        graphs.append(g)
+    click.echo(render_graphs(graphs, fmt), nl=False)
+
+
+@main.command(name="rules")
+def list_rules() -> None:
+    """List every rule with its default severity."""
+    from auditor.rules_loader import builtin_rules, entry_point_rules
+
+    all_rules = list(builtin_rules()) + list(entry_point_rules())
+    width = max(len(r.id) for r in all_rules)
+    for rule in all_rules:
+        click.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.summary}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Show a rule's documentation: what, why, example, use instead."""
+    from auditor.rules_loader import builtin_rules, entry_point_rules
+
+    for rule in list(builtin_rules()) + list(entry_point_rules()):
+        if rule.id == rule_id:
+            click.echo(rule.docs(), nl=False)
+            return
+    _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")

@@ -1,0 +1,259 @@
+"""The engine: sources → parse → model → graph → rules → findings.
+
+It loads rules the same way whatever their origin, runs every enabled rule on
+every discovered file, and post-processes the hits into findings: severity
+from the policy, inline suppressions, waivers, ``--select``/``--ignore``,
+stable fingerprints, and one deterministic order. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.build import build_action, build_workflow
+from auditor.findings import SEVERITY_RANK, Finding, fingerprint, make_finding
+from auditor.graph import build_graph
+from auditor.parse import Problem, parse_bytes
+from auditor.policy import Policy, PolicyError
+from auditor.repo import RepoContext, RepoSource, discover
+from auditor.rule import FileInfo, Rule, RuleContext
+from auditor.rules_loader import load_rules
+from auditor.suppress import suppressed_lines, suppressions
+
+
+class InternalError(Exception):
+    """A bug in auditor (or a custom rule) while scanning ``path``."""
+
+    def __init__(self, path: str, exc: BaseException) -> None:
+        super().__init__(f"internal error while scanning {path}: {type(exc).__name__}: {exc}")
+        self.path = path
+
+
+@dataclass
+class RepoSummary:
+    """Per-repository facts the JSON summary carries."""
+
+    name: str
+    root: str
+    files: int = 0
+    forge_dirs: dict[str, str | None] = field(default_factory=dict)
+    jobs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "root": self.root,
+            "files": self.files,
+            "workflow_dirs": self.forge_dirs,
+            "jobs": self.jobs,
+        }
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding]
+    repos: list[RepoSummary]
+    suppressed: int = 0
+    baselined: int = 0
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return sum(r.files for r in self.repos)
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "note": 0}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+
+@dataclass
+class Selection:
+    """``--select``/``--ignore`` as given on the command line."""
+
+    select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+
+    def allows(self, rule_id: str) -> bool:
+        if self.select and rule_id not in self.select:
+            return False
+        return rule_id not in self.ignore
+
+
+class Engine:
+    """Runs the enabled rules of one policy over repositories."""
+
+    def __init__(self, policy: Policy, selection: Selection | None = None) -> None:
+        self.policy = policy
+        self.selection = selection or Selection()
+        self.all_rules = load_rules(policy)
+        known = {rule.id for rule in self.all_rules}
+        for rule_id, setting in policy.rules.items():
+            if rule_id not in known:
+                raise PolicyError(
+                    f"{policy.source}:{setting.line}: rules.{rule_id}: unknown rule id "
+                    "(see `auditor rules`)"
+                )
+        for waiver in policy.waivers:
+            if waiver.rule not in known:
+                raise PolicyError(
+                    f"{policy.source}:{waiver.line}: waivers: unknown rule id '{waiver.rule}'"
+                )
+        self.rules = [
+            rule
+            for rule in self.all_rules
+            if self.selection.allows(rule.id) and policy.severity_for(rule.id, rule.severity) != "off"
+        ]
+        self.suppressed = 0
+        self.files_analysed = 0  # a counter tests read (caching is proven by it, not by time)
+        self.today = dt.date.today()
+
+    # -- one file ---------------------------------------------------------------
+
+    def _file_info(self, repo: RepoContext, path: str, kind: str) -> tuple[FileInfo, Any]:
+        size = repo.source.size(path)
+        if size is not None and size > self.policy.max_file_bytes:
+            return FileInfo(path, kind, size, None, (), too_large=True), None
+        try:
+            data = repo.source.read(path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
+            return FileInfo(path, kind, size or 0, None, (problem,)), None
+        if len(data) > self.policy.max_file_bytes:
+            return FileInfo(path, kind, len(data), None, (), too_large=True), None
+        parsed = parse_bytes(data, path)
+        problems = list(parsed.problems)
+        model = None
+        if parsed.root is not None:
+            if kind == "action":
+                model = build_action(path, parsed.root, problems)
+            else:
+                model = build_workflow(path, parsed.root, problems)
+        info = FileInfo(path, kind, len(data), parsed.source, tuple(problems))
+        return info, model
+
+    def analyse_file(self, repo: RepoContext, path: str, kind: str) -> list[Finding]:
+        """Findings of one file, post-processed except for sorting."""
+        self.files_analysed += 1
+        try:
+            info, model = self._file_info(repo, path, kind)
+            graph = None
+            if model is not None:
+                if kind == "workflow":
+                    repo.workflows.setdefault(path, model)
+                graph = build_graph(model, repo.resolve_local_uses)
+                self._annotate(graph, repo)
+                if kind == "workflow":
+                    repo.job_roles[path] = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
+            ctx = RuleContext(info, self.policy, repo, model, graph)
+            findings: list[Finding] = []
+            for rule in self.rules:
+                if rule.scope != "file" and (model is None or kind not in rule.kinds):
+                    continue
+                severity = self.policy.severity_for(rule.id, rule.severity)
+                ctx.options = self.policy.rules[rule.id].options if rule.id in self.policy.rules else {}
+                for h in rule.check(ctx):
+                    findings.append(make_finding(rule.id, severity, h, path, repo.name))
+        except (PolicyError, InternalError):
+            raise
+        except Exception as exc:
+            raise InternalError(path, exc) from exc
+        return self._postprocess(findings, info, repo)
+
+    def _annotate(self, graph: Any, repo: RepoContext) -> None:
+        """Hook for graph annotations (roles) that rules share; see auditor.roles."""
+        try:
+            from auditor import roles
+        except ImportError:  # pragma: no cover - roles arrive with the rules issue
+            return
+        roles.annotate(graph, self.policy, repo)
+
+    # -- post-processing ----------------------------------------------------------
+
+    def _postprocess(self, findings: list[Finding], info: FileInfo, repo: RepoContext) -> list[Finding]:
+        if not findings:
+            return findings
+        by_path_lines: dict[str, dict[int, set[str]]] = {}
+        out: list[Finding] = []
+        seen: dict[str, int] = {}
+        for f in findings:
+            if f.path not in by_path_lines:
+                text = None
+                if f.path == info.path and info.source is not None:
+                    text = info.source.text
+                else:
+                    data = repo.read(f.path)
+                    if data is not None:
+                        text = data.decode("utf-8", "replace")
+                by_path_lines[f.path] = suppressed_lines(suppressions(text)) if text else {}
+            if f.rule != "suppression-without-reason":
+                lines = by_path_lines[f.path]
+                if f.rule in lines.get(f.line, ()) or self._waived(f):
+                    self.suppressed += 1
+                    continue
+            count = seen.get(f.fingerprint, 0)
+            seen[f.fingerprint] = count + 1
+            if count:
+                # The same subject twice in one place: keep fingerprints unique
+                # (and stable: the n-th occurrence keeps its number).
+                fp = fingerprint(f.rule, f.repo, f.path, f.job, f.step, f"{f.subject}#{count}")
+                f = Finding(**{**_fields(f), "fingerprint": fp})
+            out.append(f)
+        return out
+
+    def _waived(self, f: Finding) -> bool:
+        for waiver in self.policy.waivers:
+            if waiver.rule != f.rule or not waiver.active(self.today):
+                continue
+            if not (waiver.path == f.path or fnmatch.fnmatchcase(f.path, waiver.path)):
+                continue
+            if waiver.job is not None and waiver.job != f.job:
+                continue
+            return True
+        return False
+
+    # -- a repository -------------------------------------------------------------
+
+    def scan(
+        self, source: RepoSource, *, repo_name: str | None = None, root_label: str = "",
+        only: Sequence[tuple[str, str]] | None = None,
+    ) -> tuple[list[Finding], RepoSummary]:
+        """Scan a repository (or only the ``(path, kind)`` files given)."""
+        repo = RepoContext(source, self.policy, name=repo_name)
+        found = discover(source) if only is None else None
+        files: list[tuple[str, str]]
+        if only is not None:
+            files = list(only)
+        else:
+            assert found is not None
+            files = [(p, "workflow") for p in found.workflows] + [(p, "action") for p in found.actions]
+        summary = RepoSummary(
+            name=repo_name or source.name, root=root_label,
+            forge_dirs=found.forge_dirs if found else {},
+        )  # fmt: skip
+        findings: list[Finding] = []
+        for path, kind in files:
+            findings.extend(self.analyse_file(repo, path, kind))
+            summary.files += 1
+        summary.jobs = dict(sorted(repo.job_roles.items()))
+        return findings, summary
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=Finding.sort_key)
+
+
+def exit_code(findings: Iterable[Finding], fail_on: str) -> int:
+    """0 when nothing is at or above ``fail_on``, else 1."""
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in findings) else 0
+
+
+def _fields(f: Finding) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in Finding.__slots__}

@@ -1,0 +1,180 @@
+"""Findings: what every rule produces and every report renders.
+
+A rule yields ``Hit``s (where, what, about which job and step); the engine
+turns them into ``Finding``s by adding the path, repository, the severity the
+policy gives the rule and a stable fingerprint. Keeping severity and
+fingerprints out of rules means a rule cannot get them wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.model import Step
+from auditor.yamltree import Span, YNode, YScalar
+
+SEVERITIES = ("error", "warning", "note")
+SEVERITY_RANK = {"error": 3, "warning": 2, "note": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class StepRef:
+    """The step a finding is about, as the JSON contract names it."""
+
+    index: int
+    id: str | None
+    name: str | None
+
+    @classmethod
+    def of(cls, step: Step) -> StepRef:
+        return cls(
+            step.index,
+            step.id.value if step.id is not None else None,
+            step.name.value if step.name is not None else None,
+        )
+
+    @property
+    def key(self) -> str:
+        """Id, else name, else index: what the fingerprint hashes."""
+        if self.id is not None:
+            return f"id:{self.id}"
+        if self.name is not None:
+            return f"name:{self.name}"
+        return f"index:{self.index}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A rule's raw observation; ``path`` is set only when it lies in another file."""
+
+    message: str
+    span: Span
+    subject: str
+    job: str | None = None
+    step: StepRef | None = None
+    path: str | None = None
+
+
+def hit(
+    node: YNode | Span,
+    message: str,
+    subject: str,
+    *,
+    job: str | None = None,
+    step: Step | StepRef | None = None,
+    path: str | None = None,
+) -> Hit:
+    """A hit located at a YAML value (its whole span) or at an explicit span."""
+    span = node if isinstance(node, Span) else node.span
+    ref = StepRef.of(step) if isinstance(step, Step) else step
+    return Hit(message, span, subject, job, ref, path)
+
+
+def hit_in(
+    scalar: YScalar,
+    start: int,
+    end: int,
+    message: str,
+    subject: str,
+    *,
+    job: str | None = None,
+    step: Step | StepRef | None = None,
+) -> Hit:
+    """A hit at characters ``start:end`` of a string value (an expression, a command)."""
+    line, column = scalar.position_of(start)
+    end_line, end_column = scalar.position_of(end) if end > start else (line, column + 1)
+    if (end_line, end_column) < (line, column):
+        end_line, end_column = line, column + 1
+    ref = StepRef.of(step) if isinstance(step, Step) else step
+    return Hit(message, Span(line, column, end_line, end_column), subject, job, ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reported problem, in the shape of the JSON report contract."""
+
+    rule: str
+    severity: str
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    job: str | None = None
+    step: StepRef | None = None
+    repo: str | None = None
+    fingerprint: str = ""
+    subject: str = field(default="", compare=False)
+
+    def sort_key(self) -> tuple[str, str, int, int, str, str]:
+        return (self.repo or "", self.path, self.line, self.column, self.rule, self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "repo": self.repo,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "job": self.job,
+            "step": self.step.to_json() if self.step is not None else None,
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        step = data.get("step")
+        return cls(
+            rule=data["rule"],
+            severity=data["severity"],
+            message=data["message"],
+            path=data["path"],
+            line=data["line"],
+            column=data["column"],
+            end_line=data["end_line"],
+            end_column=data["end_column"],
+            job=data.get("job"),
+            step=StepRef(step["index"], step.get("id"), step.get("name")) if step else None,
+            repo=data.get("repo"),
+            fingerprint=data.get("fingerprint", ""),
+        )
+
+
+def fingerprint(
+    rule: str, repo: str | None, path: str, job: str | None, step: StepRef | None, subject: str
+) -> str:
+    """Stable identity of a finding: never line numbers, so unrelated edits keep it."""
+    parts = [rule, repo or "", path, job or "", step.key if step is not None else "", subject]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def make_finding(
+    rule: str, severity: str, h: Hit, default_path: str, repo: str | None
+) -> Finding:
+    path = h.path or default_path
+    span = h.span
+    return Finding(
+        rule=rule,
+        severity=severity,
+        message=h.message,
+        path=path,
+        line=span.line,
+        column=span.column,
+        end_line=max(span.end_line, span.line),
+        end_column=span.end_column,
+        job=h.job,
+        step=h.step,
+        repo=repo,
+        fingerprint=fingerprint(rule, repo, path, h.job, h.step, h.subject),
+        subject=h.subject,
+    )

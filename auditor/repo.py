@@ -1,0 +1,265 @@
+"""Sources and discovery: which files of a repository are workflows, and reading them.
+
+A ``RepoSource`` hides where bytes come from (a working tree here; a git
+object store for ``--new-since`` and bare mirrors), so everything downstream
+reads files the same way. ``RepoContext`` is what rules see of the rest of the
+repository: other files (scripts a step runs, local reusable workflows and
+actions), each read once and parsed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from auditor.model import Workflow
+    from auditor.policy import Policy
+
+WORKFLOW_DIRS = (".github/workflows", ".gitea/workflows", ".forgejo/workflows")
+# GitHub runs only the top level of its folder; Gitea (and Forgejo, its fork)
+# also run workflows in subfolders of theirs.
+RECURSIVE_DIRS = frozenset({".gitea/workflows", ".forgejo/workflows"})
+ACTION_NAMES = ("action.yml", "action.yaml")
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
+YAML_SUFFIXES = (".yml", ".yaml")
+MAX_WALK_ENTRIES = 200_000
+
+
+class RepoSource(Protocol):
+    """Read access to one repository's files by repository-relative POSIX path."""
+
+    name: str
+
+    def read(self, path: str) -> bytes: ...
+
+    def size(self, path: str) -> int | None: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def list_dir(self, path: str) -> list[tuple[str, bool]]: ...
+
+    def walk_actions(self) -> list[str]: ...
+
+
+class UnreadableFile(OSError):
+    """A file that exists but cannot be read (permission, loop, outside the repo)."""
+
+
+@dataclass
+class DirectorySource:
+    """A working tree on disk; never follows a symlink out of the tree."""
+
+    root: Path
+    name: str = ""
+    _links: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        if not self.name:
+            self.name = self.root.name
+
+    def _path(self, rel: str) -> Path:
+        """The on-disk path of ``rel``; refuses symlinks that leave the tree.
+
+        Resolving every path costs a system call per component, so only paths
+        that pass through a symlink (checked once per directory) are resolved.
+        """
+        path = self.root / rel
+        if not self._through_link(rel):
+            return path
+        try:
+            real = path.resolve(strict=False)
+        except (OSError, RuntimeError) as exc:  # symlink loops
+            raise UnreadableFile(f"cannot resolve {rel}: {exc}") from None
+        if real != self.root and self.root not in real.parents:
+            raise UnreadableFile(f"{rel} points outside the repository; not followed")
+        return path
+
+    def _through_link(self, rel: str) -> bool:
+        prefix = ""
+        for part in rel.split("/"):
+            prefix = f"{prefix}/{part}" if prefix else part
+            cached = self._links.get(prefix)
+            if cached is None:
+                cached = os.path.islink(self.root / prefix)
+                self._links[prefix] = cached
+            if cached:
+                return True
+        return False
+
+    def read(self, path: str) -> bytes:
+        return self._path(path).read_bytes()
+
+    def size(self, path: str) -> int | None:
+        try:
+            return self._path(path).stat().st_size
+        except (OSError, RuntimeError):
+            return None
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self._path(path).is_dir()
+        except (OSError, RuntimeError):
+            return False
+
+    def is_file(self, path: str) -> bool:
+        try:
+            return self._path(path).is_file()
+        except (OSError, RuntimeError):
+            return False
+
+    def list_dir(self, path: str) -> list[tuple[str, bool]]:
+        """(name, is_dir) entries, sorted; symlinked dirs are not descended."""
+        try:
+            target = self._path(path)
+            entries = []
+            with os.scandir(target) as it:
+                for entry in it:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    entries.append((entry.name, is_dir))
+            return sorted(entries)
+        except (OSError, RuntimeError):
+            return []
+
+    def walk_actions(self) -> list[str]:
+        """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
+        found: list[str] = []
+        stack = [""]
+        seen = 0
+        while stack:
+            rel = stack.pop()
+            for name, is_dir in self.list_dir(rel):
+                seen += 1
+                if seen > MAX_WALK_ENTRIES:
+                    return sorted(found)
+                child = f"{rel}/{name}" if rel else name
+                if is_dir:
+                    if name not in SKIP_DIRS:
+                        stack.append(child)
+                elif name in ACTION_NAMES:
+                    found.append(child)
+        return sorted(found)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """The files to scan in a repository and what each forge would run."""
+
+    workflows: tuple[str, ...]
+    actions: tuple[str, ...]
+    forge_dirs: dict[str, str | None]
+
+
+def _yaml_files(source: RepoSource, folder: str, recursive: bool) -> Iterator[str]:
+    for name, is_dir in source.list_dir(folder):
+        child = f"{folder}/{name}"
+        if is_dir:
+            if recursive:
+                yield from _yaml_files(source, child, recursive)
+        elif name.endswith(YAML_SUFFIXES):
+            yield child
+
+
+def discover(source: RepoSource) -> Discovered:
+    """Workflows under each forge folder, local actions, and each forge's folder."""
+    workflows: list[str] = []
+    present = {d: source.is_dir(d) for d in WORKFLOW_DIRS}
+    for folder in WORKFLOW_DIRS:
+        if present[folder]:
+            workflows.extend(_yaml_files(source, folder, folder in RECURSIVE_DIRS))
+    gitea = ".gitea/workflows" if present[".gitea/workflows"] else ".github/workflows"
+    forgejo = ".forgejo/workflows" if present[".forgejo/workflows"] else ".github/workflows"
+    forge_dirs: dict[str, str | None] = {
+        "github": ".github/workflows" if present[".github/workflows"] else None,
+        "gitea": gitea if present[gitea] else None,
+        "forgejo": forgejo if present[forgejo] else None,
+    }
+    actions = [a for a in source.walk_actions() if not a.startswith(WORKFLOW_DIRS)]
+    return Discovered(tuple(sorted(set(workflows))), tuple(actions), forge_dirs)
+
+
+def normalise(path: str, base: str = "") -> str | None:
+    """Repository-relative POSIX path of ``path`` (relative to ``base``); None if it escapes."""
+    joined = PurePosixPath(base) / path if base else PurePosixPath(path)
+    parts: list[str] = []
+    for part in joined.parts:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        if part == "/":
+            return None
+        parts.append(part)
+    return "/".join(parts)
+
+
+@dataclass
+class RepoContext:
+    """What rules may see of the repository beyond the file being checked.
+
+    Reads are recorded (``reads``) so a result cache can key a file's findings
+    on every other file they depended on.
+    """
+
+    source: RepoSource
+    policy: Policy
+    name: str | None = None
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    reads: dict[str, str | None] = field(default_factory=dict)
+    job_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _bytes: dict[str, bytes | None] = field(default_factory=dict)
+
+    def read(self, path: str) -> bytes | None:
+        """Bytes of a repository file, or None when absent/unreadable/too large."""
+        if path in self._bytes:
+            return self._bytes[path]
+        data: bytes | None
+        try:
+            size = self.source.size(path)
+            if size is None or size > self.policy.max_file_bytes:
+                data = None
+            else:
+                data = self.source.read(path)
+        except (OSError, RuntimeError):
+            data = None
+        self._bytes[path] = data
+        self.reads[path] = hashlib.sha256(data).hexdigest() if data is not None else None
+        return data
+
+    def exists(self, path: str) -> bool:
+        return self.read(path) is not None
+
+    def workflow(self, path: str) -> Workflow | None:
+        """A parsed workflow of this repository by path (parsed at most once)."""
+        if path in self.workflows:
+            return self.workflows[path]
+        from auditor.build import build_workflow
+        from auditor.parse import parse_bytes
+
+        data = self.read(path)
+        workflow = None
+        if data is not None:
+            parsed = parse_bytes(data, path)
+            if parsed.root is not None:
+                workflow = build_workflow(path, parsed.root, [])
+        if workflow is not None:
+            self.workflows[path] = workflow
+        return workflow
+
+    def resolve_local_uses(self, uses: str) -> Workflow | None:
+        """``./.github/workflows/x.yml`` (a reusable workflow) → its model."""
+        path = normalise(uses)
+        if path is None or not path.endswith(YAML_SUFFIXES):
+            return None
+        return self.workflow(path)

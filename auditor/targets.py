@@ -1,0 +1,154 @@
+"""Command-line paths → what to scan: a repository root, some of its files, or stdin.
+
+A path may be a repository root, a workflow folder, a single workflow or
+action file (its repository root is found upwards, so reported paths stay
+repository-relative and local reusable workflows still resolve), or ``-``
+for one workflow on standard input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.repo import ACTION_NAMES, WORKFLOW_DIRS, YAML_SUFFIXES, DirectorySource, RepoSource
+
+STDIN_PATH = "<stdin>"
+
+
+class TargetError(Exception):
+    """A command-line path that cannot be scanned (one-line reason)."""
+
+
+@dataclass
+class MemorySource:
+    """Files held in memory: standard input, and tests."""
+
+    files: dict[str, bytes]
+    name: str = "memory"
+
+    def read(self, path: str) -> bytes:
+        try:
+            return self.files[path]
+        except KeyError:
+            raise FileNotFoundError(2, "No such file", path) from None
+
+    def size(self, path: str) -> int | None:
+        data = self.files.get(path)
+        return None if data is None else len(data)
+
+    def is_dir(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return any(p.startswith(prefix) for p in self.files)
+
+    def list_dir(self, path: str) -> list[tuple[str, bool]]:
+        prefix = path.rstrip("/") + "/" if path else ""
+        entries: dict[str, bool] = {}
+        for p in self.files:
+            if p.startswith(prefix):
+                rest = p[len(prefix) :]
+                head, sep, _ = rest.partition("/")
+                entries[head] = entries.get(head, False) or bool(sep)
+        return sorted(entries.items())
+
+    def walk_actions(self) -> list[str]:
+        return sorted(p for p in self.files if p.rsplit("/", 1)[-1] in ACTION_NAMES)
+
+
+@dataclass
+class Target:
+    """One repository to scan; ``only`` limits it to some files."""
+
+    source: RepoSource
+    root: Path | None  # where the policy file is looked for; None for stdin
+    label: str  # the root as the user named it, for display
+    only: list[tuple[str, str]] | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def _kind(path: str) -> str:
+    return "action" if path.rsplit("/", 1)[-1] in ACTION_NAMES else "workflow"
+
+
+def _find_root(file: Path) -> Path:
+    """The repository root of a file: above a forge workflow folder, else the git root."""
+    resolved = file.resolve()
+    posix = resolved.as_posix()
+    for folder in WORKFLOW_DIRS:
+        marker = f"/{folder}/"
+        index = posix.rfind(marker)
+        if index >= 0:
+            return Path(posix[:index] or "/")
+    for parent in resolved.parents:
+        if (parent / ".git").exists():
+            return parent
+    return resolved.parent
+
+
+def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[Target]:
+    """Group command-line paths by repository root, keeping the user's order."""
+    targets: dict[str, Target] = {}
+    order: list[str] = []
+    for raw in paths:
+        if raw == "-":
+            data = stdin_data if stdin_data is not None else b""
+            key = f"stdin:{len(order)}"
+            targets[key] = Target(
+                MemorySource({STDIN_PATH: data}, name="stdin"), None, "-",
+                only=[(STDIN_PATH, "workflow")],
+            )  # fmt: skip
+            order.append(key)
+            continue
+        path = Path(raw)
+        if not path.exists() and not path.is_symlink():
+            raise TargetError(f"{raw}: no such file or directory")
+        if path.is_dir():
+            resolved = path.resolve()
+            posix = resolved.as_posix()
+            folder = next((d for d in WORKFLOW_DIRS if posix.endswith("/" + d)), None)
+            if folder is None:
+                key = str(resolved)
+                if key not in targets:
+                    targets[key] = Target(DirectorySource(resolved), resolved, raw)
+                    order.append(key)
+                targets[key].only = None
+                continue
+            root = Path(posix[: -len(folder) - 1] or "/")
+            source = DirectorySource(root)
+            files = [
+                f"{folder}/{name}" for name, is_dir in source.list_dir(folder)
+                if not is_dir and name.endswith(YAML_SUFFIXES)
+            ]  # fmt: skip
+            label = raw.rstrip("/")[: -len(folder)].rstrip("/") or "."
+            _add_files(targets, order, root, label, files)
+            continue
+        root = _find_root(path)
+        try:
+            rel = path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            rel = path.name
+        _add_files(targets, order, root, _root_label(raw, rel), [rel])
+    return [targets[key] for key in order]
+
+
+def _add_files(
+    targets: dict[str, Target], order: list[str], root: Path, label: str, files: list[str]
+) -> None:
+    key = str(root)
+    if key not in targets:
+        targets[key] = Target(DirectorySource(root), root, label, only=[])
+        order.append(key)
+    target = targets[key]
+    if target.only is None:
+        return  # the whole repository is already being scanned
+    for rel in files:
+        if (rel, _kind(rel)) not in target.only:
+            target.only.append((rel, _kind(rel)))
+
+
+def _root_label(raw: str, rel: str) -> str:
+    """How to show the root to the user: the prefix of what they typed, if it matches."""
+    normalised = raw.rstrip("/")
+    if normalised.endswith(rel):
+        return normalised[: -len(rel)].rstrip("/") or "."
+    return str(Path(raw).parent)

@@ -1,0 +1,95 @@
+"""Job graphs as Mermaid, Graphviz DOT or JSON, roles coloured.
+
+Used by ``auditor graph`` and by the Markdown and HTML reports. Job ids and
+names come from repositories, so every label is escaped for its format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from auditor.graph import JobGraph
+
+ROLE_COLOURS = {"publish": "#1f77b4", "promote": "#ff7f0e", "verify": "#2ca02c"}
+ROLE_ORDER = ("promote", "publish", "verify")
+
+
+def primary_role(roles: frozenset[str] | set[str] | list[str]) -> str | None:
+    for role in ROLE_ORDER:
+        if role in roles:
+            return role
+    return None
+
+
+def _mermaid_id(job_id: str, index: int) -> str:
+    return f"j{index}_" + re.sub(r"[^A-Za-z0-9_]", "_", job_id)[:40]
+
+
+def _mermaid_label(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in " -_./:()" else f"#{ord(ch)};" for ch in text)
+
+
+def mermaid(graph: JobGraph) -> str:
+    lines = ["flowchart LR"]
+    ids = {job: _mermaid_id(job, i) for i, job in enumerate(graph.jobs)}
+    for job in graph.jobs:
+        roles = graph.roles.get(job, frozenset())
+        suffix = f" [{', '.join(sorted(roles))}]" if roles else ""
+        lines.append(f'  {ids[job]}["{_mermaid_label(job + suffix)}"]')
+    for job, preds in graph.preds.items():
+        for pred in preds:
+            lines.append(f"  {ids[pred]} --> {ids[job]}")
+    for role, colour in ROLE_COLOURS.items():
+        lines.append(f"  classDef {role} fill:{colour},color:#fff,stroke:#333")
+    for job in graph.jobs:
+        role = primary_role(graph.roles.get(job, frozenset()))
+        if role:
+            lines.append(f"  class {ids[job]} {role}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def dot(graph: JobGraph) -> str:
+    name = graph.workflow.path
+    lines = [f"digraph {_dot_quote(name)} {{", "  rankdir=LR;", "  node [shape=box, style=filled, fillcolor=white];"]
+    for job in graph.jobs:
+        roles = graph.roles.get(job, frozenset())
+        role = primary_role(roles)
+        label = job + (f"\\n[{', '.join(sorted(roles))}]" if roles else "")
+        attrs = f"label={_dot_quote(label).replace(chr(92) * 2 + 'n', chr(92) + 'n')}"
+        if role:
+            attrs += f', fillcolor="{ROLE_COLOURS[role]}", fontcolor=white'
+        lines.append(f"  {_dot_quote(job)} [{attrs}];")
+    for job, preds in graph.preds.items():
+        for pred in preds:
+            lines.append(f"  {_dot_quote(pred)} -> {_dot_quote(job)};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(graph: JobGraph) -> dict[str, Any]:
+    return {
+        "path": graph.workflow.path,
+        "jobs": [
+            {"id": job, "roles": sorted(graph.roles.get(job, frozenset())), "needs": graph.preds.get(job, [])}
+            for job in graph.jobs
+        ],
+        "edges": [[pred, job] for job, preds in graph.preds.items() for pred in preds],
+    }
+
+
+def render_graphs(graphs: list[JobGraph], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([as_json(g) for g in graphs], indent=2) + "\n"
+    out = []
+    for g in graphs:
+        if fmt == "dot":
+            out.append(dot(g))
+        else:
+            out.append(f"%% {g.workflow.path}\n" + mermaid(g))
+    return "\n".join(out)

@@ -1,0 +1,39 @@
+"""The JSON report: the versioned contract other tools and the checks read.
+
+``schema_version`` changes whenever a key changes meaning or disappears;
+``summary`` may gain keys without a bump (readers must ignore unknown keys).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reports.model import Report
+
+SCHEMA_VERSION = 1
+
+
+def document(report: Report) -> dict[str, Any]:
+    counts = report.counts()
+    summary: dict[str, Any] = {
+        "files": report.files,
+        "repos": len(report.repos),
+        "error": counts["error"],
+        "warning": counts["warning"],
+        "note": counts["note"],
+        "suppressed": report.suppressed,
+        "baselined": report.baselined,
+        "repositories": report.repos,
+    }
+    summary.update(report.extra.get("summary", {}))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "auditor", "version": report.tool_version},
+        "findings": [f.to_json() for f in report.findings],
+        "summary": summary,
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

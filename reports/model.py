@@ -1,0 +1,44 @@
+"""What every renderer receives: findings plus the facts around them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.findings import Finding
+from auditor.rule import Rule
+
+
+@dataclass
+class Report:
+    """One run's results, in the order they are shown."""
+
+    findings: list[Finding]
+    rules: list[Rule]
+    files: int
+    repos: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: int = 0
+    baselined: int = 0
+    fail_on: str = "error"
+    color: bool = False
+    tool_version: str = ""
+    # The source line a finding points at (None when unavailable), and the
+    # path to show a person (relative to where they ran the command).
+    source_line: Callable[[Finding], str | None] = field(default=lambda f: None)
+    display_path: Callable[[Finding], str] = field(
+        default=lambda f: f"{f.repo}:{f.path}" if f.repo else f.path
+    )
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "note": 0}
+        for f in self.findings:
+            out[f.severity] = out.get(f.severity, 0) + 1
+        return out
+
+    def rule(self, rule_id: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        return None

@@ -1,0 +1,58 @@
+"""needs-cycle: the `needs` graph has a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.findings import Hit, hit
+from auditor.rule import Rule, RuleContext
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    if graph is None:
+        return
+    for cycle in graph.cycles():
+        # Report at the job that comes first in the file, naming the whole loop.
+        order = {job_id: index for index, job_id in enumerate(graph.jobs)}
+        first = min(cycle, key=lambda j: order[j])
+        start = cycle.index(first)
+        loop = cycle[start:] + cycle[:start]
+        # networkx lists a cycle along edges need → job; show it as "needs" reads.
+        text = " → ".join([*loop, loop[0]])
+        job = graph.jobs[loop[1 % len(loop)]] if len(loop) > 1 else graph.jobs[first]
+        node = job.needs_node or job.key
+        yield hit(
+            node,
+            f"the needs graph has a cycle: {text} (each job waits for the next); the runner "
+            "rejects the workflow — remove one of these needs",
+            "cycle:" + ">".join(sorted(loop)),
+            job=job.id,
+        )
+
+
+RULE = Rule(
+    id="needs-cycle",
+    severity="error",
+    summary="Jobs need each other in a loop.",
+    what="""
+Reports every elementary cycle in the graph of `needs` edges, naming the jobs
+in order (`a → b → a`), at the `needs` of a job on the cycle.
+""",
+    why="""
+A workflow with a dependency cycle is rejected by the runner: none of its jobs
+runs, so the publish, promote and verify it holds never happen.
+""",
+    example="""
+jobs:
+  promote: {needs: verify, runs-on: ubuntu-latest, steps: [{run: ./promote.sh}]}
+  verify:  {needs: promote, runs-on: ubuntu-latest, steps: [{run: ./verify.sh}]}
+""",
+    use_instead="""
+jobs:
+  promote: {runs-on: ubuntu-latest, steps: [{run: ./promote.sh}]}
+  verify:  {needs: promote, runs-on: ubuntu-latest, steps: [{run: ./verify.sh}]}
+""",
+    check=check,
+    tags=("graph", "correctness"),
+)

@@ -68,14 +68,16 @@ def main() -> None:
     gc.set_threshold(200_000, 50, 100)
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str, output: str | None, colour: bool = False) -> None:
     if output and output != "-":
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}")
     else:
-        click.echo(text, nl=False)
+        # click strips ANSI codes when stdout is not a TTY unless told otherwise;
+        # the colour decision was already made (FORCE_COLOR / NO_COLOR / isatty).
+        click.echo(text, nl=False, color=colour)
 
 
 def run_check(
@@ -200,7 +202,7 @@ def check(
         source_line=source_line,
         display_path=display_path,
     )
-    _write(renderer(fmt)(report), output)
+    _write(renderer(fmt)(report), output, report.color)
     sys.exit(exit_code(result.findings, fail_on))
 
 

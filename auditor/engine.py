@@ -135,7 +135,10 @@ class Engine:
                 model = build_action(path, parsed.root, problems)
             else:
                 model = build_workflow(path, parsed.root, problems)
-        info = FileInfo(path, kind, len(data), parsed.source, tuple(problems))
+        info = FileInfo(
+            path, kind, len(data), parsed.source, tuple(problems),
+            expression_scalars=parsed.expression_scalars,
+        )  # fmt: skip
         return info, model
 
     def analyse_file(self, repo: RepoContext, path: str, kind: str) -> list[Finding]:

@@ -128,6 +128,7 @@ class Parsed:
     source: SourceText | None
     root: YNode | None
     problems: tuple[Problem, ...]
+    expression_scalars: tuple[Any, ...] = ()  # raw scalar nodes whose value holds ``${{``
 
 
 _SPECIAL = {v: "bool" for v in _BOOL} | {v: "null" for v in _NULL}
@@ -224,7 +225,7 @@ def _mark_problem(exc: Exception, fallback: str) -> Problem:
 _BRACKETS = re.compile(r"[\[\]{}]")
 _LONG_LINE = re.compile(r"[^\n]{4000}")
 _DEEP_INDENT = " " * (MAX_DEPTH // 3)
-_COMPACT_SEQ = "- " * 10
+_COMPACT_SEQS = ("- " * 8, "-  " * 8, "-   " * 8)
 
 
 def _bracket_depth(text: str) -> int:
@@ -248,8 +249,10 @@ def _suspicious_depth(text: str) -> bool:
     """
     if len(text) < MAX_DEPTH:
         return False
-    if _DEEP_INDENT in text or _COMPACT_SEQ in text or _LONG_LINE.search(text):
+    if _DEEP_INDENT in text or any(seq in text for seq in _COMPACT_SEQS):
         return True
+    if len(text) > 50_000 and _LONG_LINE.search(text):
+        return True  # one very long line could hide compact nesting of any spacing
     if text.count("[") + text.count("{") > MAX_DEPTH // 3:
         return _bracket_depth(text) > MAX_DEPTH // 3
     return False
@@ -318,43 +321,63 @@ def _compose_pure(text: str) -> Any:
         return yaml.compose(text)
 
 
-def _duplicate_key(root: Any) -> Problem | None:
-    """The first duplicate mapping key, found in one iterative pass over shared nodes."""
+def _walk(root: Any, shared: bool) -> tuple[Problem | None, list[Any]]:
+    """One pass over the tree: the first duplicate key, and every scalar holding ``${{``.
+
+    Every later stage needs the expression-bearing scalars (references,
+    unterminated expressions), so they are collected here, in the walk that
+    must visit every node anyway. ``shared`` says aliases may make nodes
+    appear twice; only then are visited nodes remembered.
+    """
     stack: list[Any] = [root]
     seen_nodes: set[int] = set()
+    expr: list[Any] = []
+    scalar_types = (ScalarNode,)
     while stack:
         node = stack.pop()
-        if isinstance(node, ScalarNode):
+        if isinstance(node, scalar_types):
+            if "${{" in node.value:
+                expr.append(node)
             continue
-        key = id(node)
-        if key in seen_nodes:
-            continue
-        seen_nodes.add(key)
+        if shared:
+            key = id(node)
+            if key in seen_nodes:
+                continue
+            seen_nodes.add(key)
         if isinstance(node, MappingNode):
             pairs = node.value
-            names = [k.value for k, _ in pairs if isinstance(k, ScalarNode)]
+            names = [k.value for k, _ in pairs]
             if len(set(names)) != len(names):
-                first: dict[str, Any] = {}
-                for k, _ in pairs:
-                    if not isinstance(k, ScalarNode) or (k.value == "<<" and k.style is None):
-                        continue
-                    if k.value in first:
-                        return Problem(
-                            "parse-error",
-                            f"duplicate key '{k.value}' (first defined on line "
-                            f"{first[k.value].start_mark.line + 1}); YAML forbids it and "
-                            "runners read it differently — keep one",
-                            k.start_mark.line + 1,
-                            k.start_mark.column + 1,
-                            f"duplicate-key:{k.value}",
-                        )
-                    first[k.value] = k
-            for k, v in pairs:
-                stack.append(k)
+                problem = _first_duplicate(pairs)
+                if problem is not None:
+                    return problem, expr
+            for _, v in reversed(pairs):
                 stack.append(v)
         elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            stack.extend(reversed(node.value))
+    return None, expr
+
+
+def _first_duplicate(pairs: list[tuple[Any, Any]]) -> Problem | None:
+    first: dict[str, Any] = {}
+    for k, _ in pairs:
+        if not isinstance(k, ScalarNode) or (k.value == "<<" and k.style is None):
+            continue
+        if k.value in first:
+            return Problem(
+                "parse-error",
+                f"duplicate key '{k.value}' (first defined on line "
+                f"{first[k.value].start_mark.line + 1}); YAML forbids it and "
+                "runners read it differently — keep one",
+                k.start_mark.line + 1,
+                k.start_mark.column + 1,
+                f"duplicate-key:{k.value}",
+            )
+        first[k.value] = k
     return None
+
+
+_ANCHOR = re.compile(r"(?:^|[:\-\[{,?])[ \t]*&[^\s\[\]{},&]", re.MULTILINE)
 
 
 def _alias_bomb(root: Any) -> Problem | None:
@@ -426,12 +449,13 @@ def parse_text(text: str, path: str) -> Parsed:
         return Parsed(source, None, (problem,))
     if root is None:
         return Parsed(source, None, ())
-    problem = _duplicate_key(root)
-    if problem is None and "*" in text and "&" in text:
+    shared = "&" in text and _ANCHOR.search(text) is not None
+    problem, expr = _walk(root, shared)
+    if problem is None and shared:
         problem = _alias_bomb(root)
     if problem is not None:
         return Parsed(source, None, (problem,))
-    return Parsed(source, wrap(root, source), ())
+    return Parsed(source, wrap(root, source), (), tuple(expr))
 
 
 def parse_bytes(data: bytes, path: str) -> Parsed:

@@ -39,6 +39,7 @@ class FileInfo:
     source: SourceText | None
     problems: tuple[Problem, ...]
     too_large: bool = False
+    expression_scalars: tuple[Any, ...] = ()  # raw nodes holding ``${{`` (from the parse walk)
 
 
 @dataclass(slots=True)

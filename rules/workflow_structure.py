@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from auditor.expressions import find_expressions
 from auditor.findings import Hit, hit_in
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span, scalars
+from auditor.yamltree import Span, YScalar
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -19,13 +19,16 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                      problem.end_column or problem.column + 1),
                 problem.subject,
             )
-    workflow = ctx.workflow
-    if workflow is None:
+    source = ctx.file.source
+    if source is None:
         return
-    for value in scalars(workflow.root):
-        text = value.value
-        if "${{" not in text:
-            continue
+    for raw in ctx.file.expression_scalars:
+        text = raw.value
+        if text.count("${{") <= text.count("}}"):
+            # every '${{' can have its '}}'; find_expressions would agree
+            if "}}" in text[text.rfind("${{") :]:
+                continue
+        value = YScalar(raw, source)
         for expr in find_expressions(text):
             if not expr.terminated:
                 yield hit_in(

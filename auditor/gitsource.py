@@ -1,0 +1,343 @@
+"""A repository as it was at a git revision, read straight from the object store.
+
+``GitSource`` implements the ``RepoSource`` protocol of ``auditor.repo`` over
+one commit: ``git ls-tree -r -l -z`` once for the listing (paths, modes, blob
+ids and sizes) and one long-lived ``git cat-file --batch`` process for the
+contents. Nothing is checked out and the working tree and index are never
+touched, so it serves ``--new-since REV`` in a developer's checkout, bare
+mirrors (``*.git``) in org scans, and shallow CI clones where REV was fetched.
+
+Symbolic links stored in the tree are followed when they stay inside the
+repository (like ``DirectorySource``); submodules are neither files nor
+folders here.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from auditor.repo import ACTION_NAMES, SKIP_DIRS, UnreadableFile, normalise
+
+# Variables a git hook or a caller's shell may set that would redirect our
+# commands to another repository than the one we were given.
+_GIT_ENV_DROP = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+    "GIT_PREFIX", "GIT_CEILING_DIRECTORIES",
+)  # fmt: skip
+_MAX_LINK_HOPS = 16
+
+
+class GitError(Exception):
+    """A git repository or revision that cannot be read (one-line, user-facing reason)."""
+
+
+def git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env.setdefault("LC_ALL", "C")
+    return env
+
+
+def run_git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """``git -C repo ARGS`` with a clean environment; GitError when git itself is missing."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True, env=git_env(), stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise GitError("git is not installed (it is needed to read revisions)") from None
+    if check and proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else "unknown error"
+        raise GitError(f"git {args[0]} failed in {repo}: {reason}")
+    return proc
+
+
+def git_dir(repo: Path) -> Path:
+    """The git directory of a working tree or a bare repository; GitError if neither."""
+    if not repo.is_dir():
+        raise GitError(f"{repo}: no such directory")
+    proc = run_git(repo, "rev-parse", "--absolute-git-dir", check=False)
+    if proc.returncode != 0:
+        raise GitError(f"{repo} is not a git repository")
+    return Path(os.fsdecode(proc.stdout.strip()))
+
+
+def repo_prefix(path: Path) -> tuple[Path, str]:
+    """(top of the working tree, ``path`` relative to it) for a folder inside a checkout.
+
+    A bare repository has no working tree: it is its own top with an empty prefix.
+    """
+    git_dir(path)
+    proc = run_git(path, "rev-parse", "--is-bare-repository", "--show-prefix", check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if lines and lines[0] == "true":
+        return path, ""
+    top = run_git(path, "rev-parse", "--show-toplevel")
+    prefix = lines[1] if len(lines) > 1 else ""
+    return Path(os.fsdecode(top.stdout.strip())), prefix.strip("/")
+
+
+def is_shallow(repo: Path) -> bool:
+    proc = run_git(repo, "rev-parse", "--is-shallow-repository", check=False)
+    return proc.stdout.strip() == b"true"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    mode: str
+    type: str
+    oid: str
+    size: int | None
+
+
+class _CatFile:
+    """One ``git cat-file --batch`` process; requests are serialised by a lock."""
+
+    def __init__(self, git_directory: Path) -> None:
+        try:
+            self.proc = subprocess.Popen(
+                ["git", "--git-dir", str(git_directory), "cat-file", "--batch"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=git_env(),
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise GitError("git is not installed (it is needed to read revisions)") from None
+        self.lock = threading.Lock()
+
+    def read(self, oid: str) -> bytes | None:
+        with self.lock:
+            stdin, stdout = self._pipes()
+            try:
+                stdin.write(oid.encode("ascii") + b"\n")
+                stdin.flush()
+                header = stdout.readline()
+            except (BrokenPipeError, OSError) as exc:
+                raise GitError(f"git cat-file stopped unexpectedly: {exc}") from None
+            parts = header.split()
+            if len(parts) != 3:  # "<oid> missing" (or the process died)
+                if not header:
+                    raise GitError("git cat-file stopped unexpectedly")
+                return None
+            size = int(parts[2])
+            data = stdout.read(size)
+            stdout.read(1)  # the newline after the contents
+            if len(data) != size:
+                raise GitError("git cat-file returned a truncated object")
+            return data
+
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        if stdin is None or stdout is None or self.proc.poll() is not None:
+            raise GitError("git cat-file is not running")
+        return stdin, stdout
+
+    def close(self) -> None:
+        _close_process(self.proc)
+
+
+def _close_process(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+class GitSource:
+    """Read-only view of ``repo_path`` at ``rev`` (a working tree or a bare repository).
+
+    ``prefix`` (a folder inside the repository, POSIX) makes that folder the
+    root, so a checkout's subfolder scanned from disk can be compared with the
+    same subfolder at ``rev``. The revision is resolved once, at construction:
+    a missing revision raises ``GitError`` with a hint for shallow clones.
+    Use as a context manager, or call ``close()``, to stop the git process
+    early; it is also stopped when the object is collected.
+    """
+
+    def __init__(
+        self, repo_path: Path, rev: str, name: str | None = None, *, prefix: str = ""
+    ) -> None:
+        self.repo_path = Path(repo_path)
+        self.rev = rev
+        self.git_dir = git_dir(self.repo_path)
+        if name is None:
+            base = self.repo_path.resolve().name
+            name = base[:-4] if base.endswith(".git") and len(base) > 4 else base
+        self.name = name
+        self.prefix = normalise(prefix) or ""
+        self.commit = self.resolve_rev()
+        self._entries: dict[str, _Entry] | None = None
+        self._dirs: dict[str, dict[str, bool]] = {}
+        self._cat: _CatFile | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    # -- revision ---------------------------------------------------------------
+
+    def resolve_rev(self) -> str:
+        """The full commit id ``rev`` names; GitError saying why when there is none."""
+        rev = self.rev
+        if not rev or rev.startswith("-"):
+            raise GitError(f"invalid revision {rev!r}")
+        proc = run_git(self.repo_path, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                       f"{rev}^{{commit}}", check=False)  # fmt: skip
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.decode("ascii").strip()
+        hint = ""
+        if is_shallow(self.repo_path):
+            hint = (
+                f" (this is a shallow clone: fetch it first, e.g. "
+                f"`git fetch --depth=1 origin {rev}`)"
+            )
+        raise GitError(f"revision {rev!r} is not a commit in {self.repo_path}{hint}")
+
+    # -- listing ----------------------------------------------------------------
+
+    def _listing(self) -> dict[str, _Entry]:
+        if self._entries is not None:
+            return self._entries
+        args = ["ls-tree", "-r", "-l", "-z", "--full-tree", self.commit]
+        if self.prefix:
+            args += ["--", self.prefix + "/"]
+        proc = run_git(self.repo_path, *args)
+        entries: dict[str, _Entry] = {}
+        dirs: dict[str, dict[str, bool]] = {"": {}}
+        cut = len(self.prefix) + 1 if self.prefix else 0
+        for record in proc.stdout.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            fields = meta.split()
+            if len(fields) != 4:
+                continue
+            mode, kind, oid, size = (f.decode("ascii") for f in fields)
+            path = os.fsdecode(raw_path)[cut:]
+            if not path:
+                continue
+            entries[path] = _Entry(mode, kind, oid, int(size) if size.isdigit() else None)
+            parts = path.split("/")
+            for depth in range(len(parts)):
+                parent = "/".join(parts[:depth])
+                is_dir = depth < len(parts) - 1
+                if not is_dir and kind != "blob":
+                    break  # a submodule: neither a file nor a folder here
+                children = dirs.setdefault(parent, {})
+                children[parts[depth]] = children.get(parts[depth], False) or is_dir
+        self._entries = entries
+        self._dirs = dirs
+        return entries
+
+    def _resolve(self, path: str) -> _Entry | None:
+        """The blob entry of ``path``, following in-repository symlinks."""
+        entries = self._listing()
+        current = normalise(path)
+        for _ in range(_MAX_LINK_HOPS):
+            if current is None:
+                raise UnreadableFile(f"{path} points outside the repository; not followed")
+            entry = entries.get(current)
+            if entry is None or entry.type != "blob":
+                return None
+            if entry.mode != "120000":
+                return entry
+            target = self._cat_file().read(entry.oid)
+            if target is None:
+                return None
+            parent = current.rsplit("/", 1)[0] if "/" in current else ""
+            link = os.fsdecode(target)
+            current = None if link.startswith("/") else normalise(link, parent)
+        raise UnreadableFile(f"cannot resolve {path}: too many levels of symbolic links")
+
+    # -- RepoSource -------------------------------------------------------------
+
+    def read(self, path: str) -> bytes:
+        entry = self._resolve(path)
+        if entry is None:
+            raise FileNotFoundError(2, f"not in {self.rev}", path)
+        data = self._cat_file().read(entry.oid)
+        if data is None:
+            raise FileNotFoundError(2, f"object missing from {self.rev}", path)
+        return data
+
+    def size(self, path: str) -> int | None:
+        try:
+            entry = self._resolve(path)
+        except OSError:
+            return None
+        return entry.size if entry is not None else None
+
+    def is_file(self, path: str) -> bool:
+        return self.size(path) is not None
+
+    def is_dir(self, path: str) -> bool:
+        self._listing()
+        key = normalise(path)
+        return key is not None and key in self._dirs
+
+    def list_dir(self, path: str) -> list[tuple[str, bool]]:
+        self._listing()
+        key = normalise(path)
+        if key is None:
+            return []
+        return sorted(self._dirs.get(key, {}).items())
+
+    def walk_actions(self) -> list[str]:
+        found = []
+        for path, entry in self._listing().items():
+            parts = path.split("/")
+            if entry.type == "blob" and parts[-1] in ACTION_NAMES and not SKIP_DIRS & set(parts):
+                found.append(path)
+        return sorted(found)
+
+    def files(self) -> list[str]:
+        """Every file path at the revision (under the prefix), sorted."""
+        return sorted(p for p, e in self._listing().items() if e.type == "blob")
+
+    # -- process lifetime -------------------------------------------------------
+
+    def _cat_file(self) -> _CatFile:
+        if self._cat is None:
+            self._cat = _CatFile(self.git_dir)
+            self._finalizer = weakref.finalize(self, _close_process, self._cat.proc)
+        return self._cat
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._cat = None
+        self._finalizer = None
+
+    def __enter__(self) -> GitSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable for process pools: the git process stays behind, the listing travels."""
+        state = {k: getattr(self, k) for k in _STATE}
+        state["_cat"] = None
+        state["_finalizer"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        return f"GitSource({str(self.repo_path)!r}, {self.rev!r}, commit={self.commit[:12]})"
+
+
+_STATE = ("repo_path", "rev", "git_dir", "name", "prefix", "commit", "_entries", "_dirs")

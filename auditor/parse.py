@@ -361,7 +361,7 @@ def _walk(root: Any, shared: bool) -> tuple[Problem | None, list[Any]]:
 def _first_duplicate(pairs: list[tuple[Any, Any]]) -> Problem | None:
     first: dict[str, Any] = {}
     for k, _ in pairs:
-        if not isinstance(k, ScalarNode) or (k.value == "<<" and k.style is None):
+        if not isinstance(k, ScalarNode) or (k.value == "<<" and not k.style):
             continue
         if k.value in first:
             return Problem(

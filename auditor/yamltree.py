@@ -188,7 +188,7 @@ class YMap(YNode):
         seen: set[str] = set()
         merged: list[tuple[Any, Any]] = []
         for key, value in self.raw.value:
-            if key.value == "<<" and key.style is None:
+            if key.value == "<<" and not key.style:
                 merged.extend(_merge_sources(value))
                 continue
             if isinstance(key, ScalarNode):

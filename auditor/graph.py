@@ -163,7 +163,7 @@ LocalResolver = Callable[[str], "Workflow | None"]
 
 
 def build_graph(workflow: Workflow, resolve_local: LocalResolver | None = None) -> JobGraph:
-    """The job graph of ``workflow``; local reusable-workflow calls resolved when possible."""
+    """The job graph of ``workflow``; reusable-workflow calls resolved when possible."""
     jobs = {job.id: job for job in workflow.jobs}
     preds: dict[str, list[str]] = {job_id: [] for job_id in jobs}
     succs: dict[str, list[str]] = {job_id: [] for job_id in jobs}
@@ -179,7 +179,9 @@ def build_graph(workflow: Workflow, resolve_local: LocalResolver | None = None) 
     graph = JobGraph(workflow, jobs, preds, succs, unknown)
     if resolve_local is not None:
         for job in workflow.jobs:
-            if job.uses is not None and job.uses.value.startswith("./"):
+            # "./x.yml" is local; "owner/repo/x.yml@ref" is resolved only when the
+            # resolver knows that repository (org scans), else it stays a leaf.
+            if job.uses is not None and (job.uses.value.startswith("./") or "@" in job.uses.value):
                 callee = resolve_local(job.uses.value)
                 if callee is not None:
                     graph.callees[job.id] = callee

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol
@@ -28,6 +29,19 @@ ACTION_NAMES = ("action.yml", "action.yaml")
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 YAML_SUFFIXES = (".yml", ".yaml")
 MAX_WALK_ENTRIES = 200_000
+
+# A reusable workflow in another repository: ``owner/repo/path.yml@ref`` (GitHub,
+# Gitea, Forgejo), optionally as a full URL (Gitea/Forgejo accept that too).
+REMOTE_WORKFLOW = re.compile(
+    r"^(?:https?://[^/\s]+/)?(?P<owner>[^/\s.][^/\s]*)/(?P<repo>[^/\s]+)/"
+    r"(?P<path>[^@\s]+\.ya?ml)@(?P<ref>[^\s]+)$"
+)
+
+# Resolves a cross-repository reusable-workflow reference to the callee's bytes
+# (None when its repository is not available). Org scans provide one; a source
+# may carry it as a ``remote_resolver`` attribute so every RepoContext built on
+# that source (by the engine, a cache, a worker process) picks it up.
+RemoteResolver = Callable[[str], "bytes | None"]
 
 
 class RepoSource(Protocol):
@@ -218,7 +232,12 @@ class RepoContext:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     job_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    remote_resolver: RemoteResolver | None = None
     _bytes: dict[str, bytes | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.remote_resolver is None:
+            self.remote_resolver = getattr(self.source, "remote_resolver", None)
 
     def read(self, path: str) -> bytes | None:
         """Bytes of a repository file, or None when absent/unreadable/too large."""
@@ -258,8 +277,41 @@ class RepoContext:
         return workflow
 
     def resolve_local_uses(self, uses: str) -> Workflow | None:
-        """``./.github/workflows/x.yml`` (a reusable workflow) → its model."""
+        """``./.github/workflows/x.yml`` (a reusable workflow) → its model.
+
+        ``owner/repo/path.yml@ref`` goes to ``resolve_remote_uses``.
+        """
+        if not uses.startswith("./") and REMOTE_WORKFLOW.match(uses):
+            return self.resolve_remote_uses(uses)
         path = normalise(uses)
         if path is None or not path.endswith(YAML_SUFFIXES):
             return None
         return self.workflow(path)
+
+    def resolve_remote_uses(self, uses: str) -> Workflow | None:
+        """A reusable workflow of another repository, via ``remote_resolver``.
+
+        The read is recorded in ``reads`` under ``remote:<uses>`` so a result
+        cache keys the caller's findings on the callee's bytes too.
+        """
+        key = f"remote:{uses}"
+        if key in self.workflows:
+            return self.workflows[key]
+        if self.remote_resolver is None:
+            return None
+        try:
+            data = self.remote_resolver(uses)
+        except (OSError, RuntimeError):
+            data = None
+        self.reads[key] = hashlib.sha256(data).hexdigest() if data is not None else None
+        if data is None or len(data) > self.policy.max_file_bytes:
+            return None
+        from auditor.build import build_workflow
+        from auditor.parse import parse_bytes
+
+        parsed = parse_bytes(data, uses)
+        if parsed.root is None:
+            return None
+        workflow = build_workflow(uses, parsed.root, [])
+        self.workflows[key] = workflow
+        return workflow

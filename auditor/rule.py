@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from auditor.repo import RepoContext
     from auditor.yamltree import SourceText
 
-SCOPES = ("file", "workflow")
+# "org": the rule compares repositories, so it runs once per org scan (see
+# auditor.org), not per file; its module still holds its id, docs and logic,
+# and the engine skips it (its ``kinds`` is empty).
+SCOPES = ("file", "workflow", "org")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ class Rule:
     example: str
     use_instead: str
     check: Check
-    scope: str = "workflow"  # "file": runs on every file, even unparsable ones
+    scope: str = "workflow"  # "file": every file, even unparsable; "org": auditor.org
     kinds: frozenset[str] = frozenset({"workflow"})  # which file kinds it reads
     tags: tuple[str, ...] = ()
     options: tuple[str, ...] = ()  # extra keys accepted under rules.<id> in the policy

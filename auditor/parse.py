@@ -166,9 +166,11 @@ if _CParser is not None:
             return None
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if kind is ScalarNode:
+            # ``kind`` is the class the C module names ScalarNode etc., which
+            # are the fast subclasses installed above.
+            if kind is _FastScalar or kind is ScalarNode:
                 return _resolve_scalar(value, implicit)
-            if kind is SequenceNode:
+            if kind is _FastSequence or kind is SequenceNode:
                 return "seq"
             return "map"
 

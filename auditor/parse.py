@@ -312,9 +312,9 @@ def _compose(text: str) -> Any:
 
 def _compose_pure(text: str) -> Any:
     """The pure composer: YAML 1.2 allows redefining an anchor; the C one does not."""
-    from ruamel.yaml import YAML
-
     import warnings
+
+    from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 2)
@@ -412,7 +412,7 @@ def _alias_bomb(root: Any) -> Problem | None:
         sizes[key] = 1
         stack.append((node, True))
         if isinstance(node, MappingNode):
-            for k, v in node.value:
+            for _k, v in node.value:
                 stack.append((v, False))
         elif isinstance(node, SequenceNode):
             for v in node.value:

@@ -24,10 +24,8 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     for raw in ctx.file.expression_scalars:
         text = raw.value
-        if text.count("${{") <= text.count("}}"):
-            # every '${{' can have its '}}'; find_expressions would agree
-            if "}}" in text[text.rfind("${{") :]:
-                continue
+        if text.count("${{") <= text.count("}}") and "}}" in text[text.rfind("${{") :]:
+            continue  # every '${{' can have its '}}': the common case, decided cheaply
         value = YScalar(raw, source)
         for expr in find_expressions(text):
             if not expr.terminated:

@@ -93,7 +93,8 @@ def test_workflow_structure_cases(repo) -> None:  # type: ignore[no-untyped-def]
         (10, 9, "job 'both': step '#1' has both 'run' and 'uses'"),
         (12, 3, "job 'no-steps' has neither 'steps' nor 'uses'"),
         (14, 14, "job 'not-a-map' is the int '3', not a mapping"),
-        (18, 19, "unterminated '${{': the expression has no closing '}}', so the runner treats it as an error or as literal text"),
+        (18, 19, "unterminated '${{': the expression has no closing '}}', so the runner treats it "
+                 "as an error or as literal text"),
     ]
 
 

@@ -452,11 +452,11 @@ def parse_text(text: str, path: str) -> Parsed:
     if root is None:
         return Parsed(source, None, ())
     shared = "&" in text and _ANCHOR.search(text) is not None
-    problem, expr = _walk(root, shared)
-    if problem is None and shared:
-        problem = _alias_bomb(root)
-    if problem is not None:
-        return Parsed(source, None, (problem,))
+    walk_problem, expr = _walk(root, shared)
+    if walk_problem is None and shared:
+        walk_problem = _alias_bomb(root)
+    if walk_problem is not None:
+        return Parsed(source, None, (walk_problem,))
     return Parsed(source, wrap(root, source), (), tuple(expr))
 
 

@@ -144,7 +144,7 @@ class YScalar(YNode):
             text = lines[number]
             if text.strip():
                 return len(text) - len(text.lstrip(" "))
-        return sm.column + 2
+        return int(sm.column) + 2
 
     def _search(self, offset: int) -> tuple[int, int]:
         sm, em = self.raw.start_mark, self.raw.end_mark

@@ -44,9 +44,9 @@ def mermaid(graph: JobGraph) -> str:
     for role, colour in ROLE_COLOURS.items():
         lines.append(f"  classDef {role} fill:{colour},color:#fff,stroke:#333")
     for job in graph.jobs:
-        role = primary_role(graph.roles.get(job, frozenset()))
-        if role:
-            lines.append(f"  class {ids[job]} {role}")
+        main_role = primary_role(graph.roles.get(job, frozenset()))
+        if main_role:
+            lines.append(f"  class {ids[job]} {main_role}")
     return "\n".join(lines) + "\n"
 
 

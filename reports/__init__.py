@@ -7,6 +7,7 @@ Each module exposes ``render(report: Report) -> str``; ``FORMATS`` maps the
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 
 from reports.model import Report
@@ -14,7 +15,17 @@ from reports.model import Report
 FORMATS: dict[str, str] = {
     "text": "reports.text",
     "json": "reports.json_report",
+    "sarif": "reports.sarif",
+    "junit": "reports.junit",
+    "github": "reports.github",
+    "markdown": "reports.markdown",
+    "html": "reports.html",  # the org compliance report (issue 6)
 }
+
+
+def available() -> list[str]:
+    """Format names whose module is installed (``html`` arrives with the org report)."""
+    return [name for name, module in FORMATS.items() if importlib.util.find_spec(module)]
 
 
 def renderer(name: str) -> Callable[[Report], str]:
@@ -24,4 +35,4 @@ def renderer(name: str) -> Callable[[Report], str]:
     return render
 
 
-__all__ = ["FORMATS", "Report", "renderer"]
+__all__ = ["FORMATS", "Report", "available", "renderer"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.findings import Finding
 from auditor.rule import Rule
+
+if TYPE_CHECKING:
+    from auditor.graph import JobGraph
 
 
 @dataclass
@@ -30,12 +33,28 @@ class Report:
         default=lambda f: f"{f.repo}:{f.path}" if f.repo else f.path
     )
     extra: dict[str, Any] = field(default_factory=dict)
+    # Job graphs (roles annotated) of the workflows that have findings, keyed
+    # by the workflow's display path; filled by the CLI only for the formats
+    # that draw them (markdown, html), so renderers never build graphs.
+    graphs: dict[str, JobGraph] = field(default_factory=dict)
+    # Ids of the rules that ran (after --select/--ignore); None: every rule in ``rules``.
+    checked_rules: list[str] | None = None
+    # Where a person reads a file at the scanned commit: ``{base}{path}#L{line}``
+    # (e.g. ``https://github.com/o/r/blob/<sha>/``); None gives relative links.
+    link_base: str | None = None
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}
         for f in self.findings:
             out[f.severity] = out.get(f.severity, 0) + 1
         return out
+
+    def checked(self) -> list[Rule]:
+        """The rules that ran, in catalogue order."""
+        if self.checked_rules is None:
+            return list(self.rules)
+        wanted = set(self.checked_rules)
+        return [rule for rule in self.rules if rule.id in wanted]
 
     def rule(self, rule_id: str) -> Rule | None:
         for rule in self.rules:

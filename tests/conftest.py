@@ -8,6 +8,7 @@ copied; tests that need it skip with a reason when it is absent.
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 from collections.abc import Iterator
@@ -27,6 +28,30 @@ SEED = SHARED / "examples" / "seed-incident"
 SCHEMAS = SHARED / "schemas"
 
 
+REPORT_SCHEMA = ROOT / "schemas" / "report.schema.json"
+
+
+@functools.cache
+def _report_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_report(doc: Any) -> Any:
+    """Assert ``doc`` is a JSON report per schemas/report.schema.json; returns it.
+
+    ``Run.json()`` calls it on every report it parses, so every JSON report a
+    test produces through the CLI is checked against the published contract.
+    """
+    errors = sorted(_report_validator().iter_errors(doc), key=lambda e: list(e.path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].path)
+        raise AssertionError(f"JSON report violates the schema at /{where}: {errors[0].message}")
+    return doc
+
+
 def need_shared(path: Path) -> Path:
     """``path`` under ../shared, or skip the test saying why."""
     if not path.exists():
@@ -41,7 +66,10 @@ class Run:
     stderr: str
 
     def json(self) -> Any:
-        return json.loads(self.stdout)
+        doc = json.loads(self.stdout)
+        if isinstance(doc, dict) and "schema_version" in doc and "findings" in doc:
+            validate_report(doc)
+        return doc
 
     def findings(self, rule: str | None = None) -> list[dict[str, Any]]:
         found = self.json()["findings"]

@@ -1,0 +1,184 @@
+"""Markdown for a pull-request comment: verdict, per-rule table, findings by file,
+and the job graph of each affected workflow as Mermaid with roles coloured.
+
+Forges cap a comment at 65,536 characters, so the output stays under
+``LIMIT``: sections are added while they fit and the rest is counted in a
+closing note (findings first, graphs last, since the findings are the point).
+Every string that comes from a repository (paths, messages, source lines) is
+escaped so it renders as text, never as markup or HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
+from reports.graph import mermaid
+from reports.model import Report
+
+LIMIT = 65_000
+ICONS = {"error": "🔴", "warning": "🟠", "note": "🔵"}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def escape(text: str) -> str:
+    """Inline text from a repository: no markup, no HTML, one line."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+
+
+def message(text: str) -> str:
+    """A rule's message: its `code spans` kept as code, everything else escaped."""
+    text = " ".join(text.split())
+    out, last = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(code(m.group()[1:-1]))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def code(text: str) -> str:
+    """Inline code span that survives backticks in ``text``."""
+    text = " ".join(text.split()) or " "
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _link(report: Report, path: str, line: int) -> str:
+    if path.startswith(("/", "../")) or ":" in path.split("/", 1)[0]:
+        return str(line)  # not inside the repository the links point into
+    target = (report.link_base or "") + path
+    target = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"[{line}]({target}#L{line})"
+
+
+def verdict(report: Report) -> str:
+    counts = report.counts()
+    threshold = SEVERITY_RANK[report.fail_on]
+    failing = sum(1 for f in report.findings if SEVERITY_RANK.get(f.severity, 0) >= threshold)
+    parts = [_plural(counts[s], s) for s in SEVERITIES if counts.get(s)]
+    files = _plural(report.files, "file")
+    tail = []
+    if report.suppressed:
+        tail.append(f"{report.suppressed} suppressed")
+    if report.baselined:
+        tail.append(f"{report.baselined} baselined")
+    extra = f" ({', '.join(tail)})" if tail else ""
+    if failing:
+        return (
+            f"### ❌ auditor: failed: {_plural(failing, 'finding')} at or above "
+            f"`{report.fail_on}` ({', '.join(parts)}) in {files} checked{extra}"
+        )
+    if report.findings:
+        return (
+            f"### ✅ auditor: passed: nothing at or above `{report.fail_on}` "
+            f"({', '.join(parts)}) in {files} checked{extra}"
+        )
+    return f"### ✅ auditor: passed: no findings in {files} checked{extra}"
+
+
+def summary_table(report: Report) -> list[str]:
+    per_rule = Counter(f.rule for f in report.findings)
+    severity = {f.rule: f.severity for f in report.findings}
+    rows = sorted(per_rule, key=lambda r: (-SEVERITY_RANK.get(severity[r], 0), r))
+    lines = ["| Rule | Severity | Findings | What it checks |", "| --- | --- | ---: | --- |"]
+    for rule_id in rows:
+        rule = report.rule(rule_id)
+        what = escape(rule.summary) if rule is not None else ""
+        sev = severity[rule_id]
+        lines.append(f"| `{rule_id}` | {ICONS.get(sev, '')} {sev} | {per_rule[rule_id]} | {what} |")
+    return lines
+
+
+def _finding_line(report: Report, f: Finding, shown: str) -> str:
+    where = _link(report, shown, f.line)
+    context = ""
+    if f.job is not None:
+        context = f" (job {code(f.job)}"
+        if f.step is not None:
+            label = f.step.id or f.step.name or f"#{f.step.index + 1}"
+            context += f", step {code(label)}"
+        context += ")"
+    line = (
+        f"- {ICONS.get(f.severity, '')} **{f.severity}** line {where}, col {f.column}: "
+        f"{code(f.rule)} {message(f.message)}{context}"
+    )
+    source = report.source_line(f)
+    if source is not None and source.strip():
+        line += f"\n  {code(source.strip()[:200])}"
+    return line
+
+
+def render(report: Report, limit: int = LIMIT) -> str:
+    head = [verdict(report), ""]
+    if report.findings:
+        head += ["#### Summary", "", *summary_table(report), "", "#### Findings", ""]
+    body = "\n".join(head) + "\n"
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        by_file[report.display_path(f)].append(f)
+    # Reserve room for the closing note, whatever it ends up saying.
+    budget = limit - 400
+    shown_findings = 0
+    left_files: set[str] = set()
+    stopped = False
+    for shown, findings in by_file.items():
+        if stopped:
+            left_files.add(shown)
+            continue
+        section = f"**{code(shown)}**\n\n"
+        if len(body) + len(section) > budget:
+            stopped = True
+            left_files.add(shown)
+            continue
+        body += section
+        for f in findings:
+            entry = _finding_line(report, f, shown) + "\n"
+            if len(body) + len(entry) > budget:
+                stopped = True
+                left_files.add(shown)
+                break
+            body += entry
+            shown_findings += 1
+        body += "\n"
+    left = len(report.findings) - shown_findings
+    graphs_left = 0
+    if report.graphs:
+        intro = "#### Job graphs of the affected workflows\n\n"
+        intro += "Roles: 🟧 promote, 🟦 publish, 🟩 verify.\n\n"
+        added_intro = False
+        for shown, graph in report.graphs.items():
+            block = (
+                f"<details><summary>{escape(shown)}</summary>\n\n"
+                f"```mermaid\n{mermaid(graph)}```\n\n</details>\n\n"
+            )
+            extra = block if added_intro else intro + block
+            if stopped or len(body) + len(extra) > budget:
+                graphs_left += 1
+                continue
+            body += extra
+            added_intro = True
+    if left or graphs_left:
+        parts = []
+        if left:
+            parts.append(f"{_plural(left, 'finding')} in {_plural(len(left_files), 'file')}")
+        if graphs_left:
+            parts.append(_plural(graphs_left, "job graph"))
+        body += (
+            f"> [!NOTE]\n> Truncated to stay under {limit:,} characters: "
+            f"{' and '.join(parts)} not shown. The JSON or SARIF report has everything.\n"
+        )
+    return body

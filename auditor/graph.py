@@ -19,6 +19,8 @@ from auditor.model import Job, Need, Workflow
 if TYPE_CHECKING:
     import networkx
 
+    from auditor.refindex import Ref
+
 
 @dataclass(slots=True)
 class JobGraph:
@@ -31,6 +33,19 @@ class JobGraph:
     unknown_needs: list[tuple[Job, Need]]
     callees: dict[str, Workflow] = field(default_factory=dict)
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Filled by auditor.roles.annotate (see there for the definitions):
+    # (job id, step index) → the step's own roles;
+    step_roles: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
+    # (job id, role) → why the job plays it, for messages;
+    role_reasons: dict[tuple[str, str], str] = field(default_factory=dict)
+    # promote jobs that move an artifact (not name-only promotes);
+    artifact_promotes: frozenset[str] = frozenset()
+    # every job on a promote path (publish → … → promote, the promotes, their verifies);
+    promote_path: frozenset[str] = frozenset()
+    # reusable-call job → the graph of the local workflow it calls, roles annotated.
+    callee_graphs: dict[str, JobGraph] = field(default_factory=dict)
+    # every expression reference of the workflow (auditor.refindex), built once.
+    ref_index: list[Ref] | None = None
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
     _descendants: dict[str, frozenset[str]] = field(default_factory=dict)
 

@@ -15,6 +15,7 @@ from auditor.model import Job, Step, Workflow
 from auditor.rule import RuleContext
 from auditor.yamltree import YMap, YNode, YScalar, raw_scalars
 
+
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A reference found in ``scalar`` of ``job``/``step`` (both None at workflow level)."""
@@ -79,6 +80,10 @@ def workflow_refs(ctx: RuleContext) -> list[Ref]:
     """The workflow's reference index, built once per file and shared by rules."""
     cached = ctx.memo.get("refindex")
     if cached is None:
-        cached = build_index(ctx.workflow) if ctx.workflow is not None else []
+        graph = ctx.graph
+        if graph is not None and graph.ref_index is not None and graph.workflow is ctx.workflow:
+            cached = graph.ref_index  # built by auditor.roles for the same workflow
+        else:
+            cached = build_index(ctx.workflow) if ctx.workflow is not None else []
         ctx.memo["refindex"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached

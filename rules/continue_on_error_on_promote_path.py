@@ -1,0 +1,113 @@
+"""continue-on-error-on-promote-path: a job or step on a promote path may continue on error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import roles
+from auditor.findings import Hit, hit
+from auditor.rule import Rule, RuleContext
+from auditor.yamltree import Span, YMap, YScalar
+
+
+def _span(owner: YMap, value: YScalar) -> Span:
+    pair = owner.entry("continue-on-error")
+    start = pair[0] if pair is not None else value
+    end = value.span
+    return Span(start.line, start.column, end.end_line, end.end_column)
+
+
+def _allows_failure(value: YScalar | None) -> bool:
+    if value is None or value.kind == "null":
+        return False
+    return not (value.is_false() or value.value.strip().lower() == "false")
+
+
+def _what(value: YScalar) -> str:
+    if value.is_true() or value.value.strip().lower() == "true":
+        return "continue-on-error: true"
+    return f"continue-on-error: {value.value.strip()[:60]} (an expression that may be true)"
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    if graph is None:
+        return
+    everywhere = ctx.options.get("scope") == "all"
+    gitea = roles.on_gitea(ctx.path)
+    for job in graph.workflow.jobs:
+        on_path = job.id in graph.promote_path
+        if not on_path and not everywhere:
+            continue
+        where = (f"on the promote path {roles.describe_path(graph, job.id)}" if on_path
+                 else "(policy scope: all jobs)")  # fmt: skip
+        value = job.continue_on_error
+        if _allows_failure(value):
+            assert value is not None
+            note = (" (Gitea ignores job-level continue-on-error today, but GitHub mirrors and "
+                    "future Gitea versions honour it)") if gitea else ""  # fmt: skip
+            yield hit(
+                _span(job.node, value),
+                f"job '{job.id}' has {_what(value)} {where}: a failed publish, promote or "
+                f"verify would still leave the run green{note}; remove it so the job fails "
+                "loud",
+                "job",
+                job=job.id,
+            )
+        for step in job.steps:
+            value = step.continue_on_error
+            if not _allows_failure(value) or not isinstance(step.node, YMap):
+                continue
+            assert value is not None
+            yield hit(
+                _span(step.node, value),
+                f"step '{step.label}' of job '{job.id}' has {_what(value)} {where}: its failure "
+                "(a 403, a push that did not happen) is swallowed and the run stays green; "
+                "remove it — if the step is optional, move it off the promote path",
+                "step",
+                job=job.id,
+                step=step,
+            )
+
+
+RULE = Rule(
+    id="continue-on-error-on-promote-path",
+    severity="error",
+    summary="A job or step on a publish → promote → verify path continues on error.",
+    what="""
+Reports `continue-on-error` (literal `true` or any expression) on every job and
+step of a promote path: the publish jobs a promote depends on, the jobs
+between them, the promote jobs and the verify jobs that depend on them. The
+message names the path. With `rules: {continue-on-error-on-promote-path:
+{scope: all}}` in the policy it applies to every job.
+""",
+    why="""
+`continue-on-error` turns a failed step into a green run. On a promote path
+that is how a promotion silently stops happening: the POST returns 403, the
+step is marked as passed, nothing downstream notices, and the runtime keeps
+running the old image. Gitea ignores job-level `continue-on-error` today, but
+the same file often runs on a GitHub mirror, and the intent is the problem.
+""",
+    example="""
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
+      - name: Promote image (best effort)
+        continue-on-error: true
+        run: curl -sS -X POST "$CP_URL/promote"
+""",
+    use_instead="""
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
+      - name: Promote image
+        run: curl --fail-with-body -sS -X POST "$CP_URL/promote"
+""",
+    check=check,
+    tags=("promote-path", "fail-loud"),
+    options=("scope",),
+)

@@ -1,0 +1,231 @@
+"""needs-output-unwired: a `needs.J.outputs.O` or `steps.S.outputs.X` reference reads nothing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from auditor import roles
+from auditor.findings import Hit, hit_in
+from auditor.graph import JobGraph
+from auditor.known_actions import known_output
+from auditor.model import Job, Step
+from auditor.refindex import Ref, workflow_refs
+from auditor.repo import RepoContext
+from auditor.rule import Rule, RuleContext
+from auditor.yamltree import YMap
+
+# Commands that may write $GITHUB_OUTPUT where the step body cannot show it.
+_OPAQUE = re.compile(
+    r"(?:^|[\s;&|(`])(?:\.{1,2}/|~/|/|\$\{?\w+\}?/|bash\s|sh\s|zsh\s|source\s|\.\s|python|node\s|"
+    r"npx\s|npm\s|yarn\s|pnpm\s|bun\s|deno\s|make\b|just\s|task\s|go\s+run|ruby\s|perl\s|pwsh|"
+    r"php\s|uv\s|poetry\s|pipx?\s|tox\b|nox\b|cargo\s|gradle|\./gradlew|mvn|java\s|dotnet\s|"
+    r"gh\s|docker\s+(?:run|compose)|eval\s|exec\s|[\w./-]+\.(?:sh|py|js|mjs|ts|rb|pl|ps1)\b)",
+    re.MULTILINE,
+)
+
+
+def _lower_ids(job: Job) -> dict[str, Step]:
+    return {s.id.value.lower(): s for s in job.steps if s.id is not None}
+
+
+def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
+    if step.uses is not None:
+        return known_output(step.uses.value, output, repo)
+    if step.run is None:
+        return None
+    shell = (step.shell.value if step.shell is not None else "").strip().lower()
+    if shell and not shell.startswith(("bash", "sh", "zsh")):
+        return None  # python, pwsh, node, custom: the shell analysis cannot see the writes
+    text = step.run.value
+    writes = roles.output_writes(text)
+    if writes is None:
+        return None
+    names = {w.name.lower() for w in writes}
+    if output.lower() in names:
+        return True
+    if any(not re.fullmatch(r"[\w.-]+", w.name) for w in writes):
+        return None  # a computed name may be this one
+    if _OPAQUE.search(roles.shell_text(text)) or "${{" in text:
+        return None
+    if "GITHUB_OUTPUT" in text and not writes:
+        return None  # written in a way the analysis did not follow
+    return False
+
+
+def _declared(graph: JobGraph, job: Job, output: str) -> bool | None:
+    callee = graph.callees.get(job.id)
+    if job.is_reusable_call:
+        if callee is None:
+            return None  # a remote reusable workflow: outputs unknown
+        outputs = callee.call_outputs
+    else:
+        outputs = job.outputs
+    if outputs is None:
+        return False
+    return output.lower() in {k.value.lower() for k, _ in outputs.items()}
+
+
+def _check_needs(graph: JobGraph, job: Job, r: Ref) -> Iterator[Hit]:
+    ref = r.ref
+    target_id = ref.part(0)
+    if target_id is None:
+        return
+    direct = {n.lower(): n for n in graph.needs(job.id)}
+    real = direct.get(target_id.lower())
+    if real is None:
+        others = {j.lower(): j for j in graph.jobs}
+        other = others.get(target_id.lower())
+        if other is None:
+            msg = (f"{ref.text} names job '{target_id}', which does not exist in this workflow, "
+                   "so it is always empty; fix the job id")
+        elif other in graph.ancestors(job.id):
+            msg = (f"{ref.text} is empty: '{other}' runs before '{job.id}' only indirectly, and "
+                   f"the needs context holds direct needs only; add {other} to needs")
+        else:
+            msg = (f"{ref.text} is empty: '{job.id}' does not need '{other}'; add {other} to "
+                   "needs")
+        yield hit_in(r.scalar, ref.start, ref.end, msg, f"needs:{r.key}:{ref.text}",
+                     job=job.id, step=r.step)  # fmt: skip
+        return
+    output = ref.part(2)
+    if ref.part(1) != "outputs" or output is None:
+        return
+    target = graph.jobs[real]
+    declared = _declared(graph, target, output)
+    if declared is False:
+        where = ("its called workflow's on.workflow_call.outputs" if target.is_reusable_call
+                 else "its outputs")  # fmt: skip
+        have = (graph.callees[real].call_outputs if target.is_reusable_call
+                else target.outputs)  # fmt: skip
+        known = ", ".join(have.keys()) if isinstance(have, YMap) else "none"
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is always empty: job '{real}' declares no output '{output}' in {where} "
+            f"(it has: {known or 'none'}); declare it, mapped to the step that sets it",
+            f"output:{r.key}:{ref.text}", job=job.id, step=r.step,
+        )  # fmt: skip
+
+
+def _check_steps(job: Job, r: Ref, repo: RepoContext) -> Iterator[Hit]:
+    ref = r.ref
+    step_id = ref.part(0)
+    if step_id is None:
+        return
+    in_outputs = r.step is None and r.key.startswith("outputs")
+    if r.step is None and not in_outputs:
+        return  # the steps context exists only in steps and job outputs
+    steps = _lower_ids(job)
+    step = steps.get(step_id.lower())
+    subject = f"steps:{r.key}:{ref.text}"
+    if step is None:
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is always empty: job '{job.id}' has no step with id '{step_id}'; fix "
+            "the id or give the producing step `id: " + step_id + "`",
+            subject, job=job.id, step=r.step,
+        )  # fmt: skip
+        return
+    if r.step is not None and step.index >= r.step.index:
+        when = "is this step" if step.index == r.step.index else "runs after this one"
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is empty here: step '{step_id}' {when}; read it in a later step",
+            subject, job=job.id, step=r.step,
+        )  # fmt: skip
+        return
+    output = ref.part(2)
+    if ref.part(1) != "outputs" or output is None:
+        return
+    if _step_produces(step, output, repo) is False:
+        what = (f"the action {step.uses.value.split('@')[0]} has no output '{output}'"
+                if step.uses is not None
+                else f"its run: never writes '{output}=…' to $GITHUB_OUTPUT")  # fmt: skip
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is always empty: step '{step_id}' does not set it ({what}); set the "
+            "output there or read one it sets",
+            subject, job=job.id, step=r.step,
+        )  # fmt: skip
+
+
+def _check_jobs(graph: JobGraph, r: Ref) -> Iterator[Hit]:
+    ref = r.ref
+    job_id, output = ref.part(0), ref.part(2)
+    if job_id is None or ref.part(1) != "outputs" or output is None:
+        return
+    jobs = {j.lower(): j for j in graph.jobs}
+    real = jobs.get(job_id.lower())
+    if real is None:
+        yield hit_in(r.scalar, ref.start, ref.end,
+                     f"{ref.text} names job '{job_id}', which does not exist in this workflow; "
+                     "the workflow output is always empty — fix the job id",
+                     f"jobs:{r.key}:{ref.text}")  # fmt: skip
+    elif _declared(graph, graph.jobs[real], output) is False:
+        yield hit_in(r.scalar, ref.start, ref.end,
+                     f"{ref.text} is always empty: job '{real}' declares no output '{output}'; "
+                     "declare it, mapped to the step that sets it",
+                     f"jobs:{r.key}:{ref.text}")  # fmt: skip
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    if graph is None:
+        return
+    for r in workflow_refs(ctx):
+        context = r.ref.context
+        if r.job is None:
+            if context == "jobs" and r.key.startswith("on.workflow_call.outputs"):
+                yield from _check_jobs(graph, r)
+            continue
+        if context == "needs":
+            yield from _check_needs(graph, r.job, r)
+        elif context == "steps":
+            yield from _check_steps(r.job, r, ctx.repo)
+
+
+RULE = Rule(
+    id="needs-output-unwired",
+    severity="error",
+    summary="A `needs`/`steps` output reference evaluates to the empty string.",
+    what="""
+Follows every `needs.J.outputs.O`, `steps.S.outputs.X` and (in reusable
+workflows) `jobs.J.outputs.O` reference: J must be a *direct* need of the job
+(the `needs` context holds nothing else), J must declare output O (for a local
+reusable workflow, in its `on.workflow_call.outputs`), S must be the id of a
+step of the same job that runs before the reference, and S must set X — a
+`run:` that writes it to `$GITHUB_OUTPUT` (any common form), or an action
+whose known outputs include it (a table of well-known actions, the
+`action.yml` of local actions). Unknown actions and commands whose writes
+cannot be seen get the benefit of the doubt. Points at the exact column of
+the reference.
+""",
+    why="""
+Every one of these mistakes evaluates to the empty string, silently: a promote
+that sends an empty digest, a verify that compares against nothing. Runners
+do not warn.
+""",
+    example="""
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs: {digest: '${{ steps.build.outputs.digest }}'}
+    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
+  promote:
+    runs-on: ubuntu-latest
+    steps: [{run: './promote.sh ${{ needs.publish.outputs.digest }}'}]
+""",
+    use_instead="""
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs: {digest: '${{ steps.push.outputs.digest }}'}
+    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    steps: [{run: './promote.sh ${{ needs.publish.outputs.digest }}'}]
+""",
+    check=check,
+    tags=("graph", "outputs", "correctness"),
+)

@@ -1,0 +1,80 @@
+"""permissions-not-declared: a workflow with an artifact promote leaves the token on default scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import roles
+from auditor.findings import Hit, hit
+from auditor.rule import Rule, RuleContext
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    workflow = ctx.workflow
+    if graph is None or workflow is None or not graph.artifact_promotes:
+        return
+    if workflow.permissions is not None:
+        return
+    if workflow.triggers and set(workflow.triggers) <= {"workflow_call"}:
+        return  # a reusable workflow's token is the caller's: the caller declares it
+    bare = [job for job in workflow.jobs if job.permissions is None]
+    if not bare:
+        return
+    promotes = [job for job in bare if job.id in graph.artifact_promotes]
+    target = promotes[0] if promotes else bare[0]
+    names = ", ".join(f"'{job.id}'" for job in bare[:6]) + (", …" if len(bare) > 6 else "")
+    note = (" Gitea ignores permissions today, but GitHub mirrors and future Gitea versions "
+            "apply them.") if roles.on_gitea(ctx.path) else ""
+    yield hit(
+        target.key,
+        f"this workflow promotes an artifact (job '{sorted(graph.artifact_promotes)[0]}') but "
+        f"declares no permissions, so job {names} run with the forge's default token scopes "
+        "(which may include statuses: write and contents: write); add a workflow-level "
+        f"`permissions:` block (e.g. `contents: read`) and widen it per job only where needed."
+        f"{note}",
+        "permissions",
+        job=target.id,
+    )
+
+
+RULE = Rule(
+    id="permissions-not-declared",
+    severity="warning",
+    summary="A workflow that promotes an artifact does not declare its token permissions.",
+    what="""
+Reports a workflow that has an artifact promote job but no workflow-level
+`permissions` block and at least one job without its own. It points at the
+promote job (or the first job without permissions) and lists the jobs that
+run with the default scopes. Reusable workflows (only `workflow_call`) are
+skipped: their token is the caller's.
+""",
+    why="""
+Without `permissions`, the token carries the repository's or organisation's
+default scopes, which may include `statuses: write` and `contents: write`.
+Declaring the scopes makes the grant reviewable and keeps a best-effort status
+POST from looking like a promotion.
+""",
+    example="""
+on: push
+jobs:
+  publish: {runs-on: ubuntu-latest, steps: [{run: docker push "$IMAGE"}]}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    steps: [{run: 'curl --fail -X POST "$CP_URL/promote"'}]
+""",
+    use_instead="""
+on: push
+permissions:
+  contents: read
+jobs:
+  publish: {runs-on: ubuntu-latest, steps: [{run: docker push "$IMAGE"}]}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    steps: [{run: 'curl --fail -X POST "$CP_URL/promote"'}]
+""",
+    check=check,
+    tags=("permissions", "promote"),
+)

@@ -1,0 +1,86 @@
+"""promote-without-verify: an artifact promote has no verify job depending on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import roles
+from auditor.findings import Hit, hit
+from auditor.rule import Rule, RuleContext
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    if graph is None:
+        return
+    for job in graph.workflow.jobs:
+        if job.id not in graph.artifact_promotes:
+            continue
+        verifies = [v for v in roles.verifies_of(graph, job.id) if v != job.id]
+        if verifies:
+            continue
+        sub = graph.callee_graphs.get(job.id)
+        if sub is not None and any(
+            [v for v in roles.verifies_of(sub, p) if v != p] for p in sub.artifact_promotes
+        ):
+            continue  # the called workflow verifies its own promote
+        others = [j for j, r in graph.roles.items() if roles.VERIFY in r and j != job.id]
+        if others:
+            hint = (f"job '{others[0]}' verifies, but does not depend on '{job.id}': add "
+                    f"'{job.id}' to its needs")
+        else:
+            hint = (f"add a verify job with `needs: {job.id}` that reads the pin back and fails "
+                    "unless it equals the digest just pushed")
+        why = graph.role_reasons.get((job.id, roles.PROMOTE), "")
+        yield hit(
+            job.key,
+            f"job '{job.id}' promotes an artifact ({why}; path "
+            f"{roles.describe_path(graph, job.id)}) but no verify job depends on it, so a "
+            f"promotion that did not take effect goes unnoticed; {hint}",
+            "no-verify",
+            job=job.id,
+        )
+
+
+RULE = Rule(
+    id="promote-without-verify",
+    severity="error",
+    summary="A promote job has no verify job after it.",
+    what="""
+Reports each artifact promote job (see DESIGN.md, "Roles") that no verify job
+depends on, directly or transitively. A verify job is one whose id or name
+matches the policy's verify names (`verif` by default) or that runs a
+policy-listed verify script. A reusable-workflow call whose callee verifies
+its own promote counts as verified.
+""",
+    why="""
+A promotion can "succeed" without taking effect: a best-effort POST, a token
+without the right scope, a control plane that ignored the request. Only a job
+that reads the pin back and compares it with the digest just pushed proves it
+moved.
+""",
+    example="""
+jobs:
+  publish: {runs-on: ubuntu-latest, outputs: {digest: '${{ steps.push.outputs.digest }}'},
+            steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]}
+  promote-pin:
+    needs: publish
+    runs-on: ubuntu-latest
+    steps: [{run: ./promote.sh "${{ needs.publish.outputs.digest }}"}]
+""",
+    use_instead="""
+jobs:
+  publish: {runs-on: ubuntu-latest, outputs: {digest: '${{ steps.push.outputs.digest }}'},
+            steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]}
+  promote-pin:
+    needs: publish
+    runs-on: ubuntu-latest
+    steps: [{run: ./promote.sh "${{ needs.publish.outputs.digest }}"}]
+  verify-pin:
+    needs: [publish, promote-pin]
+    runs-on: ubuntu-latest
+    steps: [{run: ./verify-pin.sh "${{ needs.publish.outputs.digest }}"}]
+""",
+    check=check,
+    tags=("promote", "verify"),
+)

@@ -1,0 +1,111 @@
+"""required-secret-not-referenced: a promote does not use the credentials promotion requires."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import roles
+from auditor.findings import Hit, hit
+from auditor.known_actions import OIDC_ACTIONS, action_name
+from auditor.model import Job
+from auditor.rule import Rule, RuleContext
+from auditor.yamltree import YMap, YNode, YScalar
+
+
+def _id_token(node: YNode | None) -> bool:
+    if isinstance(node, YScalar):
+        return node.value.strip() == "write-all"
+    if isinstance(node, YMap):
+        value = node.get("id-token")
+        return isinstance(value, YScalar) and value.value.strip() == "write"
+    return False
+
+
+def _keyless(ctx: RuleContext, job: Job) -> bool:
+    """The job authenticates with OIDC (a cloud login action, or an id-token grant)."""
+    if any(s.uses is not None and action_name(s.uses.value) in OIDC_ACTIONS for s in job.steps):
+        return True
+    workflow = ctx.workflow
+    perms = job.permissions if job.permissions is not None else (
+        workflow.permissions if workflow is not None else None)
+    return _id_token(perms)
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    if graph is None:
+        return
+    policy = ctx.policy
+    platform = {t.upper() for t in policy.platform_tokens}
+    for job in graph.workflow.jobs:
+        if job.id not in graph.artifact_promotes:
+            continue
+        names, anything = roles.secrets_read(graph, job)
+        if anything:
+            continue
+        path = roles.describe_path(graph, job.id)
+        if policy.required_secrets:
+            for secret in policy.required_secrets:
+                if secret.upper() in names:
+                    continue
+                yield hit(
+                    job.key,
+                    f"promote job '{job.id}' (path {path}) never references secrets.{secret}, "
+                    "which the policy requires for promotion (promote.required_secrets); "
+                    f"authenticate the promote with `${{{{ secrets.{secret} }}}}` (in env, with "
+                    "or the command)",
+                    f"required:{secret}",
+                    job=job.id,
+                )
+            continue
+        real = [n for n in names if n not in platform]
+        if real or _keyless(ctx, job):
+            continue
+        used = sorted(n for n in names if n in platform)
+        detail = (f"only the platform token ({', '.join(used)})" if used
+                  else "no secret at all")  # fmt: skip
+        yield hit(
+            job.key,
+            f"promote job '{job.id}' (path {path}) references {detail}, which cannot "
+            "authorise a promotion on the control plane; pass the promotion credential "
+            "(e.g. `${{ secrets.CP_ADMIN_API_TOKEN }}`) — or list the required ones in the "
+            "policy's promote.required_secrets",
+            "no-credential",
+            job=job.id,
+        )
+
+
+RULE = Rule(
+    id="required-secret-not-referenced",
+    severity="error",
+    summary="A promote job does not reference the secrets promotion requires.",
+    what="""
+For each artifact promote job: every secret in the policy's
+`promote.required_secrets` must be referenced by the job — in `env`, `with`,
+`run`, `secrets:` of a reusable call, or any expression (so
+`cond && secrets.A || secrets.B` references both). Without that list, the
+promote must reference at least one secret that is not a platform token
+(`GITHUB_TOKEN`, `GITEA_TOKEN`, ...), or authenticate keylessly (OIDC cloud
+login, `id-token: write`). `secrets: inherit` and dynamic `secrets[...]` count
+as referencing everything.
+""",
+    why="""
+A promote that carries no admin credential cannot change the control plane's
+pin: its request is rejected, and unless everything else is fail-loud, that
+rejection is silent. An empty secret is the empty string, silently, too.
+""",
+    example="""
+  promote-pin:
+    needs: publish
+    env: {TOKEN: '${{ secrets.GITHUB_TOKEN }}'}
+    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+""",
+    use_instead="""
+  promote-pin:
+    needs: publish
+    env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
+    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+""",
+    check=check,
+    tags=("promote", "secrets"),
+)

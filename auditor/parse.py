@@ -383,13 +383,21 @@ _ANCHOR = re.compile(r"(?:^|[:\-\[{,?])[ \t]*&[^\s\[\]{},&]", re.MULTILINE)
 
 
 def _alias_bomb(root: Any) -> Problem | None:
-    """Expanded size of the tree (aliases counted at every use), memoised per node."""
+    """Recursive aliases, and the expanded size of the tree (aliases counted at every use).
+
+    Sizes are memoised per node, so the walk is linear in the composed
+    tree however large the expansion. In this depth-first walk a node met
+    again while it is still being expanded is one of its own ancestors: an
+    alias to an enclosing anchor, which libyaml composes into a cycle.
+    """
     sizes: dict[int, int] = {}
+    visiting: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         key = id(node)
         if done:
+            visiting.discard(key)
             if isinstance(node, MappingNode):
                 total = 1 + sum(sizes.get(id(k), 1) + sizes.get(id(v), 1) for k, v in node.value)
             elif isinstance(node, SequenceNode):
@@ -407,9 +415,21 @@ def _alias_bomb(root: Any) -> Problem | None:
                 )
             sizes[key] = total
             continue
+        if key in visiting:
+            anchor = getattr(node, "anchor", None)
+            name = f"&{anchor} " if anchor else ""
+            return Problem(
+                "parse-error",
+                f"the anchor {name}is used inside itself (a recursive alias), which has no "
+                "finite value; the runner rejects it",
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                "recursive-alias",
+            )
         if key in sizes:
             continue
         sizes[key] = 1
+        visiting.add(key)
         stack.append((node, True))
         if isinstance(node, MappingNode):
             for _k, v in node.value:

@@ -184,3 +184,10 @@ def test_file_over_the_limit_is_file_too_large(repo) -> None:  # type: ignore[no
     found = result.findings()
     assert [f["rule"] for f in found] == ["file-too-large"]
     assert (found[0]["line"], found[0]["column"]) == (1, 1)
+
+
+def test_recursive_alias_is_a_finding_not_a_recursion_error(repo) -> None:  # type: ignore[no-untyped-def]
+    text = "on: push\njobs:\n  test: &r\n    runs-on: x\n    steps:\n      - run: *r\n"
+    found = check_json(repo(workflow(text))).findings("parse-error")
+    assert [(f["line"], f["column"]) for f in found] == [(3, 9)]
+    assert "recursive alias" in found[0]["message"]

@@ -19,7 +19,9 @@ import click
 from auditor import __version__
 from auditor.findings import SEVERITIES, Finding
 
-FORMAT_NAMES = ("text", "json")
+# The one list is reports.FORMATS (a test keeps the two equal); not imported here
+# so that `auditor --help` stays fast.
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
 
 def _fail(message: str) -> NoReturn:
@@ -87,9 +89,18 @@ def run_check(
     no_policy: bool,
     select: frozenset[str],
     ignore: frozenset[str],
-) -> tuple[Any, Callable[[Finding], str | None], Callable[[Finding], str]]:
-    """Scan ``paths``; returns the result and the display callbacks for reports."""
+    new_since: str | None = None,
+) -> tuple[
+    Any, Callable[[Finding], str | None], Callable[[Finding], str], Callable[[Finding], Any]
+]:
+    """Scan ``paths``; returns the result and the display and job-graph callbacks for reports.
+
+    With ``new_since``, only findings whose fingerprint the same files lack at
+    that git revision are kept (the others count as baselined).
+    """
+    from auditor.baseline import only_new
     from auditor.engine import Engine, InternalError, ScanResult, Selection, sort_findings
+    from auditor.gitsource import GitError
     from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
     from auditor.targets import TargetError, resolve_targets
 
@@ -105,6 +116,8 @@ def run_check(
     suppressed = 0
     labels: dict[int, str] = {}
     sources: dict[int, Any] = {}
+    engine_of: dict[int, Any] = {}
+    baselined = 0
     rules: list[Any] = []
     try:
         fixed_policy = load_policy_file(Path(policy_file)) if policy_file else None
@@ -124,9 +137,13 @@ def run_check(
             target_findings, summary = engine.scan(
                 target.source, root_label=target.label, only=target.only
             )
+            if new_since is not None:
+                target_findings, old = only_new(engine, target, new_since, target_findings)
+                baselined += old
             for f in target_findings:
                 labels[id(f)] = target.label
                 sources[id(f)] = target.source
+                engine_of[id(f)] = engine
             findings.extend(target_findings)
             repos.append(summary)
             suppressed += engine.suppressed
@@ -135,10 +152,14 @@ def run_check(
         _fail(str(exc))
     except InternalError as exc:
         _fail(str(exc))
+    except GitError as exc:
+        _fail(str(exc))
     unknown = (select | ignore) - {rule.id for rule in rules}
     if unknown and rules:
         _fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
-    result = ScanResult(sort_findings(findings), repos, suppressed=suppressed, rules=rules)
+    result = ScanResult(
+        sort_findings(findings), repos, suppressed=suppressed, baselined=baselined, rules=rules
+    )
     lines_cache: dict[tuple[int, str], list[str]] = {}
 
     def source_line(f: Finding) -> str | None:
@@ -160,7 +181,23 @@ def run_check(
             return f.path
         return f"{label.rstrip('/')}/{f.path}"
 
-    return result, source_line, display_path
+    def job_graph(f: Finding) -> Any:
+        """The roles-annotated job graph of the workflow ``f`` is in (markdown, html)."""
+        from auditor.graph import build_graph
+        from auditor.repo import RepoContext
+
+        source, engine = sources.get(id(f)), engine_of.get(id(f))
+        if source is None or engine is None:
+            return None
+        repo = RepoContext(source, engine.policy)
+        workflow = repo.workflow(f.path)
+        if workflow is None:
+            return None
+        g = build_graph(workflow, repo.resolve_local_uses)
+        engine._annotate(g, repo)
+        return g
+
+    return result, source_line, display_path, job_graph
 
 
 @main.command()
@@ -175,35 +212,92 @@ def run_check(
 @click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
+@click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
+              help="Also write a report, e.g. sarif:auditor.sarif (repeatable).")
+@click.option("--baseline", "baseline_file", type=str, default=None, metavar="FILE",
+              help="Report only findings not recorded in FILE (see `auditor baseline`).")
+@click.option("--new-since", type=str, default=None, metavar="REV",
+              help="Report only findings not present at git revision REV (pre-merge gate).")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str,
+    report_specs: tuple[str, ...], baseline_file: str | None, new_since: str | None,
 ) -> None:  # fmt: skip
     """Check the workflows of repositories, folders or files (`-` reads stdin)."""
-    from auditor.engine import exit_code
-    from reports import Report, renderer
+    from auditor import outputs
+    from auditor.baseline import BaselineError, load_baseline
+    from auditor.engine import Selection, exit_code
+    from reports import Report
 
     if policy_file and no_policy:
         _fail("--policy and --no-policy exclude each other")
-    result, source_line, display_path = run_check(
+    try:
+        extra_outputs = outputs.parse_specs(report_specs)
+        baseline = load_baseline(Path(baseline_file)) if baseline_file else None
+    except (outputs.OutputError, BaselineError) as exc:
+        _fail(str(exc))
+    result, source_line, display_path, job_graph = run_check(
         paths, policy_file=policy_file, no_policy=no_policy,
-        select=_csv(select), ignore=_csv(ignore),
+        select=_csv(select), ignore=_csv(ignore), new_since=new_since,
     )  # fmt: skip
+    if baseline is not None:
+        result.findings, known = baseline.split(result.findings)
+        result.baselined += known
     stream = sys.stdout if not output or output == "-" else None
+    selection = Selection(_csv(select), _csv(ignore))
     report = Report(
         findings=result.findings,
         rules=result.rules,
         files=result.files,
         repos=[r.to_json() for r in result.repos],
         suppressed=result.suppressed,
+        baselined=result.baselined,
         fail_on=fail_on,
-        color=fmt == "text" and stream is not None and _use_colour(stream),
         tool_version=__version__,
         source_line=source_line,
         display_path=display_path,
+        checked_rules=[r.id for r in result.rules if selection.allows(r.id)],
+        link_base=outputs.link_base(os.environ),
     )
-    _write(renderer(fmt)(report), output, report.color)
+    colour = fmt == "text" and stream is not None and _use_colour(stream)
+    try:
+        outputs.emit(
+            report, outputs.Output(fmt, output or "-"), extra_outputs,
+            lambda text: click.echo(text, nl=False, color=colour),
+            stdout_colour=colour, job_graph=job_graph,
+        )  # fmt: skip
+    except outputs.OutputError as exc:
+        _fail(str(exc))
     sys.exit(exit_code(result.findings, fail_on))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--output", "-o", type=str, default="auditor-baseline.json", show_default=True,
+              help="Baseline file to write.")
+@click.option("--policy", "policy_file", type=str, default=None,
+              help="Policy file (default: .auditor.yml at each repository root).")
+@click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+def baseline(
+    paths: tuple[str, ...], output: str, policy_file: str | None, no_policy: bool,
+    select: str | None, ignore: str | None,
+) -> None:  # fmt: skip
+    """Record today's findings so `check --baseline FILE` reports only new ones."""
+    from auditor.baseline import BaselineError, write_baseline
+
+    if policy_file and no_policy:
+        _fail("--policy and --no-policy exclude each other")
+    result, _, _, _ = run_check(
+        paths, policy_file=policy_file, no_policy=no_policy,
+        select=_csv(select), ignore=_csv(ignore),
+    )  # fmt: skip
+    try:
+        count = write_baseline(Path(output), result.findings, __version__)
+    except BaselineError as exc:
+        _fail(str(exc))
+    click.echo(f"auditor: recorded {count} finding(s) in {output}", err=True)
 
 
 @main.command()

@@ -368,3 +368,74 @@ def explain(rule_id: str) -> None:
             click.echo(rule.docs(), nl=False)
             return
     _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
+
+
+# --- org scans (auditor.org, auditor.org_cli) -------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--root", type=str, default=None, metavar="DIR",
+              help="Scan every subfolder of DIR as a repository.")
+@click.option("--repos", "repos_file", type=str, default=None, metavar="FILE",
+              help="Repositories to scan: one path or git URL a line (URLs are mirrored).")
+@click.option("--ref", type=str, default=None, metavar="REF",
+              help="Read git repositories at REF (default: a mirror's HEAD, a working "
+                   "tree as it is on disk).")
+@click.option("--shard", type=str, default=None, metavar="K/N",
+              help="Scan only shard K of N (stable, by a hash of the repository name).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes (default: the core count).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--policy", "policy_file", type=str, default=None,
+              help="Policy for every repository (and the org's shared_files); default: "
+                   "each repository's own .auditor.yml.")
+@click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when any repository has a finding at or above this severity.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
+              show_default=True, help="Output format on standard output (or --output).")
+@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
+@click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
+              help="Also write a report, e.g. html:org.html, json:org.json (repeatable).")
+@click.option("--mirror-dir", type=str, default=None, metavar="DIR",
+              help="Where URLs are mirrored (default: $XDG_CACHE_HOME/auditor/mirrors).")
+def org(
+    paths: tuple[str, ...], root: str | None, repos_file: str | None, ref: str | None,
+    shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
+    no_policy: bool, select: str | None, ignore: str | None, fail_on: str, fmt: str,
+    output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None,
+) -> None:  # fmt: skip
+    """Scan many repositories (working trees, bare mirrors, URLs) into one compliance report."""
+    from auditor.org_cli import run_org
+
+    sys.exit(run_org(
+        paths, root=root, repos_file=repos_file, ref=ref, shard=shard, jobs=jobs,
+        no_cache=no_cache, quiet=quiet, policy_file=policy_file, no_policy=no_policy,
+        select=_csv(select), ignore=_csv(ignore), fail_on=fail_on, fmt=fmt, output=output,
+        report_specs=report_specs, mirror_dir=mirror_dir, fail=_fail,
+    ))  # fmt: skip
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
+              help="Exit 1 when any repository has a finding at or above this severity.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
+              show_default=True, help="Output format on standard output (or --output).")
+@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
+@click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
+              help="Also write a report, e.g. html:org.html (repeatable).")
+def merge(
+    files: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
+    report_specs: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Combine `auditor org --shard K/N --report json:...` reports into one org report."""
+    from auditor.org_cli import run_merge
+
+    sys.exit(run_merge(
+        files, fail_on=fail_on, fmt=fmt, output=output, report_specs=report_specs, fail=_fail,
+    ))  # fmt: skip

@@ -313,5 +313,6 @@ class RepoContext:
         if parsed.root is None:
             return None
         workflow = build_workflow(uses, parsed.root, [])
-        self.workflows[key] = workflow
+        if workflow is not None:
+            self.workflows[key] = workflow
         return workflow

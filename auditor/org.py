@@ -1,0 +1,801 @@
+"""Org scans: many repositories in one run, into one compliance report.
+
+Inputs are repository paths (working trees, or bare git mirrors ``*.git``),
+the subfolders of ``--root DIR``, and ``--repos FILE`` (one path or git URL a
+line). URLs are mirrored with the real ``git`` (``clone --mirror
+--filter=blob:none``, then ``fetch`` on later runs) into a cache folder. Bare
+repositories, and every git repository when ``--ref`` is given, are read at
+that revision straight from the object store (``auditor.gitsource``); the
+default revision of a bare mirror is its ``HEAD`` (the default branch), and a
+working tree without ``--ref`` is scanned as it is on disk.
+
+Each repository is scanned by the ordinary engine (``scan_repo``: one call
+per repository, picklable, so a process pool can run it). The org-level pass
+(``finish``) then adds what only the whole set can tell:
+
+- ``shared-file-drift`` (an ``org``-scope rule: ``rules/shared_file_drift.py``
+  holds its docs and logic; the engine skips it) over the policy's
+  ``shared_files``;
+- one ``reusable-workflow-unresolved`` note per callee: the rule reports each
+  unresolved cross-repository call, the pass keeps the first by repository,
+  path and line.
+
+Cross-repository reusable workflows (``owner/repo/path.yml@ref``) resolve
+against the whole input set, before sharding, so every shard sees the same
+callees. Everything the report needs is kept in the JSON report's ``summary``
+(per repository: job graphs with roles, the source lines findings point at,
+the shared files' hashes; for the org: the shared-file definitions and texts),
+so ``auditor merge`` of shard JSONs rebuilds exactly the report of one
+unsharded run: it drops the shards' org-level findings and runs ``finish``
+again over the union.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.findings import Finding, fingerprint
+from auditor.policy import POLICY_FILENAMES, Policy, PolicyError, load_policy_file, parse_policy
+from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
+
+DRIFT_RULE = "shared-file-drift"
+UNRESOLVED_RULE = "reusable-workflow-unresolved"
+ORG_RULES = frozenset({DRIFT_RULE})  # computed by ``finish``, never by the engine
+MAX_SOURCE_LINE = 300
+
+_HEX = re.compile(r"^[0-9a-f]{7,40}$")
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/\s@]+@[^/\s:]+:)", re.IGNORECASE)
+
+
+class OrgError(Exception):
+    """An org input that cannot be used (one-line, user-facing reason)."""
+
+
+# --- inputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepoSpec:
+    """One repository of the org: where it is and how to read it."""
+
+    name: str  # unique in the scan; what shards hash and reports show
+    label: str  # as the user named it (path or URL)
+    path: str  # the local folder: a working tree, or a bare repository / mirror
+    git: bool  # a git repository (bare or with a .git)
+    rev: str | None  # the revision to read from the object store; None: the folder on disk
+    slugs: tuple[str, ...] = ()  # "owner/repo" forms, for cross-repository `uses:`
+
+
+def is_url(text: str) -> bool:
+    return bool(_URL.match(text))
+
+
+def is_bare_repo(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def _strip_git(name: str) -> str:
+    return name[:-4] if name.endswith(".git") and len(name) > 4 else name
+
+
+def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
+    """(name, slugs) of a local repository: ``owner__repo/<commit>`` (the corpus layout)
+    is ``owner__repo`` with slug ``owner/repo``; ``org/repo(.git)`` is ``repo``, slug
+    ``org/repo``."""
+    absolute = Path(os.path.abspath(path))
+    if absolute.name == ".git":
+        absolute = absolute.parent
+    base = _strip_git(absolute.name)
+    parent = absolute.parent.name
+    name = parent if _HEX.match(base) and parent else base
+    slugs: list[str] = []
+    if "__" in name:
+        owner, _, repo = name.partition("__")
+        slugs.append(f"{owner}/{repo}")
+    elif name == base and parent:
+        slugs.append(f"{parent}/{base}")
+    return name, tuple(slugs)
+
+
+def _url_names(url: str) -> tuple[str, tuple[str, ...]]:
+    tail = re.split(r"[/:]", url.rstrip("/"))
+    parts = [p for p in tail if p]
+    name = _strip_git(parts[-1]) if parts else "repo"
+    slugs = (f"{parts[-2]}/{name}",) if len(parts) >= 2 else ()
+    return name, slugs
+
+
+def default_mirror_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "auditor" / "mirrors"
+
+
+def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    from auditor.gitsource import git_env
+
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, env=git_env(),
+            stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise OrgError("git is not installed (it is needed to mirror URLs)") from None
+
+
+def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else f"exit status {proc.returncode}"
+
+
+def mirror(url: str, mirror_dir: Path) -> Path:
+    """A local mirror of ``url``: cloned (``--mirror --filter=blob:none``) on first use,
+    fetched on later runs. The clone goes to a temporary folder renamed into place, so
+    an interrupted or concurrent run never leaves half a mirror behind."""
+    name, _ = _url_names(url)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:60]
+    target = mirror_dir / f"{safe}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
+    if is_bare_repo(target):
+        proc = _git("--git-dir", str(target), "fetch", "--prune", "--quiet", "origin")
+        if proc.returncode != 0:
+            raise OrgError(f"{url}: git fetch failed: {_last_line(proc)}")
+        return target
+    mirror_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=mirror_dir))
+    try:
+        proc = _git("clone", "--mirror", "--filter=blob:none", "--quiet", "--", url,
+                    str(tmp / "m.git"))  # fmt: skip
+        if proc.returncode != 0:
+            raise OrgError(f"{url}: git clone failed: {_last_line(proc)}")
+        try:
+            os.rename(tmp / "m.git", target)
+        except OSError:
+            if not is_bare_repo(target):  # another run won the race: use theirs
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _spec_for_path(raw: str, ref: str | None, label: str | None = None) -> RepoSpec:
+    path = Path(raw)
+    if not path.is_dir():
+        raise OrgError(f"{raw}: no such directory")
+    name, slugs = _path_names(path)
+    bare = is_bare_repo(path) and not (path / ".git").exists()
+    worktree = (path / ".git").exists()
+    rev: str | None = None
+    if bare:
+        rev = ref or "HEAD"
+    elif worktree and ref:
+        rev = ref
+    return RepoSpec(name, label or raw, str(path), bare or worktree, rev, slugs)
+
+
+def _read_list(repos_file: Path) -> list[str]:
+    try:
+        text = repos_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OrgError(f"{repos_file}: cannot read: {exc.strerror}") from None
+    out = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if not is_url(entry) and not os.path.isabs(entry):
+            entry = str(repos_file.parent / entry)
+        out.append(entry)
+    return out
+
+
+def collect(
+    paths: Sequence[str],
+    *,
+    root: str | None = None,
+    repos_file: str | None = None,
+    ref: str | None = None,
+    mirror_dir: Path | None = None,
+    jobs: int = 4,
+    log: Callable[[str], None] = lambda message: None,
+) -> list[RepoSpec]:
+    """Every repository the inputs name, sorted by name, names made unique."""
+    entries: list[str] = list(paths)
+    if root is not None:
+        root_path = Path(root)
+        if not root_path.is_dir():
+            raise OrgError(f"--root {root}: no such directory")
+        entries.extend(
+            str(child) for child in sorted(root_path.iterdir())
+            if child.is_dir() and not child.name.startswith(".")
+        )  # fmt: skip
+    if repos_file is not None:
+        entries.extend(_read_list(Path(repos_file)))
+    urls = sorted({e for e in entries if is_url(e)})
+    mirrors: dict[str, Path] = {}
+    if urls:
+        where = mirror_dir or default_mirror_dir()
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, 8))) as pool:
+            for url, local in zip(urls, pool.map(lambda u: mirror(u, where), urls), strict=True):
+                mirrors[url] = local
+                log(f"mirrored {url}")
+    specs: list[RepoSpec] = []
+    seen_paths: set[str] = set()
+    for entry in entries:
+        if is_url(entry):
+            local = mirrors[entry]
+            name, slugs = _url_names(entry)
+            key = str(local)
+            spec = RepoSpec(name, entry, key, True, ref or "HEAD", slugs)
+        else:
+            spec = _spec_for_path(entry, ref)
+            key = os.path.realpath(entry)
+            if not spec.git and ref:
+                log(f"{entry}: not a git repository; --ref ignored, the folder is scanned")
+        if key in seen_paths:
+            continue
+        seen_paths.add(key)
+        specs.append(spec)
+    return _unique_names(specs)
+
+
+def _unique_names(specs: list[RepoSpec]) -> list[RepoSpec]:
+    taken: dict[str, int] = {}
+    out = []
+    for spec in sorted(specs, key=lambda s: (s.name, s.label)):
+        count = taken.get(spec.name, 0)
+        taken[spec.name] = count + 1
+        if count:
+            spec = RepoSpec(f"{spec.name}-{count + 1}", spec.label, spec.path, spec.git,
+                            spec.rev, spec.slugs)  # fmt: skip
+        out.append(spec)
+    return sorted(out, key=lambda s: s.name)
+
+
+# --- sharding ----------------------------------------------------------------------
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match:
+        raise OrgError(f"--shard {text}: expected K/N, e.g. 2/4")
+    k, n = int(match[1]), int(match[2])
+    if n < 1 or not 1 <= k <= n:
+        raise OrgError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def shard_of(name: str, n: int) -> int:
+    """The shard (1..n) of a repository: a hash of its name, stable across runs and machines."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % n + 1
+
+
+def select_shard(specs: Iterable[RepoSpec], k: int, n: int) -> list[RepoSpec]:
+    return [s for s in specs if shard_of(s.name, n) == k]
+
+
+# --- cross-repository reusable workflows --------------------------------------------
+
+
+class OrgResolver:
+    """Resolves ``owner/repo/path.yml@ref`` against the repositories of the scan.
+
+    A repository matches by ``owner/repo`` (case-insensitive), else by its bare
+    name when exactly one repository has it. Git repositories are read at the
+    ref of the call (a branch, tag or commit; ``origin/<ref>`` in a clone);
+    plain folders as they are. Picklable: open git readers stay behind.
+    """
+
+    def __init__(self, specs: Iterable[RepoSpec]) -> None:
+        self.specs = tuple(specs)
+        self.by_slug: dict[str, RepoSpec] = {}
+        names: dict[str, list[RepoSpec]] = {}
+        for spec in self.specs:
+            for slug in spec.slugs:
+                self.by_slug.setdefault(slug.lower(), spec)
+            names.setdefault(spec.name.lower(), []).append(spec)
+        self.by_name = {k: v[0] for k, v in names.items() if len(v) == 1}
+        self._sources: dict[tuple[str, str], RepoSource | None] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"specs": self.specs, "by_slug": self.by_slug, "by_name": self.by_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._sources = {}
+
+    def spec_for(self, uses: str) -> RepoSpec | None:
+        match = REMOTE_WORKFLOW.match(uses)
+        if not match:
+            return None
+        slug = f"{match['owner']}/{match['repo']}".lower()
+        return self.by_slug.get(slug) or self.by_name.get(_strip_git(match["repo"]).lower())
+
+    def __call__(self, uses: str) -> bytes | None:
+        match = REMOTE_WORKFLOW.match(uses)
+        spec = self.spec_for(uses)
+        if match is None or spec is None:
+            return None
+        source = self._source(spec, match["ref"])
+        if source is None:
+            return None
+        try:
+            return source.read(match["path"])
+        except OSError:
+            return None
+
+    def _source(self, spec: RepoSpec, ref: str) -> RepoSource | None:
+        key = (spec.path, ref)
+        if key not in self._sources:
+            self._sources[key] = _open_at(spec, ref)
+        return self._sources[key]
+
+
+def _open_at(spec: RepoSpec, ref: str) -> RepoSource | None:
+    if not spec.git:
+        return DirectorySource(Path(spec.path), spec.name)
+    from auditor.gitsource import GitError
+
+    for candidate in (ref, f"origin/{ref}"):
+        try:
+            source: RepoSource = _fork_safe_git_source()(Path(spec.path), candidate, spec.name)
+            return source
+        except GitError:
+            continue
+    return None
+
+
+# --- scanning ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    """What every repository's scan shares."""
+
+    policy_file: str | None = None
+    no_policy: bool = False
+    select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    use_cache: bool = True
+
+
+def org_policy(settings: ScanSettings) -> Policy:
+    """The policy given with ``--policy`` (or the defaults): where ``shared_files`` come from."""
+    if settings.no_policy or not settings.policy_file:
+        return Policy()
+    return load_policy_file(Path(settings.policy_file))
+
+
+def _repo_policy(
+    source: RepoSource, spec: RepoSpec, settings: ScanSettings, fixed: Policy
+) -> Policy:
+    """``--policy`` for every repository, else each repository's own ``.auditor.yml``."""
+    if settings.no_policy or settings.policy_file:
+        return fixed
+    for name in POLICY_FILENAMES:
+        try:
+            data = source.read(name)
+        except OSError:
+            continue
+        base = spec.path if spec.rev is None else "."
+        return parse_policy(data, f"{spec.label.rstrip('/')}/{name}", base)
+    return fixed
+
+
+def _fork_safe_git_source() -> type:
+    """GitSource whose ``git cat-file`` process is per process: a pool forks after the
+    parent has read files, and a child must not share the parent's pipe."""
+    from auditor.gitsource import GitSource
+
+    class ForkSafeGitSource(GitSource):
+        _pid = 0
+
+        def _cat_file(self) -> Any:
+            if self._pid != os.getpid():
+                self._cat = None
+                self._finalizer = None
+                self._pid = os.getpid()
+            return super()._cat_file()
+
+    return ForkSafeGitSource
+
+
+def open_source(spec: RepoSpec) -> RepoSource:
+    if spec.rev is None:
+        return DirectorySource(Path(spec.path), spec.name)
+    from auditor.gitsource import GitError
+
+    try:
+        source: RepoSource = _fork_safe_git_source()(Path(spec.path), spec.rev, spec.name)
+    except GitError as exc:
+        raise OrgError(str(exc)) from None
+    return source
+
+
+def _commit_time(spec: RepoSpec, source: RepoSource, path: str) -> int | None:
+    """Commit time of the last change to ``path`` at the scanned revision (git only)."""
+    if not spec.git:
+        return None
+    rev = getattr(source, "commit", None) or "HEAD"
+    git_dir = Path(spec.path) / ".git" if (Path(spec.path) / ".git").exists() else Path(spec.path)
+    proc = _git("--git-dir", str(git_dir), "log", "-1", "--format=%ct", rev, "--", path)
+    text = proc.stdout.decode("ascii", "replace").strip()
+    return int(text) if proc.returncode == 0 and text.isdigit() else None
+
+
+def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, dict[str, str]]:
+    """The lines findings point at, so reports rebuilt from JSON can still show them."""
+    out: dict[str, dict[str, str]] = {}
+    lines_of: dict[str, list[str]] = {}
+    for f in findings:
+        if f.path not in lines_of:
+            try:
+                lines_of[f.path] = source.read(f.path).decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines_of[f.path] = []
+        lines = lines_of[f.path]
+        if 0 < f.line <= len(lines):
+            out.setdefault(f.path, {})[str(f.line)] = lines[f.line - 1][:MAX_SOURCE_LINE]
+    return {
+        path: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for path, v in sorted(out.items())
+    }
+
+
+_NEEDS_KEY = "auditor-org-needs-1"
+
+
+def _pipeline_needs(
+    source: RepoSource, jobs: dict[str, dict[str, list[str]]], policy: Policy, cache: Any
+) -> dict[str, dict[str, list[str]]]:
+    """``{workflow: {job: [needs]}}`` of the release pipelines: workflows where a job has a
+    role. The engine records roles, not edges; edges depend only on the file's bytes, so
+    they are memoised in the result cache by content (a warm run parses nothing)."""
+    from auditor import __version__
+
+    out: dict[str, dict[str, list[str]]] = {}
+    for path, roles in jobs.items():
+        if not any(roles.values()):
+            continue
+        try:
+            data = source.read(path)
+        except OSError:
+            continue
+        key = hashlib.sha256(
+            f"{_NEEDS_KEY}\0{__version__}\0".encode() + hashlib.sha256(data).digest()
+        ).hexdigest()
+        entry = cache.get(key) if cache is not None else None
+        if entry is not None and entry.job_roles is not None:
+            out[path] = entry.job_roles
+            continue
+        needs = _needs_of(path, data, policy)
+        if needs is None:
+            continue
+        out[path] = needs
+        if cache is not None:
+            from auditor.cache import Entry
+
+            cache.put(key, Entry([], needs, {}))
+    return out
+
+
+def _needs_of(path: str, data: bytes, policy: Policy) -> dict[str, list[str]] | None:
+    from auditor.build import build_workflow
+    from auditor.graph import build_graph
+    from auditor.parse import parse_bytes
+
+    if len(data) > policy.max_file_bytes:
+        return None
+    parsed = parse_bytes(data, path)
+    if parsed.root is None:
+        return None
+    workflow = build_workflow(path, parsed.root, [])
+    if workflow is None:
+        return None
+    graph = build_graph(workflow)
+    return {job: list(graph.needs(job)) for job in graph.jobs}
+
+
+# --- running the scan --------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class OrgResult:
+    """The org scan: findings (org-level ones included), repositories, org facts."""
+
+    findings: list[Finding]
+    repos: list[dict[str, Any]]
+    org: dict[str, Any]
+    suppressed: int = 0
+    files_analysed: int = 0  # files the engine really analysed (cache hits excluded)
+    files_cached: int = 0  # files whose findings came from the result cache
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return sum(int(r.get("files", 0)) for r in self.repos)
+
+
+def org_facts(policy: Policy, settings: ScanSettings, checked: Sequence[str]) -> dict[str, Any]:
+    """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``)."""
+    severity = policy.severity_for(DRIFT_RULE, "error")
+    allowed = (not settings.select or DRIFT_RULE in settings.select) and (
+        DRIFT_RULE not in settings.ignore
+    )
+    return {
+        "shared_files": [{"path": s.path, "repos": list(s.repos)} for s in policy.shared_files],
+        "drift_severity": severity if allowed and severity != "off" else None,
+        "checked_rules": sorted(checked),
+        "texts": {},
+    }
+
+
+def scan_org(
+    all_specs: Sequence[RepoSpec],
+    specs: Sequence[RepoSpec],
+    settings: ScanSettings,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    cache_dir: Path | None = None,
+) -> OrgResult:
+    """Scan ``specs`` (resolving cross-repository calls against ``all_specs``).
+
+    The engine, the result cache and the process pool are the ones ``auditor
+    check`` uses (``auditor.parallel.scan_targets``); this adds the org data.
+    Raises ``PolicyError`` for a bad ``--policy``; a repository that cannot be
+    read (or whose own policy is invalid) is kept with an ``error`` instead.
+    """
+    from auditor.cache import ResultCache
+    from auditor.engine import Engine, Selection
+    from auditor.parallel import scan_targets
+    from auditor.targets import Target
+
+    fixed = org_policy(settings)
+    selection = Selection(settings.select, settings.ignore)
+    resolver = OrgResolver(all_specs)
+    shared_paths = sorted({s.path for s in fixed.shared_files})
+    cache = None
+    if settings.use_cache:
+        cache = ResultCache(cache_dir) if cache_dir is not None else ResultCache()
+    result = OrgResult([], [], {})
+    repos: dict[str, dict[str, Any]] = {}
+    targets: list[Target] = []
+    scanned: list[tuple[RepoSpec, RepoSource, Policy]] = []
+    for spec in specs:
+        try:
+            source = open_source(spec)
+            policy = _repo_policy(source, spec, settings, fixed)
+        except (OrgError, PolicyError) as exc:
+            repos[spec.name] = _error_summary(spec, str(exc))
+            result.errors.append(f"{spec.name}: {exc}")
+            continue
+        source.remote_resolver = resolver  # type: ignore[attr-defined]
+        root = Path(spec.path) if spec.rev is None else None
+        targets.append(Target(source, root, spec.label))
+        scanned.append((spec, source, policy))
+    policies = {id(t): p for t, (_, _, p) in zip(targets, scanned, strict=True)}
+    batch = scan_targets(
+        targets, lambda t: policies[id(t)], selection=selection, jobs=jobs, cache=cache,
+        progress=progress, names=[spec.name for spec, _, _ in scanned],
+    )  # fmt: skip
+    texts: dict[str, str] = {}
+    findings: list[Finding] = []
+    for (spec, source, policy), res in zip(scanned, batch.results, strict=True):
+        summary = res.summary.to_json()
+        summary["slugs"] = list(spec.slugs)
+        summary["source"] = {
+            "kind": "git" if spec.rev is not None else "folder",
+            "rev": spec.rev,
+            "commit": getattr(source, "commit", None),
+        }
+        summary["needs"] = _pipeline_needs(source, res.summary.jobs, policy, cache)
+        summary["source_lines"] = _source_lines(source, res.findings)
+        shared: dict[str, dict[str, Any]] = {}
+        for path in shared_paths:
+            try:
+                data: bytes | None = source.read(path)
+            except OSError:
+                data = None
+            if data is None:
+                shared[path] = {"sha256": None, "time": None}
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            texts[digest] = data.decode("utf-8", "replace")
+            shared[path] = {"sha256": digest, "time": _commit_time(spec, source, path)}
+        summary["shared_files"] = shared
+        summary["error"] = None
+        repos[spec.name] = summary
+        findings.extend(res.findings)
+        result.suppressed += res.suppressed
+        result.files_analysed += res.analysed
+        result.files_cached += res.cached
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
+    engine = batch.engines[0] if batch.engines else Engine(fixed, selection)
+    checked = [r.id for r in engine.rules if r.scope != "org"] + _org_rule_ids(fixed, settings)
+    org = org_facts(fixed, settings, checked)
+    org["texts"] = dict(sorted(texts.items()))
+    result.org = org
+    result.repos = [repos[name] for name in sorted(repos)]
+    result.findings = finish(findings, result.repos, org)
+    _prune_texts(org, result.repos)
+    return result
+
+
+def _org_rule_ids(policy: Policy, settings: ScanSettings) -> list[str]:
+    facts = org_facts(policy, settings, [])
+    return [DRIFT_RULE] if facts["drift_severity"] and policy.shared_files else []
+
+
+def _error_summary(spec: RepoSpec, error: str) -> dict[str, Any]:
+    return {
+        "name": spec.name, "root": spec.label, "files": 0, "workflow_dirs": {}, "jobs": {},
+        "slugs": list(spec.slugs), "source": {"kind": "git" if spec.rev else "folder",
+        "rev": spec.rev, "commit": None}, "needs": {}, "source_lines": {},
+        "shared_files": {}, "error": error,
+    }  # fmt: skip
+
+
+# --- the org-level pass ---------------------------------------------------------------
+
+
+def _members(name: str, repo: dict[str, Any], patterns: Sequence[str]) -> bool:
+    slugs = [name, *(repo.get("slugs") or [])]
+    return any(fnmatch.fnmatchcase(s, p) for s in slugs for p in patterns)
+
+
+def drift_findings(repos: Sequence[dict[str, Any]], org: dict[str, Any]) -> list[Finding]:
+    from rules.shared_file_drift import Copy, drift_hits
+
+    severity = org.get("drift_severity")
+    if not severity:
+        return []
+    out: list[Finding] = []
+    texts: dict[str, str] = org.get("texts", {})
+    for entry in org.get("shared_files", []):
+        path = entry["path"]
+        copies = []
+        for repo in repos:
+            name = str(repo["name"])
+            if repo.get("error") or not _members(name, repo, entry.get("repos") or ["*"]):
+                continue
+            info = (repo.get("shared_files") or {}).get(path) or {}
+            copies.append(Copy(name, info.get("sha256"), info.get("time")))
+        if len(copies) < 1:
+            continue
+        for h in drift_hits(path, copies, texts):
+            out.append(Finding(
+                rule=DRIFT_RULE, severity=severity, message=h.message, path=h.path,
+                line=1, column=1, end_line=1, end_column=1, repo=h.repo,
+                fingerprint=fingerprint(DRIFT_RULE, h.repo, h.path, None, None, h.subject),
+                subject=h.subject,
+            ))  # fmt: skip
+    return out
+
+
+def finish(
+    findings: Iterable[Finding], repos: Sequence[dict[str, Any]], org: dict[str, Any]
+) -> list[Finding]:
+    """Org-level findings added (drift), one unresolved-callee note kept per callee, sorted."""
+    ordered = sorted((f for f in findings if f.rule not in ORG_RULES), key=Finding.sort_key)
+    seen: set[str] = set()
+    kept: list[Finding] = []
+    for f in ordered:
+        if f.rule == UNRESOLVED_RULE:
+            if f.message in seen:
+                continue
+            seen.add(f.message)
+        kept.append(f)
+    kept.extend(drift_findings(repos, org))
+    return sorted(kept, key=Finding.sort_key)
+
+
+def _prune_texts(org: dict[str, Any], repos: Sequence[dict[str, Any]]) -> None:
+    """Keep only the shared-file texts some repository still holds (deterministic)."""
+    wanted = {
+        info.get("sha256")
+        for repo in repos
+        for info in (repo.get("shared_files") or {}).values()
+        if info.get("sha256")
+    }
+    org["texts"] = {h: t for h, t in sorted(org.get("texts", {}).items()) if h in wanted}
+
+
+# --- reports and merge ------------------------------------------------------------------
+
+
+def source_line_lookup(repos: Sequence[dict[str, Any]]) -> Callable[[Finding], str | None]:
+    by_name = {str(r["name"]): r.get("source_lines") or {} for r in repos}
+
+    def lookup(f: Finding) -> str | None:
+        lines = by_name.get(f.repo or "", {})
+        line = lines.get(f.path, {}).get(str(f.line))
+        return line if isinstance(line, str) else None
+
+    return lookup
+
+
+def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
+    """The ``reports.Report`` every renderer (json, html, markdown) receives."""
+    from auditor.rules_loader import builtin_rules, entry_point_rules
+    from reports import Report
+
+    rules = list(builtin_rules()) + list(entry_point_rules())
+    return Report(
+        findings=result.findings,
+        rules=rules,
+        files=result.files,
+        repos=result.repos,
+        suppressed=result.suppressed,
+        fail_on=fail_on,
+        tool_version=tool_version,
+        source_line=source_line_lookup(result.repos),
+        display_path=lambda f: f"{f.repo}/{f.path}" if f.repo else f.path,
+        extra={"summary": {"org": result.org}},
+    )
+
+
+def load_report(path: str) -> dict[str, Any]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise OrgError(f"{path}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise OrgError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        raise OrgError(f"{path}: not an auditor JSON report (schema_version 1)")
+    summary = data.get("summary")
+    if not isinstance(summary, dict) or not isinstance(summary.get("org"), dict):
+        raise OrgError(f"{path}: not an org report (written by `auditor org --report json:...`)")
+    return data
+
+
+def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:
+    """One org result from shard reports: equal to the report of an unsharded run."""
+    findings: list[Finding] = []
+    repos: dict[str, dict[str, Any]] = {}
+    org: dict[str, Any] | None = None
+    texts: dict[str, str] = {}
+    suppressed = 0
+    for doc in documents:
+        summary = doc["summary"]
+        facts = summary["org"]
+        if org is None:
+            org = {k: v for k, v in facts.items() if k != "texts"}
+        elif facts.get("shared_files") != org.get("shared_files"):
+            raise OrgError("the shard reports were made with different shared_files policies")
+        texts.update(facts.get("texts", {}))
+        suppressed += int(summary.get("suppressed", 0))
+        for repo in summary.get("repositories", []):
+            repos.setdefault(str(repo["name"]), repo)
+        findings.extend(Finding.from_json(f) for f in doc.get("findings", []))
+    if org is None:
+        raise OrgError("nothing to merge")
+    org["texts"] = dict(sorted(texts.items()))
+    ordered = [repos[name] for name in sorted(repos)]
+    result = OrgResult(finish(findings, ordered, org), ordered, org, suppressed=suppressed)
+    _prune_texts(org, ordered)
+    return result
+
+
+def iter_repo_findings(result: OrgResult) -> Iterator[tuple[dict[str, Any], list[Finding]]]:
+    by_repo: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_repo.setdefault(f.repo or "", []).append(f)
+    for repo in result.repos:
+        yield repo, by_repo.get(str(repo["name"]), [])

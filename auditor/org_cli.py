@@ -1,0 +1,168 @@
+"""``auditor org`` and ``auditor merge``: options in, reports out (the logic is auditor.org).
+
+Progress goes to standard error: a rich progress bar when it is a terminal,
+a few plain lines otherwise (CI logs), nothing with ``--quiet``. Reports are
+written through ``auditor.outputs`` like ``auditor check``'s, so ``--report
+html:org.html --report json:org.json`` and ``--format`` work the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from auditor import __version__
+
+Fail = Callable[[str], Any]
+
+
+class _Progress:
+    """A rich bar on a TTY, plain lines (every 10 %) elsewhere, or nothing."""
+
+    def __init__(self, quiet: bool, stream: TextIO) -> None:
+        self.quiet = quiet
+        self.stream = stream
+        self.tty = bool(getattr(stream, "isatty", lambda: False)()) and not os.environ.get("CI")
+        self.bar: Any = None
+        self.task: Any = None
+        self.last_step = -1
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            if self.bar is not None:
+                self.bar.console.print(message, markup=False, highlight=False)
+            else:
+                click.echo(f"auditor: {message}", err=True)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet or total <= 0:
+            return
+        if self.tty:
+            if self.bar is None:
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+
+                self.bar = Progress(
+                    TextColumn("scanning files"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=Console(file=self.stream), transient=True,
+                )  # fmt: skip
+                self.bar.start()
+                self.task = self.bar.add_task("scan", total=total)
+            self.bar.update(self.task, completed=done, total=total)
+            return
+        step = done * 10 // total
+        if step != self.last_step:
+            self.last_step = step
+            click.echo(f"auditor: scanned {done}/{total} files ({done * 100 // total}%)", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def run_org(
+    paths: tuple[str, ...], *, root: str | None, repos_file: str | None, ref: str | None,
+    shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
+    no_policy: bool, select: frozenset[str], ignore: frozenset[str], fail_on: str, fmt: str,
+    output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None, fail: Fail,
+) -> int:  # fmt: skip
+    """Scan the org; write the reports; the exit code."""
+    from auditor import org, outputs
+    from auditor.engine import InternalError, exit_code
+    from auditor.policy import PolicyError
+
+    if policy_file and no_policy:
+        fail("--policy and --no-policy exclude each other")
+    if not paths and not root and not repos_file:
+        fail("name repositories (paths or a glob), --root DIR, or --repos FILE")
+    try:
+        extra_outputs = outputs.parse_specs(report_specs)
+        k, n = org.parse_shard(shard) if shard else (1, 1)
+    except (outputs.OutputError, org.OrgError) as exc:
+        fail(str(exc))
+    progress = _Progress(quiet, sys.stderr)
+    started = time.monotonic()
+    try:
+        all_specs = org.collect(
+            paths, root=root, repos_file=repos_file, ref=ref,
+            mirror_dir=Path(mirror_dir) if mirror_dir else None,
+            jobs=jobs or 4, log=progress.say,
+        )  # fmt: skip
+        if not all_specs:
+            fail("no repositories to scan")
+        specs = org.select_shard(all_specs, k, n) if n > 1 else all_specs
+        if n > 1:
+            progress.say(f"shard {k}/{n}: {len(specs)} of {len(all_specs)} repositories")
+        settings = org.ScanSettings(policy_file, no_policy, select, ignore, not no_cache)
+        result = org.scan_org(all_specs, specs, settings, jobs=jobs, progress=progress)
+    except (org.OrgError, PolicyError, InternalError) as exc:
+        progress.close()
+        fail(str(exc))
+    finally:
+        progress.close()
+    known = set(result.org.get("checked_rules", []))
+    from auditor.rules_loader import builtin_rules
+
+    unknown = (select | ignore) - {r.id for r in builtin_rules()} - known
+    if unknown:
+        fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+    for error in result.errors:
+        progress.say(f"warning: {error}")
+    progress.say(
+        f"{len(specs)} repositories, {result.files} files ({result.files_analysed} analysed, "
+        f"{result.files_cached} from the cache) in {time.monotonic() - started:.1f} s"
+    )
+    _emit(result, fmt, output, extra_outputs, fail_on, fail)
+    if result.errors:
+        return 2
+    return exit_code(result.findings, fail_on)
+
+
+def run_merge(
+    files: tuple[str, ...], *, fail_on: str, fmt: str, output: str | None,
+    report_specs: tuple[str, ...], fail: Fail,
+) -> int:  # fmt: skip
+    from auditor import org, outputs
+    from auditor.engine import exit_code
+
+    try:
+        extra_outputs = outputs.parse_specs(report_specs)
+        result = org.merge([org.load_report(path) for path in files])
+    except (outputs.OutputError, org.OrgError) as exc:
+        fail(str(exc))
+    _emit(result, fmt, output, extra_outputs, fail_on, fail)
+    errors = [r for r in result.repos if r.get("error")]
+    if errors:
+        return 2
+    return exit_code(result.findings, fail_on)
+
+
+def _emit(
+    result: Any, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail
+) -> None:
+    from auditor import org, outputs
+
+    report = org.make_report(result, fail_on, __version__)
+    stream = sys.stdout if not output or output == "-" else None
+    colour = fmt == "text" and stream is not None and bool(
+        getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
+    try:
+        outputs.emit(
+            report, outputs.Output(fmt, output or "-"), extra,
+            lambda text: click.echo(text, nl=False, color=colour), stdout_colour=colour,
+        )  # fmt: skip
+    except outputs.OutputError as exc:
+        fail(str(exc))

@@ -1,0 +1,67 @@
+"""reusable-workflow-unresolved: a cross-repository reusable workflow could not be followed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.findings import Hit, hit
+from auditor.repo import REMOTE_WORKFLOW
+from auditor.rule import Rule, RuleContext
+
+
+def message(uses: str) -> str:
+    """The message depends only on the callee, so an org scan can report it once."""
+    return (
+        f"reusable workflow '{uses}' was not found among the scanned repositories (or that "
+        "repository has no such file at that ref), so the jobs it runs were not checked; "
+        "add its repository to the scan to check the promote path end to end"
+    )
+
+
+def check(ctx: RuleContext) -> Iterator[Hit]:
+    graph = ctx.graph
+    # Only org scans can resolve other repositories; a single-repository check
+    # would otherwise flag every cross-repository call.
+    if graph is None or ctx.repo.remote_resolver is None:
+        return
+    for job in graph.workflow.jobs:
+        uses = job.uses
+        if uses is None or uses.value.startswith("./") or not REMOTE_WORKFLOW.match(uses.value):
+            continue
+        if job.id not in graph.callees:
+            yield hit(uses, message(uses.value), f"uses:{uses.value}", job=job.id)
+
+
+RULE = Rule(
+    id="reusable-workflow-unresolved",
+    severity="note",
+    summary="Org scans: a cross-repository reusable workflow is not in the scanned set.",
+    what="""
+In `auditor org`, a job that calls `owner/repo/.github/workflows/x.yml@ref` (or
+the Gitea/Forgejo equivalent, also as a full URL) is resolved to that file when
+its repository is among the scanned repositories — read at that ref where the
+repository is git. When it cannot be resolved, this note is reported once per
+callee for the whole scan (at the first caller by repository, path and line).
+`auditor check` does not report it.
+""",
+    why="""
+When the promote path lives in a shared workflow repository, the checks can
+only prove it end to end if they can read the callee; otherwise the jobs the
+call runs are invisible to every rule, and the report would look cleaner than
+the pipeline is.
+""",
+    example="""
+jobs:
+  release:
+    uses: platform/shared-workflows/.github/workflows/promote.yml@v3
+# platform/shared-workflows is not part of the scan
+""",
+    use_instead="""
+# auditor org repos/* ../platform/shared-workflows.git
+jobs:
+  release:
+    uses: platform/shared-workflows/.github/workflows/promote.yml@v3
+""",
+    check=check,
+    tags=("org", "graph"),
+)

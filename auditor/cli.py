@@ -90,6 +90,8 @@ def run_check(
     select: frozenset[str],
     ignore: frozenset[str],
     new_since: str | None = None,
+    jobs: int | None = None,
+    use_cache: bool = True,
 ) -> tuple[
     Any, Callable[[Finding], str | None], Callable[[Finding], str], Callable[[Finding], Any]
 ]:
@@ -99,8 +101,10 @@ def run_check(
     that git revision are kept (the others count as baselined).
     """
     from auditor.baseline import only_new
-    from auditor.engine import Engine, InternalError, ScanResult, Selection, sort_findings
+    from auditor.cache import ResultCache
+    from auditor.engine import InternalError, ScanResult, Selection, sort_findings
     from auditor.gitsource import GitError
+    from auditor.parallel import scan_targets
     from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
     from auditor.targets import TargetError, resolve_targets
 
@@ -110,7 +114,6 @@ def run_check(
     except TargetError as exc:
         _fail(str(exc))
     selection = Selection(select, ignore)
-    engines: dict[str, Engine] = {}
     findings: list[Finding] = []
     repos = []
     suppressed = 0
@@ -121,22 +124,23 @@ def run_check(
     rules: list[Any] = []
     try:
         fixed_policy = load_policy_file(Path(policy_file)) if policy_file else None
-        for target in targets:
+
+        def policy_for(target: Any) -> Policy:
             if no_policy:
-                policy = Policy()
-            elif fixed_policy is not None:
-                policy = fixed_policy
-            else:
-                found = find_policy(target.root) if target.root is not None else None
-                policy = load_policy_file(found) if found else Policy()
-            key = policy.source or ""
-            if key not in engines:
-                engines[key] = Engine(policy, selection)
-            engine = engines[key]
+                return Policy()
+            if fixed_policy is not None:
+                return fixed_policy
+            found = find_policy(target.root) if target.root is not None else None
+            return load_policy_file(found) if found else Policy()
+
+        batch = scan_targets(
+            targets, policy_for, selection=selection, jobs=jobs,
+            cache=ResultCache() if use_cache and stdin_data is None else None,
+        )  # fmt: skip
+        for target, scanned in zip(targets, batch.results, strict=True):
+            engine = scanned.engine
             rules = engine.all_rules
-            target_findings, summary = engine.scan(
-                target.source, root_label=target.label, only=target.only
-            )
+            target_findings, summary = scanned.findings, scanned.summary
             if new_since is not None:
                 target_findings, old = only_new(engine, target, new_since, target_findings)
                 baselined += old
@@ -146,8 +150,7 @@ def run_check(
                 engine_of[id(f)] = engine
             findings.extend(target_findings)
             repos.append(summary)
-            suppressed += engine.suppressed
-            engine.suppressed = 0
+            suppressed += scanned.suppressed
     except PolicyError as exc:
         _fail(str(exc))
     except InternalError as exc:
@@ -218,10 +221,15 @@ def run_check(
               help="Report only findings not recorded in FILE (see `auditor baseline`).")
 @click.option("--new-since", type=str, default=None, metavar="REV",
               help="Report only findings not present at git revision REV (pre-merge gate).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes for large scans (default: the core count).")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache ($XDG_CACHE_HOME/auditor).")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str,
     report_specs: tuple[str, ...], baseline_file: str | None, new_since: str | None,
+    jobs: int | None, no_cache: bool,
 ) -> None:  # fmt: skip
     """Check the workflows of repositories, folders or files (`-` reads stdin)."""
     from auditor import outputs
@@ -239,6 +247,7 @@ def check(
     result, source_line, display_path, job_graph = run_check(
         paths, policy_file=policy_file, no_policy=no_policy,
         select=_csv(select), ignore=_csv(ignore), new_since=new_since,
+        jobs=jobs, use_cache=not no_cache,
     )  # fmt: skip
     if baseline is not None:
         result.findings, known = baseline.split(result.findings)

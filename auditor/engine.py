@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.build import build_action, build_workflow
+from auditor.cache import ResultCache, analyse_with_cache
 from auditor.findings import SEVERITY_RANK, Finding, fingerprint, make_finding
 from auditor.graph import build_graph
 from auditor.parse import Problem, parse_bytes
@@ -111,7 +112,18 @@ class Engine:
         ]
         self.suppressed = 0
         self.files_analysed = 0  # a counter tests read (caching is proven by it, not by time)
+        self.files_cached = 0  # files whose findings came from the result cache
+        self.cache: ResultCache | None = None  # set by the CLI unless --no-cache
         self.today = dt.date.today()
+        self._cache_hash: str | None = None
+
+    def cache_hash(self) -> str:
+        """Hash of everything about this engine that can change a file's findings."""
+        if self._cache_hash is None:
+            from auditor.cache import engine_key
+
+            self._cache_hash = engine_key(self)
+        return self._cache_hash
 
     # -- one file ---------------------------------------------------------------
 
@@ -242,7 +254,8 @@ class Engine:
         )  # fmt: skip
         findings: list[Finding] = []
         for path, kind in files:
-            findings.extend(self.analyse_file(repo, path, kind))
+            forge_dirs = summary.forge_dirs
+            findings.extend(analyse_with_cache(self, self.cache, repo, path, kind, forge_dirs))
             summary.files += 1
         summary.jobs = dict(sorted(repo.job_roles.items()))
         return findings, summary

@@ -234,6 +234,9 @@ class RepoContext:
     job_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     remote_resolver: RemoteResolver | None = None
     _bytes: dict[str, bytes | None] = field(default_factory=dict)
+    # While a file is analysed, every read (first or repeated) is also noted
+    # here: the result cache keys that one file's findings on exactly these.
+    _tracker: dict[str, str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.remote_resolver is None:
@@ -242,19 +245,38 @@ class RepoContext:
     def read(self, path: str) -> bytes | None:
         """Bytes of a repository file, or None when absent/unreadable/too large."""
         if path in self._bytes:
+            if self._tracker is not None:
+                self._tracker[path] = self.reads.get(path)
             return self._bytes[path]
         data: bytes | None
         try:
             size = self.source.size(path)
-            if size is None or size > self.policy.max_file_bytes:
-                data = None
-            else:
-                data = self.source.read(path)
+            too_big = size is None or size > self.policy.max_file_bytes
+            data = None if too_big else self.source.read(path)
         except (OSError, RuntimeError):
             data = None
         self._bytes[path] = data
-        self.reads[path] = hashlib.sha256(data).hexdigest() if data is not None else None
+        self._note(path, hashlib.sha256(data).hexdigest() if data is not None else None)
         return data
+
+    def _note(self, key: str, digest: str | None) -> None:
+        self.reads[key] = digest
+        if self._tracker is not None:
+            self._tracker[key] = digest
+
+    def remember(self, path: str, data: bytes) -> None:
+        """Bytes of ``path`` the caller already read (the file being analysed)."""
+        if path not in self._bytes:
+            self._bytes[path] = data
+            self.reads[path] = hashlib.sha256(data).hexdigest()
+
+    def track(self) -> dict[str, str | None]:
+        """Start noting every read anew (one analysed file's dependencies); returns the log."""
+        self._tracker = {}
+        return self._tracker
+
+    def untrack(self) -> None:
+        self._tracker = None
 
     def exists(self, path: str) -> bool:
         return self.read(path) is not None
@@ -262,6 +284,8 @@ class RepoContext:
     def workflow(self, path: str) -> Workflow | None:
         """A parsed workflow of this repository by path (parsed at most once)."""
         if path in self.workflows:
+            if self._tracker is not None:
+                self.read(path)  # a dependency even when already parsed
             return self.workflows[path]
         from auditor.build import build_workflow
         from auditor.parse import parse_bytes
@@ -296,6 +320,8 @@ class RepoContext:
         """
         key = f"remote:{uses}"
         if key in self.workflows:
+            if self._tracker is not None:
+                self._tracker[key] = self.reads.get(key)
             return self.workflows[key]
         if self.remote_resolver is None:
             return None
@@ -303,7 +329,7 @@ class RepoContext:
             data = self.remote_resolver(uses)
         except (OSError, RuntimeError):
             data = None
-        self.reads[key] = hashlib.sha256(data).hexdigest() if data is not None else None
+        self._note(key, hashlib.sha256(data).hexdigest() if data is not None else None)
         if data is None or len(data) > self.policy.max_file_bytes:
             return None
         from auditor.build import build_workflow

@@ -113,3 +113,18 @@ def check_json(*paths: str | Path, extra: tuple[str, ...] = ()) -> Run:
 def workflow(text: str) -> dict[str, str]:
     """A one-workflow repository: ``.github/workflows/ci.yml`` holding ``text``."""
     return {".github/workflows/ci.yml": text}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test run gets its own result cache folder, never the user's ~/.cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("auditor-cache")
+    old = os.environ.get("AUDITOR_CACHE_DIR")
+    os.environ["AUDITOR_CACHE_DIR"] = str(folder)
+    yield
+    if old is None:
+        os.environ.pop("AUDITOR_CACHE_DIR", None)
+    else:
+        os.environ["AUDITOR_CACHE_DIR"] = old

@@ -1,0 +1,366 @@
+"""Scanning many repositories (or many files) at once: result cache first, then a process pool.
+
+The API (``auditor check`` and ``auditor org`` both call it)::
+
+    from auditor.parallel import scan_targets
+
+    batch = scan_targets(
+        targets,                  # Sequence[auditor.targets.Target] (source, root, label, only)
+        policy_for,               # Callable[[Target], Policy]; called once per target, in order
+        selection=None,           # engine.Selection (--select/--ignore)
+        jobs=None,                # worker processes; None: the usable core count; 1: in-process
+        cache=None,               # cache.ResultCache, or None for --no-cache
+        progress=None,            # Callable[[int, int], None]: (files done, files total)
+        names=None,               # Sequence[str | None]: repository name per target (org scans)
+    )
+    batch.results                 # list[RepoResult], in the order of ``targets``
+    batch.pairs()                 # list[(findings, RepoSummary)] in that order
+    batch.files_analysed, batch.files_cached, batch.suppressed, batch.rules, batch.engines
+
+``RepoResult`` holds ``findings`` (in file order; sort with
+``engine.sort_findings``), ``summary`` (``engine.RepoSummary``), ``engine`` (the
+``Engine`` of that target's policy), ``suppressed``,
+``analysed`` and ``cached`` (file counts). ``policy_for`` may raise
+``PolicyError``; an internal error in any file raises ``engine.InternalError``
+naming that file, whichever process it happened in.
+
+How it runs:
+
+1. Every target's files are discovered in this process (cheap: directory
+   listings), and, when a cache is given, looked up there: a warm run never
+   starts a worker.
+2. When the files still to analyse are few (``PARALLEL_MIN_FILES``: the
+   PR-lint case of one repository with a handful of workflows), or ``jobs`` is
+   1, they are analysed here: a pool would cost more than it saves.
+3. Otherwise a pool of ``jobs`` processes is forked (workers inherit the
+   loaded modules, the engines and the targets, so nothing is imported or
+   pickled twice; only results travel back). Work units are slices of one
+   repository's files, biggest first. Each worker writes its cache entries
+   itself; entries are written atomically, so that is safe.
+
+Results do not depend on the number of workers or on the order units finish:
+every file's findings depend only on that file and what it reads, results are
+put back in target and file order, and job roles are sorted.
+
+Sources handed to ``scan_targets`` must survive ``fork``: a source that keeps
+an open handle (a ``git cat-file --batch`` process, say) should open it lazily
+and re-open it when ``os.getpid()`` changed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditor.cache import ResultCache, _key_for, analyse_and_store, analyse_with_cache, lookup
+from auditor.engine import Engine, InternalError, RepoSummary, Selection
+from auditor.findings import Finding
+from auditor.policy import PolicyError
+from auditor.repo import RepoContext, discover
+
+if TYPE_CHECKING:
+    from auditor.policy import Policy
+    from auditor.rule import Rule
+    from auditor.targets import Target
+
+PARALLEL_MIN_FILES = 48  # fewer files to analyse than this: no pool
+MAX_UNIT_FILES = 24
+
+Progress = Callable[[int, int], None]
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class RepoResult:
+    findings: list[Finding]
+    summary: RepoSummary
+    engine: Engine  # the engine (policy) that scanned this target
+    suppressed: int = 0
+    analysed: int = 0
+    cached: int = 0
+
+
+@dataclass
+class ScanBatch:
+    results: list[RepoResult]
+    engines: list[Engine] = field(default_factory=list)
+    workers: int = 0  # processes used (0: everything ran in this process)
+
+    def pairs(self) -> list[tuple[list[Finding], RepoSummary]]:
+        return [(r.findings, r.summary) for r in self.results]
+
+    @property
+    def files_analysed(self) -> int:
+        return sum(r.analysed for r in self.results)
+
+    @property
+    def files_cached(self) -> int:
+        return sum(r.cached for r in self.results)
+
+    @property
+    def suppressed(self) -> int:
+        return sum(r.suppressed for r in self.results)
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.engines[0].all_rules if self.engines else []
+
+
+@dataclass
+class _Plan:
+    """One target: its engine, repository context, files and per-file results."""
+
+    target: Target
+    engine: Engine
+    name: str | None
+    files: list[tuple[str, str]]
+    forge_dirs: dict[str, str | None]
+    repo: RepoContext
+    out: list[list[Finding] | None]
+    roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    suppressed: int = 0
+    analysed: int = 0
+    cached: int = 0
+
+
+# Set in the parent right before forking; workers read it (never pickled).
+_STATE: tuple[list[_Plan], ResultCache | None] | None = None
+
+
+def scan_targets(
+    targets: Sequence[Target],
+    policy_for: Callable[[Target], Policy],
+    *,
+    selection: Selection | None = None,
+    jobs: int | None = None,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+    names: Sequence[str | None] | None = None,
+) -> ScanBatch:
+    """Scan every target; see the module docstring."""
+    engines: dict[tuple[str | None, str], Engine] = {}
+    plans: list[_Plan] = []
+    for index, target in enumerate(targets):
+        policy = policy_for(target)
+        key = (policy.source, policy.cache_key())
+        engine = engines.get(key)
+        if engine is None:
+            engine = engines[key] = Engine(policy, selection)
+            engine.cache = cache
+        name = names[index] if names is not None else None
+        if target.only is not None:
+            files, forge_dirs = list(target.only), {}
+        else:
+            found = discover(target.source)
+            files = [(p, "workflow") for p in found.workflows]
+            files += [(p, "action") for p in found.actions]
+            forge_dirs = found.forge_dirs
+        repo = RepoContext(target.source, policy, name=name)
+        plans.append(
+            _Plan(target, engine, name, files, forge_dirs, repo, [None] * len(files))
+        )
+    total = sum(len(p.files) for p in plans)
+    jobs = default_jobs() if jobs is None or jobs < 1 else jobs
+    done = 0
+
+    def tick(n: int = 1) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, total)
+
+    workers = 0
+    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+        for plan in plans:
+            for i, (path, kind) in enumerate(plan.files):
+                plan.out[i] = _here(plan, cache, path, kind)
+                tick()
+    else:
+        pending: list[tuple[int, int]] = []
+        for t, plan in enumerate(plans):
+            for i, (path, kind) in enumerate(plan.files):
+                if cache is not None:
+                    hit = _lookup(plan, cache, path, kind)
+                    if hit is not None:
+                        plan.out[i] = hit
+                        tick()
+                        continue
+                pending.append((t, i))
+        if len(pending) < PARALLEL_MIN_FILES:
+            for t, i in pending:
+                plan = plans[t]
+                path, kind = plan.files[i]
+                plan.out[i] = _here(plan, cache, path, kind)
+                tick()
+        else:
+            workers = min(jobs, max(1, len(pending) // (PARALLEL_MIN_FILES // 2)))
+            _run_pool(plans, cache, pending, workers, tick)
+    results = []
+    for plan in plans:
+        for path, roles in plan.repo.job_roles.items():
+            plan.roles.setdefault(path, roles)
+        summary = RepoSummary(
+            name=plan.name or plan.target.source.name, root=plan.target.label,
+            forge_dirs=plan.forge_dirs, files=len(plan.files),
+            jobs=dict(sorted(plan.roles.items())),
+        )  # fmt: skip
+        findings = [f for per_file in plan.out for f in (per_file or ())]
+        results.append(
+            RepoResult(findings, summary, plan.engine, plan.suppressed, plan.analysed, plan.cached)
+        )
+    for engine in engines.values():
+        engine.files_analysed += sum(p.analysed for p in plans if p.engine is engine)
+        engine.files_cached += sum(p.cached for p in plans if p.engine is engine)
+        engine.suppressed += sum(p.suppressed for p in plans if p.engine is engine)
+    if cache is not None:
+        cache.prune()
+    return ScanBatch(results, list(engines.values()), workers)
+
+
+def _here(plan: _Plan, cache: ResultCache | None, path: str, kind: str) -> list[Finding]:
+    """One file analysed (or restored from the cache) in this process."""
+    with _Counted(plan):
+        return analyse_with_cache(plan.engine, cache, plan.repo, path, kind, plan.forge_dirs)
+
+
+def _lookup(plan: _Plan, cache: ResultCache, path: str, kind: str) -> list[Finding] | None:
+    with _Counted(plan):
+        return lookup(plan.engine, cache, plan.repo, path, kind, plan.forge_dirs)[0]
+
+
+class _Counted:
+    """Moves what the engine counted during one file into the plan's counters."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+
+    def __enter__(self) -> None:
+        e = self.plan.engine
+        self.start = (e.files_analysed, e.files_cached, e.suppressed)
+
+    def __exit__(self, *exc: object) -> None:
+        e, plan = self.plan.engine, self.plan
+        a, c, s = self.start
+        plan.analysed += e.files_analysed - a
+        plan.cached += e.files_cached - c
+        plan.suppressed += e.suppressed - s
+        e.files_analysed, e.files_cached, e.suppressed = a, c, s
+
+
+# --- the pool -----------------------------------------------------------------------------
+
+_Unit = tuple[int, list[int]]  # (target index, file indexes)
+_UnitResult = tuple[
+    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
+    tuple[str, str, str] | None,
+]
+
+
+def _units(pending: list[tuple[int, int]], workers: int) -> list[_Unit]:
+    size = max(1, min(MAX_UNIT_FILES, len(pending) // (workers * 8) or 1))
+    by_target: dict[int, list[int]] = {}
+    for t, i in pending:
+        by_target.setdefault(t, []).append(i)
+    units: list[_Unit] = []
+    for t, indexes in by_target.items():
+        for start in range(0, len(indexes), size):
+            units.append((t, indexes[start : start + size]))
+    units.sort(key=lambda u: -len(u[1]))
+    return units
+
+
+def _run_pool(
+    plans: list[_Plan], cache: ResultCache | None, pending: list[tuple[int, int]],
+    workers: int, tick: Callable[[int], None],
+) -> None:  # fmt: skip
+    import multiprocessing
+
+    global _STATE
+    units = _units(pending, workers)
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        for unit in units:
+            _merge(plans, cache, _work(unit, plans, cache), tick)
+        return
+    _STATE = (plans, cache)
+    gc.collect()
+    gc.freeze()  # keep the parent's objects out of the workers' collections (copy-on-write)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=workers) as pool:
+            for result in pool.imap_unordered(_work_in_child, units, chunksize=1):
+                _merge(plans, cache, result, tick)
+    finally:
+        gc.unfreeze()
+        _STATE = None
+
+
+def _merge(
+    plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
+    tick: Callable[[int], None],
+) -> None:  # fmt: skip
+    t, files, roles, analysed, suppressed, written, error = result
+    if error is not None:
+        path, kind, message = error
+        if kind == "PolicyError":
+            raise PolicyError(message)
+        raise InternalError(path, _remote(kind, message))
+    plan = plans[t]
+    for i, findings in files:
+        plan.out[i] = findings
+    plan.roles.update(roles)
+    plan.analysed += analysed
+    plan.suppressed += suppressed
+    if cache is not None:
+        cache.stats.writes += written
+        cache.stats.bytes_written += written * 2048  # an estimate is all pruning needs
+    tick(len(files))
+
+
+def _remote(kind: str, message: str) -> Exception:
+    """An exception raised in a worker, rebuilt in the parent with its type name and message."""
+    cls: type[Exception] = type(kind, (Exception,), {})
+    return cls(message)
+
+
+def _work_in_child(unit: _Unit) -> _UnitResult:
+    assert _STATE is not None
+    plans, cache = _STATE
+    return _work(unit, plans, cache)
+
+
+def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitResult:
+    t, indexes = unit
+    plan = plans[t]
+    engine = plan.engine
+    repo = RepoContext(plan.target.source, engine.policy, name=plan.name)
+    a, s = engine.files_analysed, engine.suppressed
+    w = cache.stats.writes if cache is not None else 0
+    out: list[tuple[int, list[Finding]]] = []
+    path = ""
+    try:
+        for i in indexes:
+            path, kind = plan.files[i]
+            key = data = None
+            if cache is not None:
+                key, data = _key_for(engine, repo, path, kind, plan.forge_dirs)
+            out.append((i, analyse_and_store(engine, cache, repo, path, kind, key, data)))
+    except InternalError as exc:
+        cause = exc.__cause__ or exc
+        return (t, [], {}, 0, 0, 0, (exc.path, type(cause).__name__, str(cause)))
+    except Exception as exc:  # a PolicyError from a custom rule, say
+        return (t, [], {}, 0, 0, 0, (path, type(exc).__name__, str(exc)))
+    written = (cache.stats.writes - w) if cache is not None else 0
+    return (
+        t, out, dict(repo.job_roles), engine.files_analysed - a, engine.suppressed - s,
+        written, None,
+    )  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from urllib.parse import quote
 
 from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
 from reports.graph import mermaid
@@ -24,7 +25,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 def escape(text: str) -> str:
     """Inline text from a repository: no markup, no HTML, one line."""
-    text = " ".join(text.split())
+    text = re.sub(r"\s+", " ", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -60,8 +61,7 @@ def _plural(n: int, word: str) -> str:
 def _link(report: Report, path: str, line: int) -> str:
     if path.startswith(("/", "../")) or ":" in path.split("/", 1)[0]:
         return str(line)  # not inside the repository the links point into
-    target = (report.link_base or "") + path
-    target = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    target = (report.link_base or "") + quote(path, safe="/-._~")
     return f"[{line}]({target}#L{line})"
 
 

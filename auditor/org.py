@@ -567,7 +567,11 @@ def scan_org(
     shared_paths = sorted({s.path for s in fixed.shared_files})
     cache = None
     if settings.use_cache:
-        cache = ResultCache(cache_dir) if cache_dir is not None else ResultCache()
+        # A folder of its own: an org scan resolves other repositories (a dependency the
+        # cache key of a plain `check` cannot see), so the two never share entries.
+        from auditor.cache import default_cache_dir
+
+        cache = ResultCache((cache_dir or default_cache_dir()) / "org")
     result = OrgResult([], [], {})
     repos: dict[str, dict[str, Any]] = {}
     targets: list[Target] = []

@@ -119,8 +119,8 @@ def run_org(
     unknown = (select | ignore) - {r.id for r in builtin_rules()} - known
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
-    for error in result.errors:
-        progress.say(f"warning: {error}")
+    for error in result.errors:  # not progress: shown even with --quiet
+        click.echo(f"auditor: error: {error} (not scanned)", err=True)
     progress.say(
         f"{len(specs)} repositories, {result.files} files ({result.files_analysed} analysed, "
         f"{result.files_cached} from the cache) in {time.monotonic() - started:.1f} s"

@@ -1,0 +1,61 @@
+"""`auditor org` as a user runs it: progress, quiet, exit codes, formats."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, run_cli
+from tests.org.conftest import BROKEN, CLEAN, write
+
+
+def two_repos(tmp_path: Path, broken: bool = False) -> list[str]:
+    a, b = tmp_path / "a", tmp_path / "b"
+    write(a, {".github/workflows/ci.yml": CLEAN})
+    write(b, {".github/workflows/ci.yml": BROKEN if broken else CLEAN})
+    return [str(a), str(b)]
+
+
+def test_exit_codes_follow_fail_on(tmp_path: Path, cache_dir: Path) -> None:
+    assert run_cli("org", "-q", *two_repos(tmp_path / "clean")).exit_code == 0
+    broken = two_repos(tmp_path / "broken", broken=True)
+    assert run_cli("org", "-q", *broken).exit_code == 1
+    assert run_cli("org", "-q", "--ignore", "parse-error", *broken).exit_code == 0
+    assert run_cli("org").exit_code == 2
+    assert run_cli("org", str(tmp_path / "absent")).exit_code == 2
+
+
+def test_plain_progress_in_ci_and_nothing_when_quiet(tmp_path: Path, cache_dir: Path) -> None:
+    repos = two_repos(tmp_path)
+    script = Path(sys.executable).parent / "auditor"
+    loud = subprocess.run([str(script), "org", *repos], capture_output=True, text=True,
+                          cwd=ROOT, check=False)  # fmt: skip
+    assert loud.returncode == 0, loud.stderr
+    assert "auditor: scanned 2/2 files (100%)" in loud.stderr
+    assert "2 repositories, 2 files" in loud.stderr
+    assert "\x1b[" not in loud.stderr  # not a terminal: no bar, no escapes
+    quiet = subprocess.run([str(script), "org", "--quiet", *repos], capture_output=True,
+                           text=True, cwd=ROOT, check=False)  # fmt: skip
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+
+
+def test_formats_on_stdout(tmp_path: Path, cache_dir: Path) -> None:
+    repos = two_repos(tmp_path, broken=True)
+    text = run_cli("org", "-q", *repos)
+    assert "b/.github/workflows/ci.yml:" in text.stdout
+    data = run_cli("org", "-q", "--format", "json", *repos).json()
+    assert data["schema_version"] == 1
+    assert [r["name"] for r in data["summary"]["repositories"]] == ["a", "b"]
+    assert data["summary"]["repos"] == 2 and data["summary"]["error"] == 1
+    schema_file = ROOT / "schemas" / "report.schema.json"
+    if schema_file.exists():  # the published JSON contract
+        import json
+
+        import jsonschema
+
+        jsonschema.validate(data, json.loads(schema_file.read_text()))
+    md = tmp_path / "org.md"
+    run = run_cli("org", "-q", "--report", f"markdown:{md}", *repos)
+    assert run.exit_code == 1 and md.read_text().strip()

@@ -97,3 +97,19 @@ def test_bad_shard(bad: str, tmp_path: Path) -> None:
     run = run_cli("org", "--shard", bad, str(tmp_path))
     assert run.exit_code == 2
     assert "--shard" in run.stderr
+
+
+def test_filtered_mirror_fetches_only_what_is_read(tmp_path: Path, cache_dir: Path) -> None:
+    files = {f"src/f{i}.txt": f"file {i}\n" for i in range(60)}
+    files[".github/workflows/ci.yml"] = CLEAN
+    upstream = make_repo(tmp_path / "up" / "acme", "big", files)
+    git(upstream, "config", "uploadpack.allowFilter", "true")
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"file://{upstream}\n")
+    mirrors = tmp_path / "mirrors"
+    run = run_cli("org", "-q", "--repos", str(listing), "--mirror-dir", str(mirrors))
+    assert run.exit_code == 0, run.stderr
+    (mirror,) = list(mirrors.glob("big-*.git"))
+    blobs = git(mirror, "rev-list", "--objects", "--all", "--missing=print")
+    missing = [line for line in blobs.splitlines() if line.startswith("?")]
+    assert len(missing) >= 60  # the 60 unread files were never fetched

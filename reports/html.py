@@ -275,10 +275,21 @@ def _repo_name(repo: dict[str, Any]) -> str:
     return str(repo.get("name") or "")
 
 
-def _group(findings: Sequence[Finding], repos: Sequence[dict[str, Any]]) -> dict[str, list[Finding]]:
+def _group(report: Report, repos: Sequence[dict[str, Any]]) -> dict[str, list[Finding]]:
+    """Findings per repository: by ``repo`` (org scans), else by the root their displayed
+    path starts with (``auditor check`` of several repositories)."""
     by: dict[str, list[Finding]] = {_repo_name(r): [] for r in repos}
-    for f in findings:
-        by.setdefault(f.repo or (_repo_name(repos[0]) if len(repos) == 1 else ""), []).append(f)
+    roots = sorted(
+        ((str(r.get("root") or "").rstrip("/") + "/", _repo_name(r)) for r in repos),
+        key=lambda item: -len(item[0]),
+    )
+    for f in report.findings:
+        name = f.repo
+        if name is None:
+            shown = report.display_path(f)
+            name = next((n for root, n in roots if root != "/" and shown.startswith(root)),
+                        _repo_name(repos[0]))  # fmt: skip
+        by.setdefault(name, []).append(f)
     return by
 
 
@@ -490,7 +501,7 @@ def _repo_section(
 
 def render(report: Report) -> str:
     repos = list(report.repos) or [{"name": "", "root": ".", "files": report.files}]
-    by = _group(report.findings, repos)
+    by = _group(report, repos)
     names = [_repo_name(r) for r in repos]
     anchors: dict[str, str] = {}
     for name in names:

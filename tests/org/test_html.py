@@ -134,3 +134,16 @@ def test_report_in_a_headless_browser(tmp_path: Path) -> None:
     assert _console(shot_err) == []
     assert shot.exists() and shot.stat().st_size > 10_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_check_reports_render_too(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    write(good, {".github/workflows/ci.yml": CLEAN})
+    write(bad, {".github/workflows/release.yml": PIPELINE})
+    out = tmp_path / "check.html"
+    run = run_cli("check", "--no-cache", "--format", "html", "-o", str(out), str(good), str(bad))
+    assert run.exit_code == 1
+    page = out.read_text()
+    assert 'data-repo="bad" data-failing="1"' in page
+    assert 'data-repo="good" data-failing="0"' in page
+    assert XSS not in page

@@ -47,7 +47,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -131,10 +130,11 @@ class ResultCache:
 
     def __post_init__(self) -> None:
         self.root = Path(self.directory) / f"v{CACHE_FORMAT}"
+        self._root_s = str(self.root)
         self._made: set[str] = set()
 
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / key[2:]
+    def _path(self, key: str) -> str:
+        return f"{self._root_s}/{key[:2]}/{key[2:]}"
 
     def get(self, key: str) -> Entry | None:
         path = self._path(key)
@@ -147,7 +147,7 @@ class ResultCache:
                 return None
             age = time.time() - os.stat(path).st_mtime
             if age > _TOUCH_AFTER:
-                os.utime(path)
+                os.utime(path)  # keeps a used entry young for the LRU bound
         except OSError:
             return None
         return entry
@@ -157,10 +157,11 @@ class ResultCache:
         data = entry.to_bytes()
         try:
             shard = key[:2]
+            folder = self.root / shard
             if shard not in self._made:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
                 self._made.add(shard)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            fd, tmp = _mkstemp(folder)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
@@ -234,12 +235,18 @@ class ResultCache:
     def _save_estimate(self, total: int) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.root)
+            fd, tmp = _mkstemp(self.root)
             with os.fdopen(fd, "w") as fh:
                 fh.write(str(total))
             os.replace(tmp, self.root / _SIZE_FILE)
         except OSError:
             return
+
+
+def _mkstemp(folder: Path) -> tuple[int, str]:
+    import tempfile  # only runs that write entries pay for its import
+
+    return tempfile.mkstemp(prefix=".tmp-", dir=folder)
 
 
 # --- keys ---------------------------------------------------------------------------

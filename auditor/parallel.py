@@ -125,7 +125,7 @@ class _Plan:
     name: str | None
     files: list[tuple[str, str]]
     forge_dirs: dict[str, str | None]
-    repo: RepoContext
+    repo: RepoContext | None  # made on first use, dropped when the target is done (memory)
     out: list[list[Finding] | None]
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     suppressed: int = 0
@@ -165,10 +165,7 @@ def scan_targets(
             files = [(p, "workflow") for p in found.workflows]
             files += [(p, "action") for p in found.actions]
             forge_dirs = found.forge_dirs
-        repo = RepoContext(target.source, policy, name=name)
-        plans.append(
-            _Plan(target, engine, name, files, forge_dirs, repo, [None] * len(files))
-        )
+        plans.append(_Plan(target, engine, name, files, forge_dirs, None, [None] * len(files)))
     total = sum(len(p.files) for p in plans)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
     done = 0
@@ -185,6 +182,7 @@ def scan_targets(
             for i, (path, kind) in enumerate(plan.files):
                 plan.out[i] = _here(plan, cache, path, kind)
                 tick()
+            _release(plan)
     else:
         pending: list[tuple[int, int]] = []
         for t, plan in enumerate(plans):
@@ -196,6 +194,7 @@ def scan_targets(
                         tick()
                         continue
                 pending.append((t, i))
+            _release(plan)
         if len(pending) < PARALLEL_MIN_FILES:
             for t, i in pending:
                 plan = plans[t]
@@ -207,8 +206,7 @@ def scan_targets(
             _run_pool(plans, cache, pending, workers, tick)
     results = []
     for plan in plans:
-        for path, roles in plan.repo.job_roles.items():
-            plan.roles.setdefault(path, roles)
+        _release(plan)
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
             forge_dirs=plan.forge_dirs, files=len(plan.files),
@@ -230,12 +228,25 @@ def scan_targets(
 def _here(plan: _Plan, cache: ResultCache | None, path: str, kind: str) -> list[Finding]:
     """One file analysed (or restored from the cache) in this process."""
     with _Counted(plan):
-        return analyse_with_cache(plan.engine, cache, plan.repo, path, kind, plan.forge_dirs)
+        return analyse_with_cache(plan.engine, cache, _repo(plan), path, kind, plan.forge_dirs)
 
 
 def _lookup(plan: _Plan, cache: ResultCache, path: str, kind: str) -> list[Finding] | None:
     with _Counted(plan):
-        return lookup(plan.engine, cache, plan.repo, path, kind, plan.forge_dirs)[0]
+        return lookup(plan.engine, cache, _repo(plan), path, kind, plan.forge_dirs)[0]
+
+
+def _repo(plan: _Plan) -> RepoContext:
+    if plan.repo is None:
+        plan.repo = RepoContext(plan.target.source, plan.engine.policy, name=plan.name)
+    return plan.repo
+
+
+def _release(plan: _Plan) -> None:
+    """Keep a finished target's job roles; drop its parsed files and bytes."""
+    if plan.repo is not None:
+        plan.roles.update(plan.repo.job_roles)
+        plan.repo = None
 
 
 class _Counted:

@@ -85,5 +85,7 @@ def workflow_refs(ctx: RuleContext) -> list[Ref]:
             cached = graph.ref_index  # built by auditor.roles for the same workflow
         else:
             cached = build_index(ctx.workflow) if ctx.workflow is not None else []
+            if graph is not None and graph.ref_index is None and graph.workflow is ctx.workflow:
+                graph.ref_index = cached  # auditor.roles reads it there: build it once
         ctx.memo["refindex"] = cached
     return cached

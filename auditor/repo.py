@@ -74,6 +74,7 @@ class DirectorySource:
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
+        self._root_s = str(self.root)
         if not self.name:
             self.name = self.root.name
 
@@ -100,30 +101,38 @@ class DirectorySource:
             prefix = f"{prefix}/{part}" if prefix else part
             cached = self._links.get(prefix)
             if cached is None:
-                cached = os.path.islink(self.root / prefix)
+                cached = os.path.islink(f"{self._root_s}/{prefix}")
                 self._links[prefix] = cached
             if cached:
                 return True
         return False
 
+    def _fspath(self, rel: str) -> str:
+        """``_path`` as a string, without pathlib on the common (no symlink) path: a
+        scan calls this several times per file."""
+        if self._through_link(rel):
+            return str(self._path(rel))
+        return f"{self._root_s}/{rel}" if rel else self._root_s
+
     def read(self, path: str) -> bytes:
-        return self._path(path).read_bytes()
+        with open(self._fspath(path), "rb") as fh:
+            return fh.read()
 
     def size(self, path: str) -> int | None:
         try:
-            return self._path(path).stat().st_size
+            return os.stat(self._fspath(path)).st_size
         except (OSError, RuntimeError):
             return None
 
     def is_dir(self, path: str) -> bool:
         try:
-            return self._path(path).is_dir()
+            return os.path.isdir(self._fspath(path))
         except (OSError, RuntimeError):
             return False
 
     def is_file(self, path: str) -> bool:
         try:
-            return self._path(path).is_file()
+            return os.path.isfile(self._fspath(path))
         except (OSError, RuntimeError):
             return False
 

@@ -70,9 +70,20 @@ def _kind(path: str) -> str:
     return "action" if path.rsplit("/", 1)[-1] in ACTION_NAMES else "workflow"
 
 
-def _find_root(file: Path) -> Path:
+def _resolve_file(file: Path, parents: dict[str, Path]) -> Path:
+    """``file.resolve()``, resolving each parent folder once (a file list names thousands)."""
+    if file.is_symlink():
+        return file.resolve()
+    key = str(file.parent)
+    parent = parents.get(key)
+    if parent is None:
+        parent = parents[key] = file.parent.resolve()
+    return parent / file.name
+
+
+def _find_root(file: Path, resolved: Path | None = None) -> Path:
     """The repository root of a file: above a forge workflow folder, else the git root."""
-    resolved = file.resolve()
+    resolved = resolved if resolved is not None else file.resolve()
     posix = resolved.as_posix()
     for folder in WORKFLOW_DIRS:
         marker = f"/{folder}/"
@@ -89,6 +100,7 @@ def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[T
     """Group command-line paths by repository root, keeping the user's order."""
     targets: dict[str, Target] = {}
     order: list[str] = []
+    parents: dict[str, Path] = {}
     for raw in paths:
         if raw == "-":
             data = stdin_data if stdin_data is not None else b""
@@ -122,9 +134,10 @@ def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[T
             label = raw.rstrip("/")[: -len(folder)].rstrip("/") or "."
             _add_files(targets, order, root, label, files)
             continue
-        root = _find_root(path)
+        resolved = _resolve_file(path, parents)
+        root = _find_root(path, resolved)
         try:
-            rel = path.resolve().relative_to(root).as_posix()
+            rel = resolved.relative_to(root).as_posix()
         except ValueError:
             rel = path.name
         _add_files(targets, order, root, _root_label(raw, rel), [rel])

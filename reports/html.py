@@ -196,14 +196,17 @@ def _label(job: str) -> str:
     return job if len(job) <= MAX_LABEL else job[: MAX_LABEL - 1] + "…"
 
 
-def svg_graph(needs: dict[str, list[str]], roles: dict[str, list[str]], title: str) -> str:
+def svg_graph(
+    needs: dict[str, list[str]], roles: dict[str, list[str]], title: str, gid: str = "g"
+) -> str:
     """The job graph as inline SVG: boxes left to right by layer, roles as colour and text."""
     if not needs:
         return '<p class="muted">no jobs</p>'
     shown = dict(list(needs.items())[:MAX_GRAPH_JOBS])
     layer, layers = layout(shown)
     node_h, gap_y, gap_x, pad = 40, 14, 56, 10
-    widths = {j: 16 + 7 * max(len(_label(j)), len(" · ".join(roles.get(j, [])))) for j in shown}
+    widths = {j: 18 + int(7.6 * max(len(_label(j)), len(" · ".join(roles.get(j, [])))))
+              for j in shown}  # fmt: skip
     col_w = [max((widths[j] for j in members), default=80) for members in layers]
     xs: list[int] = []
     x = pad
@@ -219,7 +222,7 @@ def svg_graph(needs: dict[str, list[str]], roles: dict[str, list[str]], title: s
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>{_e(title)}</title>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'<defs><marker id="{gid}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#6b7580"/>'
         "</marker></defs>",
     ]
@@ -234,7 +237,7 @@ def svg_graph(needs: dict[str, list[str]], roles: dict[str, list[str]], title: s
             dash = ' stroke-dasharray="4 3"' if back else ""
             parts.append(
                 f'<path d="M{x1},{y1} C{mid:.0f},{y1} {mid:.0f},{y2} {x2},{y2}" fill="none" '
-                f'stroke="#6b7580" stroke-width="1.3"{dash} marker-end="url(#arrow)"/>'
+                f'stroke="#6b7580" stroke-width="1.3"{dash} marker-end="url(#{gid}-arrow)"/>'
             )
     for job in shown:
         x0, y0 = pos[job]
@@ -446,13 +449,14 @@ def _findings_table(report: Report, findings: Sequence[Finding]) -> str:
     )
 
 
-def _pipelines(repo: dict[str, Any]) -> str:
+def _pipelines(repo: dict[str, Any], anchor: str) -> str:
     jobs: dict[str, dict[str, list[str]]] = repo.get("jobs") or {}
     needs: dict[str, dict[str, list[str]]] = repo.get("needs") or {}
     out = []
-    for path, edges in sorted(needs.items()):
+    for index, (path, edges) in enumerate(sorted(needs.items())):
         out.append(f"<h4><code>{_e(path)}</code></h4>")
-        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}"))
+        gid = f"{anchor}-g{index}"  # marker ids must be unique in the page
+        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}", gid))
     if not out:
         out.append('<p class="muted">no release pipeline found (no job publishes, promotes '
                    "or verifies)</p>")  # fmt: skip
@@ -469,10 +473,11 @@ def _pipelines(repo: dict[str, Any]) -> str:
 def _check_graphs(report: Report) -> str:
     """Job graphs a ``check`` report carries (JobGraph objects), for non-org reports."""
     out = []
-    for shown, graph in report.graphs.items():
+    for index, (shown, graph) in enumerate(report.graphs.items()):
         needs = {j: list(graph.needs(j)) for j in graph.jobs}
         roles = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
-        out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg_graph(needs, roles, shown))
+        svg = svg_graph(needs, roles, shown, f"check-g{index}")
+        out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg)
     return "".join(out)
 
 
@@ -490,7 +495,7 @@ def _repo_section(
     error = repo.get("error")
     body = (
         f'<p class="err">✗ not scanned: {_e(error)}</p>' if error else
-        _findings_table(report, findings) + "<h3>Release pipeline</h3>" + _pipelines(repo)
+        _findings_table(report, findings) + "<h3>Release pipeline</h3>" + _pipelines(repo, anchor)
     )  # fmt: skip
     return (
         f'<section class="repo" id="{anchor}"><h2>{_e(name)}</h2>'

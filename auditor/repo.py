@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -115,7 +116,12 @@ class DirectorySource:
         return f"{self._root_s}/{rel}" if rel else self._root_s
 
     def read(self, path: str) -> bytes:
-        with open(self._fspath(path), "rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (a hang); then only
+        # regular files are read (no FIFOs, devices or sockets planted in a repo).
+        fd = os.open(self._fspath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UnreadableFile(f"{path} is not a regular file; not read")
             return fh.read()
 
     def size(self, path: str) -> int | None:

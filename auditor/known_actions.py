@@ -44,7 +44,7 @@ KNOWN_OUTPUTS: dict[str, frozenset[str]] = {
         "actions/setup-go": ("go-version", "cache-hit"),
         "actions/setup-java": ("distribution", "path", "version", "cache-hit"),
         "actions/setup-dotnet": ("dotnet-version", "cache-hit"),
-        "actions/github-script": ("result",),
+        # actions/github-script is absent on purpose: its script sets any output (core.setOutput).
         "actions/create-github-app-token": ("token", "installation-id", "app-slug"),
         # Clouds and signing
         "google-github-actions/auth": (

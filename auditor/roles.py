@@ -14,8 +14,9 @@ it). Definitions (DESIGN.md, "Roles"), with the defaults a policy may change:
   ``run:`` that calls (curl, wget, …) a URL matching ``roles.promote.endpoints``
   (``/promote``), a ``with:`` URL matching one, or a ``uses:`` listed in
   ``roles.promote.uses``.
-- **verify** step: id or name matching ``roles.verify.names`` (``verif``), or a
-  ``run:`` that runs a script listed in ``roles.verify.scripts``.
+- **verify** step: a ``run:`` that runs a script listed in ``roles.verify.scripts``
+  (verify *names* count for jobs only: a step named "Verify Docker daemon
+  access" in a build job does not make that job a promote's verification).
 - A job plays a role when its id or name matches the role's names or when one
   of its steps plays it; a reusable-workflow call plays the roles of the
   local workflow it calls.
@@ -177,10 +178,9 @@ def step_roles(step: Step, policy: Policy) -> dict[str, str]:
         for _k, v in step.with_.items()
     ):
         out[PROMOTE] = f"step '{label}' calls a promote endpoint"
-    # verify
-    if any(matches(policy.verify_names, t) for t in labels):
-        out[VERIFY] = f"step '{label}' is named like a verify"
-    elif run is not None and (script := runs_script(run, policy.verify_scripts)):
+    # verify: by the scripts it runs only — a step named "Verify Docker daemon access"
+    # does not make its job the verification of a promote (names count at job level).
+    if run is not None and (script := runs_script(run, policy.verify_scripts)):
         out[VERIFY] = f"step '{label}' runs the verify script {script}"
     return out
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
+
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from auditor import roles
 from auditor.findings import Hit, hit_in
@@ -25,8 +28,25 @@ _OPAQUE = re.compile(
 )
 
 
-def _lower_ids(job: Job) -> dict[str, Step]:
-    return {s.id.value.lower(): s for s in job.steps if s.id is not None}
+def _lower_ids(job: Job) -> tuple[dict[str, Step], set[str]]:
+    """Step ids of the job, and ids nested in steps that group others (``parallel:``)."""
+    ids = {s.id.value.lower(): s for s in job.steps if s.id is not None}
+    nested: set[str] = set()
+    for step in job.steps:
+        if step.run is None and step.uses is None:
+            stack: list[Any] = [step.node.raw]
+            budget = 10_000
+            while stack and budget:
+                budget -= 1
+                raw = stack.pop()
+                if isinstance(raw, MappingNode):
+                    for key, value in raw.value:
+                        if key.value == "id" and isinstance(value, ScalarNode):
+                            nested.add(str(value.value).lower())
+                        stack.append(value)
+                elif isinstance(raw, SequenceNode):
+                    stack.extend(raw.value)
+    return ids, nested
 
 
 def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
@@ -41,6 +61,10 @@ def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
     writes = roles.output_writes(text)
     if writes is None:
         return None
+    if not writes:
+        # Any program the step runs (brew, nu, a built binary) may write the file:
+        # only a body that demonstrably sets its outputs, and not this one, is judged.
+        return None
     names = {w.name.lower() for w in writes}
     if output.lower() in names:
         return True
@@ -50,6 +74,8 @@ def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
         return None
     if "GITHUB_OUTPUT" in text and not writes:
         return None  # written in a way the analysis did not follow
+    if re.search(rf"(?<![\w-]){re.escape(output)}\s*(?:=|<<)", text, re.IGNORECASE):
+        return None  # the body spells `name=`/`name<<` somewhere the analysis did not follow
     return False
 
 
@@ -115,9 +141,11 @@ def _check_steps(job: Job, r: Ref, repo: RepoContext) -> Iterator[Hit]:
     in_outputs = r.step is None and r.key.startswith("outputs")
     if r.step is None and not in_outputs:
         return  # the steps context exists only in steps and job outputs
-    steps = _lower_ids(job)
+    steps, nested = _lower_ids(job)
     step = steps.get(step_id.lower())
     subject = f"steps:{r.key}:{ref.text}"
+    if step is None and step_id.lower() in nested:
+        return  # a step inside a group the model does not expand: benefit of the doubt
     if step is None:
         yield hit_in(
             r.scalar, ref.start, ref.end,

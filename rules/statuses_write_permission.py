@@ -49,8 +49,10 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         return
     note = (" (Gitea ignores workflow and job permissions today; the grant still applies on "
             "GitHub mirrors and once Gitea honours it)") if roles.on_gitea(ctx.path) else ""
-    fix = ("remove the grant; a promotion must go through the control plane with its own "
-           "admin credential, not a commit status the Actions token can write")
+    fix = ("the policy forbids it (permissions.forbidden): a commit status is not a promotion, "
+           "and a best-effort status POST is how one fails silently — remove the grant, or, for "
+           "a workflow whose job really is posting statuses (a PR gate), waive it in the policy "
+           "with the reason")
     # A workflow-level block that every job replaces grants nothing.
     if workflow.permissions is not None and not _job_overrides_all(workflow.jobs):
         for span, scope, text in _grants(workflow.permissions, forbidden):

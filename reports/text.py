@@ -14,6 +14,11 @@ _DIM = "\x1b[2m"
 _BOLD = "\x1b[1m"
 
 
+def _message(text: str) -> str:
+    """A message may carry details on further lines (a drift diff): indent them."""
+    return "\n    ".join(_clean(line) for line in text.split("\n"))
+
+
 def _clean(text: str) -> str:
     """Source lines can hold control characters; never let them reach the terminal raw."""
     return "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in text)
@@ -28,10 +33,10 @@ def render(report: Report) -> str:
         if colour:
             head = (
                 f"{_BOLD}{where}:{f.line}:{f.column}:{_RESET} "
-                f"{_COLOURS.get(sev, '')}{sev}{_RESET}[{f.rule}] {_clean(f.message)}"
+                f"{_COLOURS.get(sev, '')}{sev}{_RESET}[{f.rule}] {_message(f.message)}"
             )
         else:
-            head = f"{where}:{f.line}:{f.column}: {sev}[{f.rule}] {_clean(f.message)}"
+            head = f"{where}:{f.line}:{f.column}: {sev}[{f.rule}] {_message(f.message)}"
         out.append(head)
         line = report.source_line(f)
         if line is not None and line.strip():

@@ -201,3 +201,12 @@ def test_graph_formats(repo) -> None:  # type: ignore[no-untyped-def]
     assert '"publish" -> "deploy";' in dot.stdout
     data = json.loads(run_cli("graph", "--format", "json", str(root)).stdout)
     assert data[0]["edges"] == [["publish", "deploy"]]
+
+
+def test_text_indents_multi_line_messages_and_neutralises_control_characters() -> None:
+    from auditor.findings import Finding
+    from reports import Report, renderer
+
+    finding = Finding("needs-cycle", "error", "first\n--- a\n+++ b\x1b[31m", "x.yml", 1, 1, 1, 2)
+    text = renderer("text")(Report(findings=[finding], rules=[], files=1))
+    assert "x.yml:1:1: error[needs-cycle] first\n    --- a\n    +++ b\ufffd[31m\n" in text

@@ -302,8 +302,10 @@ def test_two_concurrent_runs_share_one_cache_folder(tmp_path: Path) -> None:
     env = dict(os.environ, AUDITOR_CACHE_DIR=str(cache))
     cmd = [sys.executable, "-m", "auditor", "check", "--format", "json", *map(str, roots)]
     procs = [
-        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                         preexec_fn=_limit_memory)  # fmt: skip
+        subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            preexec_fn=_limit_memory,
+        )
         for _ in range(2)
     ]
     outs = [p.communicate(timeout=TIMEOUT) for p in procs]

@@ -158,6 +158,17 @@ def fingerprint(
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+# C0 controls but tab and newline, DEL and C1 controls: a message quotes repository
+# strings (job ids, needs, step names), and these would reach terminals, CI logs
+# and HTML as escape sequences. Shown instead as visible \xNN.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters made visible (``\\x1b``), for every report."""
+    return text.translate(_CONTROLS) if not text.isprintable() else text
+
+
 def make_finding(
     rule: str, severity: str, h: Hit, default_path: str, repo: str | None
 ) -> Finding:
@@ -166,7 +177,7 @@ def make_finding(
     return Finding(
         rule=rule,
         severity=severity,
-        message=h.message,
+        message=printable(h.message),
         path=path,
         line=span.line,
         column=span.column,

@@ -23,8 +23,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                     continue
                 yield hit_in(
                     run, write.start, write.end,
-                    f"step '{step.label}' sets output '{write.name}' with `::set-output`, which "
-                    "current runners no longer honour (the output stays empty); write it to "
+                    f"step '{step.label}' sets output '{write.name}' with the deprecated "
+                    "`::set-output` command, which GitHub has announced it will disable and "
+                    "runners that disable it leave the output empty; write it to "
                     f"$GITHUB_OUTPUT instead: `echo \"{write.name}=…\" >> \"$GITHUB_OUTPUT\"`",
                     f"set-output:{write.name}",
                     job=None if job.id == "(composite)" else job.id,
@@ -35,7 +36,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
 RULE = Rule(
     id="deprecated-set-output",
     severity="note",
-    summary="`::set-output` is deprecated and no longer sets outputs on current runners.",
+    summary="`::set-output` is deprecated; runners that disable it leave the output empty.",
     what="""
 Reports each `::set-output name=…::` workflow command in a `run:` body (of a
 workflow or a local composite action), at its exact column.

@@ -13,8 +13,11 @@ from auditor.yamltree import YMap, YNode, YScalar
 
 
 def _id_token(node: YNode | None) -> bool:
-    if isinstance(node, YScalar):
-        return node.value.strip() == "write-all"
+    """An explicit ``id-token: write`` grant: the intent to log in with OIDC.
+
+    ``write-all`` grants it too, but as a side effect of granting everything,
+    which says nothing about how the promote authenticates.
+    """
     if isinstance(node, YMap):
         value = node.get("id-token")
         return isinstance(value, YScalar) and value.value.strip() == "write"

@@ -125,6 +125,10 @@ def test_no_policy_needs_a_non_platform_secret_or_oidc(repo: Any) -> None:
     oidc = text.replace("  promote:\n    needs: publish\n",
                         "  promote:\n    needs: publish\n    permissions: {id-token: write}\n")
     assert scan(repo(workflow(oidc), name="oidc"), REQ) == []
+    # write-all grants id-token as a side effect: not evidence of an OIDC login
+    broad = text.replace("  promote:\n    needs: publish\n",
+                         "  promote:\n    needs: publish\n    permissions: write-all\n")
+    assert len(scan(repo(workflow(broad), name="broad"), REQ)) == 1
 
 
 def test_platform_token_direct_env_and_github_token(repo: Any) -> None:

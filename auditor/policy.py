@@ -168,7 +168,7 @@ class _Checker:
 
 def _roles(c: _Checker) -> Validator:
     def publish(node: YNode, key: str) -> dict[str, Any]:
-        return c.mapping(node, key, {"names": c.regexes, "commands": c.regexes})
+        return c.mapping(node, key, {"names": c.regexes})
 
     def promote(node: YNode, key: str) -> dict[str, Any]:
         return c.mapping(node, key, {"names": c.regexes, "endpoints": c.regexes, "uses": c.strings})

@@ -1,0 +1,503 @@
+"""Script analysis of a workflow's steps, computed once per file and shared by three rules.
+
+``swallowed-failure``, ``script-not-found`` and ``script-parse-error`` all ask
+the same question — what do the steps of job J run, and where can that code
+fail without failing the step — so the answer is computed here, once per job
+and per file, and shared through ``RuleContext.memo`` (like
+:mod:`auditor.refindex`).
+
+For every step of a job:
+
+* a ``run:`` body is analysed with its **effective shell**: the step's
+  ``shell``, else the job's then the workflow's ``defaults.run.shell``, else
+  the runner default (``bash -e {0}``: errexit, no pipefail; ``pwsh`` on a
+  ``runs-on`` that names Windows), interpreted by
+  :func:`auditor.scripts.shells.resolve_shell`. Bash and sh bodies go to
+  :func:`auditor.scripts.shell.analyse_shell`; ``shell: python`` bodies and
+  the Python a shell body embeds (``python - <<EOF``, ``python3 -c '…'``) go
+  to :func:`auditor.scripts.python.analyse_python`. Offsets are mapped to the
+  file with ``YScalar.position_of``, so columns are exact.
+* repository scripts the code runs (``./x.sh``, ``bash x``, ``source x``,
+  ``python3 x.py``) are resolved against the repository root and the step's
+  working directory, read **only** through ``ctx.repo.read`` (which records
+  the dependency for the result cache), and analysed with the same detectors
+  — the shebang decides for ``./x`` — with findings located in the script
+  file. Scripts calling scripts are followed to :data:`MAX_DEPTH`, cycle-safe.
+* a local composite action (``uses: ./path``) is analysed as part of the step
+  that uses it: its ``runs.steps`` go through the same analysis (nested
+  local actions included, bounded), with findings located in its
+  ``action.yml``.
+
+What counts as a missing script is deliberately narrow (a note that is wrong
+is noise): only a relative path inside the repository, in a job that checked
+out this repository, that the step did not create or download itself, with
+a working directory that is known.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from auditor.findings import Hit, StepRef, hit_in
+from auditor.model import Job, Step, Workflow, mapping, scalar
+from auditor.repo import normalise
+from auditor.scripts.issues import ScriptCall, ScriptIssue
+from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
+from auditor.yamltree import Span, YNode, YScalar, YSeq
+
+if TYPE_CHECKING:
+    from auditor.graph import JobGraph
+    from auditor.rule import RuleContext
+
+__all__ = [
+    "MAX_DEPTH",
+    "NOT_FOUND",
+    "PARSE_ERROR",
+    "SWALLOWED",
+    "effective_shell",
+    "hits",
+]
+
+SWALLOWED = "swallowed-failure"
+NOT_FOUND = "script-not-found"
+PARSE_ERROR = "script-parse-error"
+
+#: How deep scripts calling scripts (and local actions using local actions) are followed.
+MAX_DEPTH = 4
+_MEMO_KEY = "stepscripts"
+_PWSH = ShellSpec("pwsh", True, True)
+# A script run as `bash x.sh` / `sh x` starts a fresh shell: no -e, no pipefail
+# (the step's flags do not carry over; the script must `set -e` itself).
+_BASH_SCRIPT = ShellSpec("bash", False, False)
+_SH_SCRIPT = ShellSpec("sh", False, False)
+_PYTHON = ShellSpec("python", True, True)
+
+# `${{ github.action_path }}/x.sh` in a composite action: the library sees an
+# expression, not a path; the action's own folder is known here.
+_ACTION_PATH_CALL = re.compile(
+    r"(?:\b(?P<interp>bash|sh|python3?|source)\s+|(?<![\w$])\.\s+)?[\"']?"
+    r"\$\{\{\s*github\.action_path\s*\}\}[\"']?/(?P<path>[\w.][\w./-]*)"
+)
+_CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd)\s+(?P<dir>[^\s;&|)]+)")
+_CHECKOUT = re.compile(r"^actions/checkout@|/checkout@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a piece of code runs: the workflow job and step that cause it to run."""
+
+    job: str
+    step: StepRef
+    step_label: str
+    place: str  # " on the promote path a → b" or " (policy scope: all jobs)"
+    cwd: str | None  # repository-relative working directory; None when unknown
+    checked_out: bool  # this repository is checked out before the step runs
+    foreign: tuple[str, ...] = ()  # folders another repository was checked out into
+
+
+@dataclass(slots=True)
+class _ScriptResult:
+    issues: tuple[ScriptIssue, ...] = ()
+    calls: tuple[ScriptCall, ...] = ()
+    parse_error: ScriptIssue | None = None
+
+
+@dataclass(slots=True)
+class _Analyser:
+    ctx: RuleContext
+    workflow: Workflow
+    graph: JobGraph
+    jobs: dict[str, list[tuple[str, Hit]]] = field(default_factory=dict)
+    _texts: dict[str, str | None] = field(default_factory=dict)
+    _scripts: dict[tuple[str, ShellSpec], _ScriptResult] = field(default_factory=dict)
+    _actions: dict[str, tuple[str, Workflow] | None] = field(default_factory=dict)
+
+    # -- jobs and steps -------------------------------------------------------------
+
+    def job(self, job: Job) -> list[tuple[str, Hit]]:
+        found = self.jobs.get(job.id)
+        if found is None:
+            found = []
+            self.jobs[job.id] = found
+            self._job(job, found)
+        return found
+
+    def _job(self, job: Job, out: list[tuple[str, Hit]]) -> None:
+        from auditor import roles
+
+        if job.id in self.graph.promote_path:
+            place = f" on the promote path {roles.describe_path(self.graph, job.id)}"
+        else:
+            place = " (policy scope: all jobs)"
+        default_cwd = _defaults_value(job, self.workflow, "working-directory")
+        checked_out = False
+        foreign: list[str] = []
+        earlier: list[str] = []  # text of earlier steps (scripts they may create)
+        for step in job.steps:
+            uses = step.uses.value.strip() if step.uses is not None else ""
+            if uses and _CHECKOUT.search(uses):
+                repository = _with_text(step, "repository")
+                target = _with_text(step, "path")
+                if repository is None or "github.repository" in repository:
+                    checked_out = True
+                elif target is not None and "${{" not in target:
+                    folder = normalise(target)
+                    if folder:
+                        foreign.append(folder)
+                else:
+                    checked_out = False  # the workspace now holds another repository
+                continue
+            cwd = _cwd(step.working_directory, default_cwd)
+            where = _Where(job.id, StepRef.of(step), step.label, place, cwd, checked_out,
+                           tuple(foreign))  # fmt: skip
+            if step.run is not None:
+                spec = effective_shell(job, self.workflow, step)
+                self._run(step.run, spec, where, self.workflow.path, "", earlier, out, 0,
+                          frozenset())  # fmt: skip
+                earlier.append(step.run.value)
+            elif uses.startswith("./"):
+                self._action(uses, where, out, 0, frozenset())
+            if step.with_ is not None:
+                earlier.extend(v.value for _k, v in step.with_.items() if isinstance(v, YScalar))
+
+    # -- run bodies -------------------------------------------------------------------
+
+    def _run(
+        self, run: YScalar, spec: ShellSpec, where: _Where, file: str, action_dir: str | None,
+        earlier: list[str], out: list[tuple[str, Hit]], depth: int, stack: frozenset[str],
+    ) -> None:  # fmt: skip
+        body = run.value
+        if not body.strip():
+            return
+        in_action = file != self.workflow.path
+        what = (f"step '{where.step_label}' of job '{where.job}'{where.place}" if not in_action
+                else f"the composite action {file} used by step '{where.step_label}' of job "
+                f"'{where.job}'{where.place}")  # fmt: skip
+
+        def emit(rule: str, issue: ScriptIssue, shift: int = 0) -> None:
+            h = hit_in(run, issue.start + shift, issue.end + shift, f"{what}: {issue.message}",
+                       f"{issue.detector}:{issue.subject}", job=where.job, step=where.step)  # fmt: skip
+            out.append((rule, replace(h, path=file) if in_action else h))
+
+        if spec.language == "python":
+            from auditor.scripts.shell import blank_expressions
+
+            issues, error = _python(blank_expressions(body))
+            for issue in issues:
+                emit(SWALLOWED, issue)
+            if error is not None:
+                emit(PARSE_ERROR, error)
+            return
+        if spec.language not in ("bash", "sh"):
+            return
+        from auditor.scripts.shell import analyse_shell
+
+        report = analyse_shell(body, spec)
+        for issue in report.issues:
+            emit(SWALLOWED, issue)
+        if report.parse_error is not None:
+            emit(PARSE_ERROR, report.parse_error)
+        for inline in report.inline_python:
+            issues, error = _python(inline.code)
+            for issue in issues:
+                emit(SWALLOWED, issue, inline.start)
+            if error is not None:
+                emit(PARSE_ERROR, error, inline.start)
+        calls = list(report.calls)
+        if action_dir is not None and "action_path" in body:
+            calls.extend(_action_path_calls(body, action_dir))
+        for call in calls:
+            resolved = self._resolve(call, where, body)
+            if resolved is None:
+                continue
+            path, exists = resolved
+            if exists:
+                self._script(path, call.interpreter, spec, where, out, depth + 1, stack)
+            elif self._reportable_missing(call, path, where, body, earlier):
+                message = (
+                    f"{what} runs `{call.path}`, but {path} is not in the repository, so the "
+                    "step fails when it gets there (and the script could not be checked for "
+                    "swallowed failures); commit the script, or fix its path or the step's "
+                    "working-directory"
+                )
+                h = hit_in(run, call.start, call.end, message, f"missing:{path}", job=where.job,
+                           step=where.step)  # fmt: skip
+                out.append((NOT_FOUND, replace(h, path=file) if in_action else h))
+
+    def _resolve(self, call: ScriptCall, where: _Where, body: str) -> tuple[str, bool] | None:
+        """(repository path, exists) of a script call, or None when it cannot be placed."""
+        if call.path.startswith("//"):  # an action-path call resolved by _action_path_calls
+            marked = call.path[2:]
+            return marked, self._text(marked) is not None
+        if where.cwd is None:
+            return None
+        path = normalise(call.path, where.cwd)
+        if not path:
+            return None
+        if self._text(path) is not None:
+            return path, True
+        # `cd app && ./deploy.sh`: try the folders the body changes into before the call.
+        for match in _CD.finditer(body, 0, call.start):
+            target = match.group("dir").strip("\"'")
+            if not target or target.startswith(("$", "~", "/", "-", "`")) or "${{" in target:
+                return None  # a folder we cannot know: do not guess
+            folder = normalise(target, where.cwd)
+            if folder is None:
+                return None
+            candidate = normalise(call.path, folder)
+            if candidate and self._text(candidate) is not None:
+                return candidate, True
+        return path, False
+
+    def _reportable_missing(self, call: ScriptCall, path: str, where: _Where, body: str,
+                            earlier: list[str]) -> bool:  # fmt: skip
+        if not where.checked_out or call.path.startswith("//"):
+            return False
+        if any(path == f or path.startswith(f + "/") for f in where.foreign):
+            return False
+        name = path.rsplit("/", 1)[-1]
+        before = body[: call.start]
+        # Created, downloaded or unpacked by the step itself or an earlier one.
+        if name in before or any(name in text for text in earlier):
+            return False
+        if _CD.search(before) is not None:
+            return False  # the working directory changed in a way _resolve could not follow
+        return not (call.interpreter == "source" and "/" not in call.path and "." not in name[1:])
+
+    # -- scripts ----------------------------------------------------------------------
+
+    def _text(self, path: str) -> str | None:
+        if path not in self._texts:
+            data = self.ctx.repo.read(path)
+            self._texts[path] = data.decode("utf-8", "replace") if data is not None else None
+        return self._texts[path]
+
+    def _script(
+        self, path: str, interpreter: str, caller: ShellSpec, where: _Where,
+        out: list[tuple[str, Hit]], depth: int, stack: frozenset[str],
+    ) -> None:  # fmt: skip
+        if depth > MAX_DEPTH or path in stack:
+            return
+        text = self._text(path)
+        if text is None:
+            return
+        spec = _script_spec(path, interpreter, caller, text)
+        if spec is None:
+            return
+        result = self._analyse_script(path, spec, text)
+        what = (f"{path}, run by step '{where.step_label}' of job '{where.job}'{where.place}")
+        for rule, issue in [(SWALLOWED, i) for i in result.issues] + (
+            [(PARSE_ERROR, result.parse_error)] if result.parse_error is not None else []
+        ):
+            out.append((rule, Hit(f"{what}: {issue.message}", _text_span(text, issue.start, issue.end),
+                                  f"{issue.detector}:{issue.subject}", where.job, where.step,
+                                  path)))  # fmt: skip
+        inner = replace(where, checked_out=False)  # nested calls: the cwd may have moved
+        for call in result.calls:
+            candidates = []
+            if where.cwd is not None:
+                candidates.append(normalise(call.path, where.cwd))
+            folder = path.rsplit("/", 1)[0] if "/" in path else ""
+            candidates.append(normalise(call.path, folder))
+            for candidate in candidates:
+                if candidate and self._text(candidate) is not None:
+                    self._script(candidate, call.interpreter, spec, inner, out, depth + 1,
+                                 stack | {path})  # fmt: skip
+                    break
+
+    def _analyse_script(self, path: str, spec: ShellSpec, text: str) -> _ScriptResult:
+        key = (path, spec)
+        cached = self._scripts.get(key)
+        if cached is not None:
+            return cached
+        if spec.language == "python":
+            issues, error = _python(text)
+            result = _ScriptResult(issues, (), error)
+        else:
+            from auditor.scripts.shell import analyse_shell
+
+            report = analyse_shell(text, spec)
+            found = list(report.issues)
+            for inline in report.inline_python:
+                py_issues, _error = _python(inline.code)
+                found.extend(i.shifted(inline.start) for i in py_issues)
+            result = _ScriptResult(tuple(found), report.calls, report.parse_error)
+        self._scripts[key] = result
+        return result
+
+    # -- local composite actions ----------------------------------------------------------
+
+    def _action(self, uses: str, where: _Where, out: list[tuple[str, Hit]], depth: int,
+                stack: frozenset[str]) -> None:  # fmt: skip
+        folder = normalise(uses.split("@", 1)[0])
+        if folder is None or folder.endswith((".yml", ".yaml")) or depth >= MAX_DEPTH:
+            return
+        loaded = self._load_action(folder)
+        if loaded is None or loaded[0] in stack:
+            return
+        path, action = loaded
+        for job in action.jobs:
+            for step in job.steps:
+                inner = replace(where, cwd=_cwd(step.working_directory, None), checked_out=True,
+                                foreign=())  # fmt: skip
+                if step.run is not None:
+                    shell = step.shell.value if step.shell is not None else None
+                    self._run(step.run, resolve_shell(shell), inner, path, folder, [], out,
+                              depth + 1, stack | {path})  # fmt: skip
+                elif step.uses is not None and step.uses.value.strip().startswith("./"):
+                    self._action(step.uses.value.strip(), inner, out, depth + 1, stack | {path})
+
+    def _load_action(self, folder: str) -> tuple[str, Workflow] | None:
+        if folder in self._actions:
+            return self._actions[folder]
+        from auditor.build import build_action
+        from auditor.parse import parse_bytes
+
+        loaded: tuple[str, Workflow] | None = None
+        for name in ("action.yml", "action.yaml"):
+            path = f"{folder}/{name}" if folder else name
+            data = self.ctx.repo.read(path)
+            if data is None or len(data) > self.ctx.policy.max_file_bytes:
+                continue
+            parsed = parse_bytes(data, path)
+            if parsed.root is not None:
+                action = build_action(path, parsed.root, [])
+                if action is not None:
+                    loaded = (path, action)
+            break
+        self._actions[folder] = loaded
+        return loaded
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _python(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | None]:
+    from auditor.scripts.python import analyse_python
+
+    return analyse_python(code)
+
+
+def _defaults_value(job: Job, workflow: Workflow, key: str) -> str | None:
+    """``defaults.run.<key>`` of the job, else of the workflow."""
+    for defaults in (job.defaults, workflow.defaults):
+        run = mapping(defaults.get("run")) if defaults is not None else None
+        value = scalar(run.get(key)) if run is not None else None
+        if value is not None and value.kind != "null":
+            return value.value
+    return None
+
+
+def _cwd(step_dir: YScalar | None, default: str | None) -> str | None:
+    """Repository-relative working directory, or None when it cannot be known statically."""
+    text = step_dir.value if step_dir is not None and step_dir.kind != "null" else default
+    if text is None or not text.strip():
+        return ""
+    text = text.strip()
+    workspace = re.match(r"^\$\{\{\s*github\.workspace\s*\}\}/?|^\$GITHUB_WORKSPACE/?", text)
+    if workspace is not None:
+        text = text[workspace.end() :]
+    if "$" in text or text.startswith(("/", "~")):
+        return None
+    return normalise(text)
+
+
+def _runs_on_windows(node: YNode | None) -> bool:
+    values: list[str] = []
+    if isinstance(node, YScalar):
+        values = [node.value]
+    elif isinstance(node, YSeq):
+        values = [n.value for n in node if isinstance(n, YScalar)]
+    return any("windows" in v.lower() and "${{" not in v for v in values)
+
+
+def _with_text(step: Step, key: str) -> str | None:
+    value = step.with_value(key)
+    return value.value.strip() if isinstance(value, YScalar) and value.kind != "null" else None
+
+
+def _script_spec(path: str, interpreter: str, caller: ShellSpec, text: str) -> ShellSpec | None:
+    """The shell (or Python) a repository script runs with, None for languages not analysed."""
+    if interpreter == "python":
+        return _PYTHON
+    if interpreter == "bash":
+        return _BASH_SCRIPT
+    if interpreter == "sh":
+        return _SH_SCRIPT
+    if interpreter == "source":
+        return caller if caller.language in ("bash", "sh") else None
+    spec = resolve_shebang(text)
+    if spec is None:
+        return _PYTHON if path.endswith(".py") else _SH_SCRIPT
+    return spec if spec.language in ("bash", "sh", "python") else None
+
+
+def _action_path_calls(body: str, action_dir: str) -> Iterator[ScriptCall]:
+    """Calls of ``${{ github.action_path }}/x``; the path is marked ``//`` as already resolved."""
+    for match in _ACTION_PATH_CALL.finditer(body):
+        path = normalise(match.group("path"), action_dir)
+        if not path:
+            continue
+        interp = match.group("interp") or ("source" if match.group(0).startswith(".") else "exec")
+        interp = "python" if interp.startswith("python") else interp
+        yield ScriptCall("//" + path, interp, match.start("path") - 1, match.end("path"))
+
+
+def _text_span(text: str, start: int, end: int) -> Span:
+    def position(offset: int) -> tuple[int, int]:
+        offset = max(0, min(offset, len(text)))
+        line_start = text.rfind("\n", 0, offset) + 1
+        return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+    line, column = position(start)
+    end_line, end_column = position(end) if end > start else (line, column + 1)
+    if (end_line, end_column) <= (line, column):
+        end_line, end_column = line, column + 1
+    return Span(line, column, end_line, end_column)
+
+
+def _analyser(ctx: RuleContext) -> _Analyser | None:
+    cached = ctx.memo.get(_MEMO_KEY)
+    if cached is None:
+        if ctx.graph is None or ctx.workflow is None:
+            return None
+        cached = _Analyser(ctx, ctx.workflow, ctx.graph)
+        ctx.memo[_MEMO_KEY] = cached
+    assert isinstance(cached, _Analyser)
+    return cached
+
+
+def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
+    """The ``rule`` hits (one of the three script rules) of the jobs in the rule's scope.
+
+    Scope: jobs on a promote path (publish, promote — name-only ones
+    included —, verify), or every job with ``scope: all`` in the rule's policy
+    options. Each job is analysed once per file, whichever rule asks first.
+    """
+    analyser = _analyser(ctx)
+    if analyser is None:
+        return
+    everywhere = ctx.options.get("scope") == "all"
+    seen: set[tuple[str | None, Span, str]] = set()
+    for job in analyser.workflow.jobs:
+        if not everywhere and job.id not in analyser.graph.promote_path:
+            continue
+        for found_rule, h in analyser.job(job):
+            if found_rule != rule:
+                continue
+            key = (h.path, h.span, h.subject)
+            if key in seen:
+                continue  # the same script line reached from two steps: report it once
+            seen.add(key)
+            yield h
+
+
+def effective_shell(job: Job, workflow: Workflow, step: Step) -> ShellSpec:
+    """The effective shell of ``step`` of ``job`` (step, then job and workflow defaults)."""
+    shell = step.shell.value if step.shell is not None else _defaults_value(job, workflow, "shell")
+    if shell is None and _runs_on_windows(job.runs_on):
+        return _PWSH
+    return resolve_shell(shell)

@@ -28,7 +28,9 @@ How it runs:
 
 1. Every target's files are discovered in this process (cheap: directory
    listings), and, when a cache is given, looked up there: a warm run never
-   starts a worker.
+   starts a worker. After ``COLD_AFTER`` misses in a row the cache is taken
+   to be cold and the workers look up the remaining files themselves (in
+   parallel) before analysing them.
 2. When the files still to analyse are few (``PARALLEL_MIN_FILES``: the
    PR-lint case of one repository with a handful of workflows), or ``jobs`` is
    1, they are analysed here: a pool would cost more than it saves.
@@ -55,7 +57,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.cache import ResultCache, _key_for, analyse_and_store, analyse_with_cache, lookup
+from auditor.cache import ResultCache, analyse_with_cache, lookup
 from auditor.engine import Engine, InternalError, RepoSummary, Selection
 from auditor.findings import Finding
 from auditor.policy import PolicyError
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from auditor.targets import Target
 
 PARALLEL_MIN_FILES = 48  # fewer files to analyse than this: no pool
+COLD_AFTER = 64  # misses in a row after which lookups move to the workers (a cold cache)
 MAX_UNIT_FILES = 24
 
 Progress = Callable[[int, int], None]
@@ -185,14 +188,17 @@ def scan_targets(
             _release(plan)
     else:
         pending: list[tuple[int, int]] = []
+        misses = 0  # in a row: past COLD_AFTER the cache is cold, workers look up the rest
         for t, plan in enumerate(plans):
             for i, (path, kind) in enumerate(plan.files):
-                if cache is not None:
+                if cache is not None and misses < COLD_AFTER:
                     hit = _lookup(plan, cache, path, kind)
                     if hit is not None:
                         plan.out[i] = hit
+                        misses = 0
                         tick()
                         continue
+                    misses += 1
                 pending.append((t, i))
             _release(plan)
         if len(pending) < PARALLEL_MIN_FILES:
@@ -272,7 +278,7 @@ class _Counted:
 
 _Unit = tuple[int, list[int]]  # (target index, file indexes)
 _UnitResult = tuple[
-    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
+    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int, int,
     tuple[str, str, str] | None,
 ]
 
@@ -302,6 +308,9 @@ def _run_pool(
         for unit in units:
             _merge(plans, cache, _work(unit, plans, cache), tick)
         return
+    if cache is not None:
+        for plan in plans:
+            plan.engine.cache_hash()  # once here, not in every worker
     _STATE = (plans, cache)
     gc.collect()
     gc.freeze()  # keep the parent's objects out of the workers' collections (copy-on-write)
@@ -319,7 +328,7 @@ def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
     tick: Callable[[int], None],
 ) -> None:  # fmt: skip
-    t, files, roles, analysed, suppressed, written, error = result
+    t, files, roles, analysed, cached, suppressed, written, error = result
     if error is not None:
         path, kind, message = error
         if kind == "PolicyError":
@@ -330,6 +339,7 @@ def _merge(
         plan.out[i] = findings
     plan.roles.update(roles)
     plan.analysed += analysed
+    plan.cached += cached
     plan.suppressed += suppressed
     if cache is not None:
         cache.stats.writes += written
@@ -355,23 +365,21 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
     engine = plan.engine
     repo = RepoContext(plan.target.source, engine.policy, name=plan.name)
     a, s = engine.files_analysed, engine.suppressed
+    c = engine.files_cached
     w = cache.stats.writes if cache is not None else 0
     out: list[tuple[int, list[Finding]]] = []
     path = ""
     try:
         for i in indexes:
             path, kind = plan.files[i]
-            key = data = None
-            if cache is not None:
-                key, data = _key_for(engine, repo, path, kind, plan.forge_dirs)
-            out.append((i, analyse_and_store(engine, cache, repo, path, kind, key, data)))
+            out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return (t, [], {}, 0, 0, 0, (exc.path, type(cause).__name__, str(cause)))
+        return (t, [], {}, 0, 0, 0, 0, (exc.path, type(cause).__name__, str(cause)))
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return (t, [], {}, 0, 0, 0, (path, type(exc).__name__, str(exc)))
+        return (t, [], {}, 0, 0, 0, 0, (path, type(exc).__name__, str(exc)))
     written = (cache.stats.writes - w) if cache is not None else 0
     return (
-        t, out, dict(repo.job_roles), engine.files_analysed - a, engine.suppressed - s,
-        written, None,
+        t, out, dict(repo.job_roles), engine.files_analysed - a, engine.files_cached - c,
+        engine.suppressed - s, written, None,
     )  # fmt: skip

@@ -122,3 +122,28 @@ def test_cli_jobs_flag(tmp_path: Path) -> None:
     assert one.stdout == two.stdout
     bad = run_cli("check", "--jobs", "0", str(paths[0]))
     assert bad.exit_code == 2
+
+
+def test_after_a_cold_start_workers_still_find_cached_files(tmp_path: Path) -> None:
+    """Past COLD_AFTER misses the parent stops looking up; the workers' hits still count."""
+    from auditor.parallel import COLD_AFTER
+
+    per_repo = COLD_AFTER // 2 + 1
+    old = _corpus(tmp_path / "old", repos=2, per_repo=per_repo)
+    cache = ResultCache(tmp_path / "cache")
+    _run(old, jobs=1, cache=cache)
+    new = _corpus(tmp_path / "new", repos=3, per_repo=per_repo)
+    for root in new:  # distinct bytes from the old set: real misses
+        for wf in (root / ".github/workflows").iterdir():
+            wf.write_text(wf.read_text() + "# new\n")
+    order = new + old  # the misses come first
+    targets = resolve_targets([str(p) for p in order])
+    batch = scan_targets(targets, lambda t: Policy(), jobs=2, cache=ResultCache(tmp_path / "cache"),
+                         names=[p.name for p in order])  # fmt: skip
+    assert batch.workers == 2
+    assert batch.files_analysed == 3 * per_repo
+    assert batch.files_cached == 2 * per_repo
+    fresh = [repr(f.to_json()) for f in scan_targets(
+        targets, lambda t: Policy(), jobs=1, names=[p.name for p in order]
+    ).results[0].findings]  # fmt: skip
+    assert [repr(f.to_json()) for f in batch.results[0].findings] == fresh

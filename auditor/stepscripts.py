@@ -83,6 +83,10 @@ _ACTION_PATH_CALL = re.compile(
 )
 _CD = re.compile(r"(?:^|[;&|(\s])(?:cd|pushd)\s+(?P<dir>[^\s;&|)]+)")
 _CHECKOUT = re.compile(r"^actions/checkout@|/checkout@", re.IGNORECASE)
+# `v=$(curl … | jq …)` / `v=$(curl -s …)`: the substitution whose status is lost.
+_CAPTURE = re.compile(r"(?:^|[\s;&|(])(?P<name>[A-Za-z_]\w*)=\"?\$\((?:\s|\\\n)*$")
+# Detectors whose lost status is recovered when the captured value is tested for emptiness.
+_VALUE_CHECKED = frozenset({"pipeline-masks-failure", "curl-without-fail"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +182,8 @@ class _Analyser:
                 f"'{where.job}'{where.place}")  # fmt: skip
 
         def emit(rule: str, issue: ScriptIssue, shift: int = 0) -> None:
+            if shift == 0 and _value_checked(body, issue):
+                return
             h = hit_in(run, issue.start + shift, issue.end + shift, f"{what}: {issue.message}",
                        f"{issue.detector}:{issue.subject}", job=where.job, step=where.step)  # fmt: skip
             out.append((rule, replace(h, path=file) if in_action else h))
@@ -320,7 +326,7 @@ class _Analyser:
             from auditor.scripts.shell import analyse_shell
 
             report = analyse_shell(text, spec)
-            found = list(report.issues)
+            found = [i for i in report.issues if not _value_checked(text, i)]
             for inline in report.inline_python:
                 py_issues, _error = _python(inline.code)
                 found.extend(i.shifted(inline.start) for i in py_issues)
@@ -444,6 +450,44 @@ def _action_path_calls(body: str, action_dir: str) -> Iterator[ScriptCall]:
         interp = match.group("interp") or ("source" if match.group(0).startswith(".") else "exec")
         interp = "python" if interp.startswith("python") else interp
         yield ScriptCall("//" + path, interp, match.start("path") - 1, match.end("path"))
+
+
+def _value_checked(text: str, issue: ScriptIssue) -> bool:
+    """``v=$(curl -s … | jq …)`` whose ``v`` (or a value derived from it) is then tested
+    for emptiness or against an expected value (``[ -z "$v" ]``, ``[ "$v" != "$want" ]``).
+
+    A failed request then leaves ``v`` empty and the test fails the step, so the
+    status the pipeline (or curl without ``--fail``) lost is recovered — the same
+    reasoning the shell analyser applies to a tested ``%{http_code}``. A test that
+    an empty value passes (``[[ $v == null ]]``) does not count.
+    """
+    if issue.detector not in _VALUE_CHECKED:
+        return False
+    match = _CAPTURE.search(text, 0, issue.start)
+    if match is None:
+        return False
+    names = {match.group("name")}
+    after = text[issue.end :]
+    for _round in range(3):  # values derived from it: w=$(jq … <<< "$v")
+        more = {
+            m.group(1)
+            for name in names
+            for m in re.finditer(
+                rf"(?m)(?:^|[\s;&|(])([A-Za-z_]\w*)=[^\n]*\$\{{?{re.escape(name)}\b", after
+            )
+        }
+        if more <= names:
+            break
+        names |= more
+    for name in names:
+        var = rf"\$\{{?{re.escape(name)}\}}?"
+        test = (
+            rf"(?:\[\[?|\btest)[^\n\]]*?(?:-[zn]\s+\"?{var}|\"?{var}\"?\s*!=|"
+            rf"!=\s*\"?{var})"
+        )
+        if re.search(test, after):
+            return True
+    return False
 
 
 def _text_span(text: str, start: int, end: int) -> Span:

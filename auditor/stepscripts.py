@@ -182,7 +182,7 @@ class _Analyser:
                 f"'{where.job}'{where.place}")  # fmt: skip
 
         def emit(rule: str, issue: ScriptIssue, shift: int = 0) -> None:
-            if shift == 0 and _value_checked(body, issue):
+            if shift == 0 and _dismissed(body, issue):
                 return
             h = hit_in(run, issue.start + shift, issue.end + shift, f"{what}: {issue.message}",
                        f"{issue.detector}:{issue.subject}", job=where.job, step=where.step)  # fmt: skip
@@ -326,7 +326,7 @@ class _Analyser:
             from auditor.scripts.shell import analyse_shell
 
             report = analyse_shell(text, spec)
-            found = [i for i in report.issues if not _value_checked(text, i)]
+            found = [i for i in report.issues if not _dismissed(text, i)]
             for inline in report.inline_python:
                 py_issues, _error = _python(inline.code)
                 found.extend(i.shifted(inline.start) for i in py_issues)
@@ -450,6 +450,60 @@ def _action_path_calls(body: str, action_dir: str) -> Iterator[ScriptCall]:
         interp = match.group("interp") or ("source" if match.group(0).startswith(".") else "exec")
         interp = "python" if interp.startswith("python") else interp
         yield ScriptCall("//" + path, interp, match.start("path") - 1, match.end("path"))
+
+
+_CONDITION_BEFORE = re.compile(r"(?:^|[\s;&|(])(?:if|elif|while|until)(?:\s+!)?\s+$|(?:^|[\s;&|(])!\s+$")
+_CURL_OUTPUT = re.compile(r"\s(?:-[A-Za-z]*o\s*|--output[= ]\s*|>\s*)[\"']?(?P<file>[^\s\"';&|]+)")
+_CURL_REMOTE_NAME = re.compile(r"\s-[A-Za-z]*O[A-Za-z]*\s|\s--remote-name\s")
+_URL_FILE = re.compile(r"https?://[^\s\"']*/(?P<name>[^/\s\"'?#]+)")
+# Commands that fail on an error page instead of the archive or file they expect.
+_CONSUMERS = (
+    r"(?:tar|unzip|gunzip|gzip|bsdtar|7z|xz|zstd|sha256sum|sha512sum|shasum|gpg|dpkg|rpm|apt|"
+    r"apt-get|install|bash|sh|python3?|source)"
+)
+
+
+def _dismissed(text: str, issue: ScriptIssue) -> bool:
+    """Issues the shell analyser reports that the corpus review found to be no failure lost.
+
+    A workaround here, in the checker, rather than a change to the analyser library
+    (owned elsewhere): each case is listed in the final review note.
+    """
+    if _value_checked(text, issue):
+        return True
+    if issue.detector == "curl-without-fail":
+        before = text[max(0, issue.start - 40) : issue.start]
+        if _CONDITION_BEFORE.search(before):
+            return True  # `if curl …; then` / `until curl …/health`: the status is the decision
+        return _download_consumed(text, issue)
+    if issue.detector == "or-true":
+        fallback = text[issue.start : issue.end].rsplit("||", 1)[-1]
+        line_end = text.find("\n", issue.end)
+        rest = text[issue.end : line_end if line_end >= 0 else len(text)]
+        if "GITHUB_OUTPUT" in fallback + rest:
+            return True  # `cmd && echo x=true >> $GITHUB_OUTPUT || echo x=false >> …`: recorded
+    return False
+
+
+def _download_consumed(text: str, issue: ScriptIssue) -> bool:
+    """``curl -sLo x.tar.gz URL`` then ``tar xf x.tar.gz``: an error page fails the consumer."""
+    command = text[issue.start : issue.end]
+    names: list[str] = []
+    output = _CURL_OUTPUT.search(command)
+    if output is not None:
+        names.append(output.group("file").rsplit("/", 1)[-1])
+    if _CURL_REMOTE_NAME.search(command + " "):
+        url = _URL_FILE.search(command)
+        if url is not None:
+            names.append(url.group("name"))
+    after = text[issue.end :]
+    for name in names:
+        if not name or name in ("null", "dev") or name.startswith("$"):
+            continue
+        consumer = rf"(?m)\b{_CONSUMERS}\b[^\n]*{re.escape(name)}"
+        if re.search(consumer, after):
+            return True
+    return False
 
 
 def _value_checked(text: str, issue: ScriptIssue) -> bool:

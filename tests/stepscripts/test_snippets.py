@@ -48,6 +48,9 @@ FAILING = [
     Case("curl-code-never-tested",
          "code=$(curl -s -o /dev/null -w '%{http_code}' https://cp.example.com/promote)\n"
          'echo "got $code"', at="curl", says="never tested"),
+    Case("curl-download-not-validated",
+         "curl -s https://example.com/template.md > body.md\ngh issue create --body-file body.md",
+         at="curl", says=CURL),
     Case("curl-fail-or-true", "curl --fail https://cp.example.com/promote || true",
          at="curl", says=OR_TRUE),
     Case("docker-push-or-colon", "docker push registry.example.com/app:1 || :", at="docker",
@@ -191,6 +194,16 @@ PASSING = [
     Case("captured-pipeline-compared",
          'got=$(\n  gh api "repos/$R/events" --paginate |\n    jq -r .id\n)\n'
          'if [ "$got" != "$WANT" ]; then\n  exit 1\nfi'),
+    Case("curl-as-if-condition",
+         "if curl -s --connect-timeout 5 https://example.com > /dev/null; then\n  exit 1\nfi"),
+    Case("curl-polling-until", "until curl -s localhost:8080/health; do sleep 1; done"),
+    Case("curl-download-then-tar",
+         "curl -so app.tar.gz -L https://example.com/releases/app.tar.gz\ntar xzf app.tar.gz"),
+    Case("curl-remote-name-then-unzip",
+         'curl -LO "https://example.com/releases/tool.zip"\nunzip tool.zip'),
+    Case("status-recorded-as-output",
+         'python3 -c "import check" && echo "changed=true" >> "$GITHUB_OUTPUT" '
+         '|| echo "changed=false" >> "$GITHUB_OUTPUT"'),
     Case("bash-pipefail", "curl -f https://cp.example.com/pin | jq -r .digest > d", shell="bash"),
     Case("set-pipefail", "set -o pipefail\ncurl -f https://cp.example.com/pin | jq .digest"),
     Case("pipe-to-grep", "curl -f https://cp.example.com/pin | grep -q sha256:"),

@@ -204,6 +204,9 @@ PASSING = [
     Case("status-recorded-as-output",
          'python3 -c "import check" && echo "changed=true" >> "$GITHUB_OUTPUT" '
          '|| echo "changed=false" >> "$GITHUB_OUTPUT"'),
+    Case("key-import-pipeline",
+         "wget -q -O - https://packages.example.com/gpgkey | apt-key add -\n"
+         "curl -f https://keys.example.com/k.asc | gpg --batch --import"),
     Case("bash-pipefail", "curl -f https://cp.example.com/pin | jq -r .digest > d", shell="bash"),
     Case("set-pipefail", "set -o pipefail\ncurl -f https://cp.example.com/pin | jq .digest"),
     Case("pipe-to-grep", "curl -f https://cp.example.com/pin | grep -q sha256:"),

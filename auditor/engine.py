@@ -258,6 +258,8 @@ class Engine:
             findings.extend(analyse_with_cache(self, self.cache, repo, path, kind, forge_dirs))
             summary.files += 1
         summary.jobs = dict(sorted(repo.job_roles.items()))
+        if self.cache is not None:
+            self.cache.flush()
         return findings, summary
 
 

@@ -37,8 +37,8 @@ How it runs:
 3. Otherwise a pool of ``jobs`` processes is forked (workers inherit the
    loaded modules, the engines and the targets, so nothing is imported or
    pickled twice; only results travel back). Work units are slices of one
-   repository's files, biggest first. Each worker writes its cache entries
-   itself; entries are written atomically, so that is safe.
+   repository's files, biggest first. Workers send their new cache entries
+   back with their results; the parent writes them all in one transaction.
 
 Results do not depend on the number of workers or on the order units finish:
 every file's findings depend only on that file and what it reads, results are
@@ -227,7 +227,7 @@ def scan_targets(
         engine.files_cached += sum(p.cached for p in plans if p.engine is engine)
         engine.suppressed += sum(p.suppressed for p in plans if p.engine is engine)
     if cache is not None:
-        cache.prune()
+        cache.flush()
     return ScanBatch(results, list(engines.values()), workers)
 
 
@@ -278,8 +278,8 @@ class _Counted:
 
 _Unit = tuple[int, list[int]]  # (target index, file indexes)
 _UnitResult = tuple[
-    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int, int,
-    tuple[str, str, str] | None,
+    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
+    dict[str, bytes], tuple[str, str, str] | None,
 ]
 
 
@@ -328,7 +328,7 @@ def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
     tick: Callable[[int], None],
 ) -> None:  # fmt: skip
-    t, files, roles, analysed, cached, suppressed, written, error = result
+    t, files, roles, analysed, cached, suppressed, entries, error = result
     if error is not None:
         path, kind, message = error
         if kind == "PolicyError":
@@ -342,8 +342,8 @@ def _merge(
     plan.cached += cached
     plan.suppressed += suppressed
     if cache is not None:
-        cache.stats.writes += written
-        cache.stats.bytes_written += written * 2048  # an estimate is all pruning needs
+        cache.pending.update(entries)  # written by the parent, in one transaction
+        cache.stats.writes += len(entries)
     tick(len(files))
 
 
@@ -366,7 +366,6 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
     repo = RepoContext(plan.target.source, engine.policy, name=plan.name)
     a, s = engine.files_analysed, engine.suppressed
     c = engine.files_cached
-    w = cache.stats.writes if cache is not None else 0
     out: list[tuple[int, list[Finding]]] = []
     path = ""
     try:
@@ -375,11 +374,11 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
             out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return (t, [], {}, 0, 0, 0, 0, (exc.path, type(cause).__name__, str(cause)))
+        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)))
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return (t, [], {}, 0, 0, 0, 0, (path, type(exc).__name__, str(exc)))
-    written = (cache.stats.writes - w) if cache is not None else 0
+        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)))
+    entries = cache.take_pending() if cache is not None else {}
     return (
         t, out, dict(repo.job_roles), engine.files_analysed - a, engine.files_cached - c,
-        engine.suppressed - s, written, None,
+        engine.suppressed - s, entries, None,
     )  # fmt: skip

@@ -148,23 +148,38 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path: Path, damage: str) -> 
     root = write_files(tmp_path / "r", {".github/workflows/a.yml": BROKEN})
     cache_dir = tmp_path / "cache"
     first = _scan([root], ResultCache(cache_dir))[0]
-    entries = [p for p in (cache_dir / "v1").rglob("*") if p.is_file() and p.parent.parent.name == "v1"]
-    assert len(entries) == 1
-    raw = entries[0].read_bytes()
+    store = ResultCache(cache_dir)
+    [(key, raw)] = store.raw_items()
     if damage == "truncate":
-        entries[0].write_bytes(raw[: len(raw) // 2])
+        store.set_raw(key, raw[: len(raw) // 2])
     elif damage == "flip":
-        entries[0].write_bytes(raw[:-5] + bytes([raw[-5] ^ 0x20]) + raw[-4:])
+        store.set_raw(key, raw[:-5] + bytes([raw[-5] ^ 0x20]) + raw[-4:])
     elif damage == "garbage":
-        entries[0].write_bytes(os.urandom(len(raw)))
+        store.set_raw(key, os.urandom(len(raw)))
     else:
-        entries[0].write_bytes(b"")
+        store.set_raw(key, b"")
+    store.close()
     cache = ResultCache(cache_dir)
     findings, analysed, cached = _scan([root], cache)
     assert (analysed, cached) == (1, 0)
+    assert cache.stats.rejected >= 1
     assert findings == first
-    assert Entry.from_bytes(entries[0].read_bytes()) is not None  # rebuilt
+    assert [Entry.from_bytes(v) is not None for _, v in ResultCache(cache_dir).raw_items()] == [True]
     assert _scan([root], ResultCache(cache_dir))[1:] == (0, 1)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_a_damaged_database_file_is_set_aside_and_rebuilt(tmp_path: Path, damage: str) -> None:
+    root = write_files(tmp_path / "r", {".github/workflows/a.yml": BROKEN})
+    cache_dir = tmp_path / "cache"
+    first = _scan([root], ResultCache(cache_dir))[0]
+    db = ResultCache(cache_dir).path
+    for extra in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    raw = db.read_bytes()
+    db.write_bytes({"truncate": raw[:700], "garbage": os.urandom(len(raw)), "empty": b""}[damage])
+    assert _scan([root], ResultCache(cache_dir)) == (first, 1, 0)
+    assert _scan([root], ResultCache(cache_dir)) == (first, 0, 1)
 
 
 def test_entries_are_json_with_a_checksum() -> None:
@@ -176,18 +191,27 @@ def test_entries_are_json_with_a_checksum() -> None:
 
 def test_size_is_bounded_oldest_first(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path / "cache", max_bytes=40_000)
+    entry = Entry([{"pad": "x" * 1000}], None, {}, 0).to_bytes()
     for i in range(40):
-        key = f"{i:02x}" + "0" * 62
-        cache.put(key, Entry([{"pad": "x" * 1000}], None, {}, 0))
-        stamp = 1_000_000 + i
-        os.utime(cache._path(key), (stamp, stamp))
-    removed = cache.prune(force=True)
+        cache.set_raw(f"{i:02x}" + "0" * 62, entry, used=1_000_000 + i)
+    assert cache.size() > 40_000
+    removed = cache.prune()
     assert removed > 0
-    left = sorted(int(p.parent.name, 16) for p in (tmp_path / "cache/v1").rglob("*0000")
-                  if p.is_file())  # fmt: skip
-    assert left and left == list(range(40 - len(left), 40))  # the newest survive
-    total = sum(p.stat().st_blocks * 512 for p in (tmp_path / "cache/v1").rglob("*0000"))
-    assert total <= 40_000
+    left = sorted(int(k[:2], 16) for k, _ in cache.raw_items())
+    assert left == list(range(40 - len(left), 40))  # the newest survive
+    assert cache.size() <= 40_000 * 0.8
+
+
+def test_a_hit_refreshes_the_entry_s_age(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "r", {".github/workflows/a.yml": BROKEN})
+    _scan([root], ResultCache(tmp_path / "cache"))
+    store = ResultCache(tmp_path / "cache")
+    [(key, raw)] = store.raw_items()
+    store.set_raw(key, raw, used=1_000)
+    _scan([root], ResultCache(tmp_path / "cache"))
+    db = ResultCache(tmp_path / "cache")._connect()
+    assert db is not None
+    assert db.execute("SELECT used FROM entries").fetchone()[0] > 1_000_000_000
 
 
 def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,7 +221,7 @@ def test_cli_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert run.exit_code == 1
     assert not (tmp_path / "c1").exists()
     run2 = run_cli("check", "--format", "json", str(root))
-    assert (tmp_path / "c1" / "v1").is_dir()
+    assert ResultCache(tmp_path / "c1").raw_items()
     assert json.loads(run2.stdout)["findings"] == json.loads(run.stdout)["findings"]
 
 

@@ -8,6 +8,8 @@ for one workflow on standard input.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +83,33 @@ def _resolve_file(file: Path, parents: dict[str, Path]) -> Path:
     return parent / file.name
 
 
+def _plain_file(raw: str, folders: dict[str, tuple[Path, str] | None]) -> tuple[Path, str] | None:
+    """(repository root, folder relative to it) of a regular file that is no symlink,
+    worked out once per folder; None for anything else (the general path handles it).
+
+    The same as ``_find_root`` and ``relative_to`` on the resolved file: a file's
+    resolved path is its resolved folder plus its name when it is no symlink.
+    """
+    try:
+        st = os.lstat(raw)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    folder = os.path.dirname(raw) or "."
+    if folder not in folders:
+        resolved = Path(folder).resolve()
+        probe = resolved / "_"
+        root = _find_root(probe, probe)
+        try:
+            rel = resolved.relative_to(root).as_posix()
+        except ValueError:
+            folders[folder] = None
+            return None
+        folders[folder] = (root, "" if rel == "." else rel)
+    return folders[folder]
+
+
 def _find_root(file: Path, resolved: Path | None = None) -> Path:
     """The repository root of a file: above a forge workflow folder, else the git root."""
     resolved = resolved if resolved is not None else file.resolve()
@@ -101,6 +130,7 @@ def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[T
     targets: dict[str, Target] = {}
     order: list[str] = []
     parents: dict[str, Path] = {}
+    folders: dict[str, tuple[Path, str] | None] = {}
     for raw in paths:
         if raw == "-":
             data = stdin_data if stdin_data is not None else b""
@@ -110,6 +140,13 @@ def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[T
                 only=[(STDIN_PATH, "workflow")],
             )  # fmt: skip
             order.append(key)
+            continue
+        fast = _plain_file(raw, folders)
+        if fast is not None:  # the common case of a long file list: no pathlib per file
+            root, rel_dir = fast
+            name = os.path.basename(raw)
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            _add_files(targets, order, root, _root_label(raw, rel), [rel])
             continue
         path = Path(raw)
         if not path.exists() and not path.is_symlink():

@@ -89,21 +89,23 @@ class Entry:
     reads: dict[str, str | None]
     suppressed: int = 0
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, key: str = "") -> bytes:
+        """Checksummed bytes; the checksum covers ``key`` too, so a row that a damaged
+        index hands out under another key is rejected, not served."""
         body = json.dumps(
             {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed},
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode("utf-8", "surrogatepass")
-        return _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+        return _MAGIC + _checksum(key, body) + b"\n" + body
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> Entry | None:
-        """The entry, or None for anything truncated, corrupted or of another format."""
+    def from_bytes(cls, raw: bytes, key: str = "") -> Entry | None:
+        """The entry, or None for anything truncated, corrupted, of another format or key."""
         if not raw.startswith(_MAGIC):
             return None
         head, sep, body = raw[len(_MAGIC) :].partition(b"\n")
-        if not sep or hashlib.sha256(body).hexdigest().encode() != head:
+        if not sep or _checksum(key, body) != head:
             return None
         try:
             data = json.loads(body.decode("utf-8", "surrogatepass"))
@@ -113,6 +115,13 @@ class Entry:
         if not isinstance(entry.findings, list) or not isinstance(entry.reads, dict):
             return None
         return entry
+
+
+def _checksum(key: str, body: bytes) -> bytes:
+    h = hashlib.sha256(key.encode("ascii", "replace"))
+    h.update(b"\0")
+    h.update(body)
+    return h.hexdigest().encode()
 
 
 @dataclass
@@ -165,7 +174,7 @@ class ResultCache:
                 db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only takes on a new file
                 with contextlib.suppress(sqlite3.OperationalError):
                     db.execute("PRAGMA journal_mode=WAL")  # not on every file system
-                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA synchronous=OFF")  # a cache: a torn write is a miss, never an fsync wait
                 db.execute(_SCHEMA)
             except sqlite3.DatabaseError as exc:
                 if db is not None:
@@ -219,7 +228,7 @@ class ResultCache:
             if row is None:
                 return None
             raw, used = bytes(row[0]), row[1]
-        entry = Entry.from_bytes(raw)
+        entry = Entry.from_bytes(raw, key)
         if entry is None:
             self.stats.rejected += 1
             return None
@@ -228,7 +237,7 @@ class ResultCache:
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        data = entry.to_bytes()
+        data = entry.to_bytes(key)
         self.pending[key] = data
         self.stats.writes += 1
         self.stats.bytes_written += len(data)

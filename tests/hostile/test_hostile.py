@@ -285,7 +285,7 @@ def test_corrupted_cache_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None
     again = scan(*roots, cache=cache)
     assert again.returncode == first.returncode == 1
     assert again.stdout == first.stdout
-    assert all(Entry.from_bytes(raw) is not None for _, raw in ResultCache(cache).raw_items())
+    assert all(Entry.from_bytes(raw, key) is not None for key, raw in ResultCache(cache).raw_items())
 
 
 def test_a_truncated_cache_database_is_rebuilt(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path: Path, damage: str) -> 
     assert (analysed, cached) == (1, 0)
     assert cache.stats.rejected >= 1
     assert findings == first
-    assert [Entry.from_bytes(v) is not None for _, v in ResultCache(cache_dir).raw_items()] == [True]
+    assert [Entry.from_bytes(v, k) is not None for k, v in ResultCache(cache_dir).raw_items()] == [True]
     assert _scan([root], ResultCache(cache_dir))[1:] == (0, 1)
 
 
@@ -184,9 +184,10 @@ def test_a_damaged_database_file_is_set_aside_and_rebuilt(tmp_path: Path, damage
 
 def test_entries_are_json_with_a_checksum() -> None:
     entry = Entry([{"rule": "x", "subject": "\udcff"}], {"j": ["publish"]}, {"a": None}, 2)
-    again = Entry.from_bytes(entry.to_bytes())
+    again = Entry.from_bytes(entry.to_bytes("k1"), "k1")
     assert again == entry
-    assert Entry.from_bytes(entry.to_bytes()[:-1]) is None
+    assert Entry.from_bytes(entry.to_bytes("k1")[:-1], "k1") is None
+    assert Entry.from_bytes(entry.to_bytes("k1"), "k2") is None  # another key's row
 
 
 def test_size_is_bounded_oldest_first(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ from auditor.yamltree import Span, YNode, YScalar, YSeq
 
 if TYPE_CHECKING:
     from auditor.graph import JobGraph
+    from auditor.repo import RepoContext
     from auditor.rule import RuleContext
 
 __all__ = [
@@ -111,7 +112,11 @@ class _ScriptResult:
 
 @dataclass(slots=True)
 class _Analyser:
-    ctx: RuleContext
+    # Not the RuleContext: the analyser lives in ctx.memo, and a reference back to
+    # ctx would make every file's model a garbage cycle (measured: +40 % CPU on the
+    # corpus, all of it in the cyclic collector).
+    repo: RepoContext
+    max_bytes: int
     workflow: Workflow
     graph: JobGraph
     jobs: dict[str, list[tuple[str, Hit]]] = field(default_factory=dict)
@@ -277,7 +282,7 @@ class _Analyser:
 
     def _text(self, path: str) -> str | None:
         if path not in self._texts:
-            data = self.ctx.repo.read(path)
+            data = self.repo.read(path)
             self._texts[path] = data.decode("utf-8", "replace") if data is not None else None
         return self._texts[path]
 
@@ -365,8 +370,8 @@ class _Analyser:
         loaded: tuple[str, Workflow] | None = None
         for name in ("action.yml", "action.yaml"):
             path = f"{folder}/{name}" if folder else name
-            data = self.ctx.repo.read(path)
-            if data is None or len(data) > self.ctx.policy.max_file_bytes:
+            data = self.repo.read(path)
+            if data is None or len(data) > self.max_bytes:
                 continue
             parsed = parse_bytes(data, path)
             if parsed.root is not None:
@@ -569,7 +574,7 @@ def _analyser(ctx: RuleContext) -> _Analyser | None:
     if cached is None:
         if ctx.graph is None or ctx.workflow is None:
             return None
-        cached = _Analyser(ctx, ctx.workflow, ctx.graph)
+        cached = _Analyser(ctx.repo, ctx.policy.max_file_bytes, ctx.workflow, ctx.graph)
         ctx.memo[_MEMO_KEY] = cached
     assert isinstance(cached, _Analyser)
     return cached

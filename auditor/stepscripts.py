@@ -46,7 +46,7 @@ from auditor.model import Job, Step, Workflow, mapping, scalar
 from auditor.repo import normalise
 from auditor.scripts.issues import ScriptCall, ScriptIssue
 from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
-from auditor.yamltree import Span, YNode, YScalar, YSeq
+from auditor.yamltree import Span, YScalar, YSeq, to_plain
 
 if TYPE_CHECKING:
     from auditor.graph import JobGraph
@@ -416,13 +416,56 @@ def _cwd(step_dir: YScalar | None, default: str | None) -> str | None:
     return normalise(text)
 
 
-def _runs_on_windows(node: YNode | None) -> bool:
+def _runs_on_windows(job: Job) -> bool:
+    """``runs-on`` names Windows — literally, or through a matrix key whose values all do.
+
+    A Windows runner's default shell is pwsh, which is not analysed.
+    """
+    node = job.runs_on
     values: list[str] = []
     if isinstance(node, YScalar):
         values = [node.value]
     elif isinstance(node, YSeq):
         values = [n.value for n in node if isinstance(n, YScalar)]
-    return any("windows" in v.lower() and "${{" not in v for v in values)
+    for value in values:
+        if "${{" not in value:
+            if "windows" in value.lower():
+                return True
+            continue
+        key = re.search(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", value)
+        if key is None or "windows" not in value.lower() + _matrix_text(job):
+            continue
+        legs = _matrix_values(job, key.group(1))
+        if legs and all("windows" in leg.lower() for leg in legs):
+            return True
+    return False
+
+
+def _matrix_text(job: Job) -> str:
+    matrix = job.matrix
+    return str(to_plain(matrix)).lower() if matrix is not None else ""
+
+
+def _matrix_values(job: Job, key: str) -> list[str]:
+    plain = to_plain(job.matrix)
+    if not isinstance(plain, dict):
+        return []
+    out: list[str] = []
+    listed = plain.get(key)
+    if isinstance(listed, list):
+        out.extend(str(v) for v in listed)
+    elif listed is not None:
+        out.append(str(listed))
+    for entry in plain.get("include") or []:
+        if isinstance(entry, dict) and key in entry:
+            out.append(str(entry[key]))
+    return out
+
+
+def _windows_only_step(step: Step) -> bool:
+    """``if: runner.os == 'Windows'`` (or ``matrix.os == 'windows-…'``): the step runs on pwsh."""
+    cond = step.if_.value.lower() if step.if_ is not None else ""
+    return "windows" in cond and "!=" not in cond and "!" not in cond.replace("!=", "")
 
 
 def _with_text(step: Step, key: str) -> str | None:
@@ -608,6 +651,6 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
 def effective_shell(job: Job, workflow: Workflow, step: Step) -> ShellSpec:
     """The effective shell of ``step`` of ``job`` (step, then job and workflow defaults)."""
     shell = step.shell.value if step.shell is not None else _defaults_value(job, workflow, "shell")
-    if shell is None and _runs_on_windows(job.runs_on):
+    if shell is None and (_runs_on_windows(job) or _windows_only_step(step)):
         return _PWSH
     return resolve_shell(shell)

@@ -263,3 +263,19 @@ def test_binary_and_odd_scripts_never_crash(tmp_path: Path) -> None:
         "node.js": "#!/usr/bin/env node\nfetch('x').catch(() => {})\n",
     })  # fmt: skip
     assert all(f["rule"] in ("script-parse-error", "swallowed-failure") for f in found)
+
+
+def test_windows_matrix_runner_and_windows_only_step_are_pwsh(tmp_path: Path) -> None:
+    pwsh = '$ErrorActionPreference = "Stop"\n          if ($x) { curl.exe https://x }\n'
+    matrix_job = pipeline(f"      - run: |\n          {pwsh}").replace(
+        "needs: publish\n    runs-on: ubuntu-latest",
+        "needs: publish\n    strategy:\n      matrix:\n        os: [windows-latest, windows-2022]\n"
+        "    runs-on: ${{ matrix.os }}")  # fmt: skip
+    assert scan_files(tmp_path / "a", {WF: matrix_job}) == []
+    step_if = pipeline(f"      - if: runner.os == 'Windows'\n        run: |\n          {pwsh}")
+    assert scan_files(tmp_path / "b", {WF: step_if}) == []
+    mixed = pipeline("      - run: curl -s https://x/promote\n").replace(
+        "needs: publish\n    runs-on: ubuntu-latest",
+        "needs: publish\n    strategy:\n      matrix:\n        os: [ubuntu-latest, windows-latest]\n"
+        "    runs-on: ${{ matrix.os }}")  # fmt: skip
+    assert [f["rule"] for f in scan_files(tmp_path / "c", {WF: mixed})] == ["swallowed-failure"]

@@ -432,12 +432,12 @@ def _runs_on_windows(job: Job) -> bool:
             if "windows" in value.lower():
                 return True
             continue
-        key = re.search(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", value)
-        if key is None or "windows" not in value.lower() + _matrix_text(job):
+        if "windows" not in value.lower() + _matrix_text(job):
             continue
-        legs = _matrix_values(job, key.group(1))
-        if legs and all("windows" in leg.lower() for leg in legs):
-            return True
+        for key in re.findall(r"\bmatrix\.([\w-]+)", value):  # `${{ matrix.os }}`, format(...)
+            legs = _matrix_values(job, key)
+            if legs and all("windows" in leg.lower() for leg in legs):
+                return True
     return False
 
 

@@ -156,6 +156,8 @@ class ResultCache:
         self._broken = False
         self.pending: dict[str, bytes] = {}  # written by flush(); workers hand theirs over
         self._touch: set[str] = set()
+        self._owner = os.getpid()
+        self._at_exit = False
 
     # -- the connection ------------------------------------------------------------
 
@@ -239,8 +241,19 @@ class ResultCache:
     def put(self, key: str, entry: Entry) -> None:
         data = entry.to_bytes(key)
         self.pending[key] = data
+        if not self._at_exit:
+            # Entries put after a scan's flush (callers memoising their own data)
+            # are written when the process ends, not lost.
+            import atexit
+
+            atexit.register(self._flush_at_exit)
+            self._at_exit = True
         self.stats.writes += 1
         self.stats.bytes_written += len(data)
+
+    def _flush_at_exit(self) -> None:
+        if os.getpid() == self._owner:  # never from a forked worker
+            self.flush()
 
     def take_pending(self) -> dict[str, bytes]:
         """Hand the unwritten entries over (a worker to its parent)."""

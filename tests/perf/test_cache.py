@@ -234,3 +234,19 @@ def test_xdg_cache_home_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert default_cache_dir() == tmp_path / "xdg" / "auditor"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path.home() / ".cache" / "auditor"
+
+
+def test_entries_put_outside_a_scan_are_written_when_the_process_ends(tmp_path: Path) -> None:
+    """``auditor org`` memoises its own data in the cache after the scan's flush."""
+    import subprocess
+    import sys
+
+    code = (
+        "from auditor.cache import ResultCache, Entry\n"
+        f"c = ResultCache({str(tmp_path / 'c')!r})\n"
+        "c.put('k' * 64, Entry([], {'job': ['publish']}, {}, 0))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    [(key, raw)] = ResultCache(tmp_path / "c").raw_items()
+    entry = Entry.from_bytes(raw, key)
+    assert entry is not None and entry.job_roles == {"job": ["publish"]}

@@ -641,10 +641,14 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
         for found_rule, h in analyser.job(job):
             if found_rule != rule:
                 continue
-            key = (h.path, h.span, h.subject)
-            if key in seen:
-                continue  # the same script line reached from two steps: report it once
-            seen.add(key)
+            if h.path is not None:
+                # A script (or action) line reached from two steps: report it once. Hits in
+                # the workflow's own run bodies are never merged: two identical lines of one
+                # body may map to one span in a folded or flow scalar.
+                key = (h.path, h.span, h.subject)
+                if key in seen:
+                    continue
+                seen.add(key)
             yield h
 
 

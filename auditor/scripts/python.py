@@ -63,6 +63,11 @@ code nested deeper than :data:`MAX_DEPTH` is reported as a parse error
 rather than handed to libcst. Code that :mod:`ast` rejects is only handed to
 libcst (which knows newer syntax than the running interpreter) when a
 tokenizer pass shows it is shallow and its logical lines short.
+
+The same :mod:`ast` walk also tells whether libcst is needed at all: code
+with no ``except`` and no call named like an HTTP verb, ``run``/``call``/
+``Popen``/``system`` or an exit cannot trip a detector, and libcst (with
+positions) costs about a second per 40 KB of code.
 """
 
 from __future__ import annotations
@@ -144,17 +149,35 @@ def _parse_error(code: str, message: str, offset: int) -> ScriptIssue:
     )
 
 
-def _ast_depth(tree: ast.AST) -> int:
+_CANDIDATE_CALLS = _HTTP_METHODS | {"run", "call", "Popen", "system", "exit", "_exit", "quit"}
+
+
+def _scan(tree: ast.AST) -> tuple[int, bool]:
+    """Nesting depth (capped just past :data:`MAX_DEPTH`) and whether any detector could fire.
+
+    The cheap :mod:`ast` walk decides whether the (much slower) libcst pass is
+    needed at all: code without an ``except`` and without a call named like an
+    HTTP verb, ``run``/``call``/``Popen``/``system`` or an exit has nothing to
+    report.
+    """
     deepest = 0
+    candidates = False
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > deepest:
             deepest = depth
             if deepest > MAX_DEPTH:
-                return deepest
+                return deepest, candidates
+        if not candidates:
+            if isinstance(node, ast.ExceptHandler):
+                candidates = True
+            elif isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                candidates = name in _CANDIDATE_CALLS
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+    return deepest, candidates
 
 
 def _shallow_tokens(code: str) -> bool:
@@ -181,38 +204,40 @@ def _shallow_tokens(code: str) -> bool:
     return True
 
 
-def _preflight(code: str) -> tuple[str, int, ScriptIssue | None] | ScriptIssue:
-    """Decide what libcst may parse: ``(code, shift, ast_error)`` or a parse error.
+def _preflight(code: str) -> tuple[str, int, ScriptIssue | None] | ScriptIssue | None:
+    """Decide what libcst may parse: ``(code, shift, ast_error)``, a parse error, or None (nothing to find).
 
     ``shift`` is the length of a prefix added so that uniformly indented code
     (a heredoc inside an indented block, ``<<-EOF``) parses: offsets in the
     wrapped code minus ``shift`` are offsets in ``code``.
     """
+    shift = 0
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
         first = code.lstrip("\n")
+        wrapped_tree: ast.Module | None = None
         if isinstance(exc, IndentationError) and first[:1] in (" ", "\t"):
-            wrapped = "if True:\n" + code
             try:
-                tree = ast.parse(wrapped)
+                wrapped_tree = ast.parse("if True:\n" + code)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
-                pass
-            else:
-                if _ast_depth(tree) > MAX_DEPTH:
-                    return _parse_error(code, "nested too deeply to analyse", 0)
-                return wrapped, len("if True:\n"), None
-        starts = _offsets(code)
-        offset = _at(starts, len(code), exc.lineno or 1, (exc.offset or 1) - 1)
-        error = _parse_error(code, exc.msg or "syntax error", offset)
-        if _shallow_tokens(code):
-            return code, 0, error  # maybe newer syntax than this interpreter knows: let libcst decide
-        return error
+                wrapped_tree = None
+        if wrapped_tree is None:
+            starts = _offsets(code)
+            offset = _at(starts, len(code), exc.lineno or 1, (exc.offset or 1) - 1)
+            error = _parse_error(code, exc.msg or "syntax error", offset)
+            if _shallow_tokens(code):
+                return code, 0, error  # maybe newer syntax than this interpreter knows: let libcst decide
+            return error
+        tree, code, shift = wrapped_tree, "if True:\n" + code, len("if True:\n")
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
         return _parse_error(code, type(exc).__name__, 0)
-    if _ast_depth(tree) > MAX_DEPTH:
-        return _parse_error(code, "nested too deeply to analyse", 0)
-    return code, 0, None
+    depth, candidates = _scan(tree)
+    if depth > MAX_DEPTH:
+        return _parse_error(code[shift:], "nested too deeply to analyse", 0)
+    if not candidates:
+        return None
+    return code, shift, None
 
 
 def analyse_python(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | None]:
@@ -225,6 +250,8 @@ def analyse_python(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | No
     if not code.strip():
         return (), None
     pre = _preflight(code)
+    if pre is None:
+        return (), None
     if isinstance(pre, ScriptIssue):
         return (), pre
     wrapped, shift, ast_error = pre

@@ -28,7 +28,10 @@ Detectors (ids are stable)
     ``{ …; }`` group made only of those) where ``cmd`` *can fail
     meaningfully* (see below). ``|| exit 1``, ``|| exit``, ``|| false`` and
     ``|| { …; exit 1; }`` fail loud and are fine; a test on the left
-    (``[ … ] || …``) is control flow.
+    (``[ … ] || …``) is control flow. Not reported either when the outcome
+    is recorded for a later step (``|| echo "ok=false" >> "$GITHUB_OUTPUT"``)
+    or when the fallback only gives a value that is then tested
+    (``code=$(curl … || echo 000)`` + ``[ "$code" = 200 ]``).
 ``set-plus-e``
     ``set +e`` (``+o errexit``, ``+eu``…) while errexit is on, reported once
     where it appears when the region up to the next ``set -e`` runs a
@@ -45,23 +48,35 @@ Detectors (ids are stable)
     be combined: ``-fsSL``), unless ``-w '%{http_code}'`` is captured
     (``code=$(curl …)``, possibly via derived variables) and that value is
     tested (``if``/``while`` condition, ``[``, ``[[``, ``test``, ``case``,
-    ``(( ))``), or the output is piped into a test of its content (``grep``,
-    ``jq -e``). Not reported when flags come from an unquoted option variable
-    (``$CURL_OPTS``, ``"${args[@]}"``, an unquoted ``${{ }}``) or a config file
-    (``-K``), which may hold ``--fail``. ``wget`` fails on HTTP errors and is fine.
+    ``(( ))``), or the body is checked by what follows: piped into a content
+    test or a consumer that rejects an error page (``grep``, ``jq -e``,
+    ``tar x``, ``sh``, ``python``…), or saved (``-o f``, ``-O``, ``> f``) and
+    then read by one (``tar``, ``unzip``, ``gpg``, ``dpkg``, ``bash f``,
+    ``sha256sum -c``, ``./f``…). A read-only curl (no ``-X POST``/``-d``/
+    ``-F``/``-T``) in an ``if``/``while``/``until`` condition is a probe
+    (``until curl -s localhost:8080/health``) and is not reported; a POST in
+    a condition still is, since a 403 passes the test. Not reported when
+    flags come from an unquoted option variable (``$CURL_OPTS``,
+    ``"${args[@]}"``, an unquoted ``${{ }}``) or a config file (``-K``),
+    which may hold ``--fail``. ``wget`` fails on HTTP errors and is fine.
 ``pipeline-masks-failure``
     with pipefail off (the spec says so and no ``set -o pipefail`` came
     earlier), a pipeline whose non-last command can fail meaningfully, unless
     the last command turns empty input into a failure (``grep`` without
-    ``-v``/``-c``, ``jq -e``, ``… --password-stdin``) or ``PIPESTATUS`` is
-    read afterwards.
+    ``-v``/``-c``, ``jq -e``, ``tar x``, ``apt-key add``, ``gpg --import``,
+    ``… --password-stdin``), ``PIPESTATUS`` is read afterwards, or the
+    pipeline's output is captured and tested for emptiness
+    (``v=$(curl … | jq …)`` + ``[ -n "$v" ] || exit 1``).
 ``masked-substitution``
     ``local/export/declare/readonly/typeset x=$(cmd)``, and ``$(cmd)`` in
     the arguments, environment prefix, heredoc or ``for`` list of another
     command (``echo "d=$(crane digest …)"``), where ``cmd`` can fail
-    meaningfully. A plain ``x=$(cmd)`` keeps ``cmd``'s status and is fine; so
-    is a substitution inside a test (``[ "$(cmd)" = ok ]``, ``case``), whose
-    empty result fails the test.
+    meaningfully, and the lost value matters: the outer command prints it
+    (``echo``, ``printf``, ``cat``, ``tee``) or can fail meaningfully itself,
+    and a ``for`` loop's body can (``docker logs "$(docker ps -q)"`` is
+    housekeeping). A plain ``x=$(cmd)`` keeps ``cmd``'s status and is fine;
+    so is a substitution inside a test (``[ "$(cmd)" = ok ]``, ``case``),
+    whose empty result fails the test.
 ``no-errexit``
     the shell runs without ``-e`` (a custom template such as ``bash {0}``)
     and the body does not turn it on before a command that can fail
@@ -856,6 +871,8 @@ def _can_fail(cmd: _Cmd, reads: bool) -> bool:
             return False
         if reads or pos[0] == "api":
             return True
+        if cmd.has_flag("--disable-auto", "--auto"):
+            return False  # toggles auto-merge: a setting, not the merge
         return len(pos) >= 2 and (pos[0], pos[1]) in _GH_WRITES
     if base in _KUBE:
         pos = cmd.positionals(1)
@@ -1540,7 +1557,8 @@ def _propagates_empty(src: _Source, node: Node) -> bool:
 
     If it does, a failure on the left of the pipe surfaces anyway: ``grep``
     (not ``-v``/``-c``/``-L``), ``jq -e``, ``tar x``, ``docker load``,
-    ``kubectl apply -f -``, ``sha256sum -c``, ``… --password-stdin``.
+    ``kubectl apply -f -``, ``sha256sum -c``, ``apt-key add``, ``gpg --import``,
+    ``… --password-stdin``.
     """
     cmd = _command_of(src, node)
     if cmd is None:
@@ -1555,6 +1573,10 @@ def _propagates_empty(src: _Source, node: Node) -> bool:
     if cmd.base in _CHECKSUMS:
         return any(v in ("-c", "--check") for v in cmd.vals)
     if cmd.base in ("docker", "podman") and cmd.positionals(2)[:1] == ["load"]:
+        return True
+    if cmd.base == "apt-key" and cmd.positionals(1) == ["add"]:
+        return True  # "no valid OpenPGP data found"
+    if cmd.base in ("gpg", "gpg2") and cmd.has_flag("--import", "--dearmor", "--dearmour"):
         return True
     if cmd.base in _KUBE and cmd.positionals(1)[:1] in (["apply"], ["create"], ["replace"]):
         return True

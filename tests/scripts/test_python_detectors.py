@@ -271,6 +271,17 @@ def test_enough_cases() -> None:
     assert {d for _, _, exp in FAILING for d, _, _ in exp} == {d for d in DETECTORS if d.startswith("py-")}
 
 
+def test_code_with_nothing_to_find_skips_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ast pre-scan spares the slow libcst pass when no detector could fire."""
+    from auditor.scripts import python as module
+
+    def boom(*args: object) -> None:
+        raise AssertionError("libcst pass ran")
+
+    monkeypatch.setattr(module, "_new_collector", boom)
+    assert analyse_python("import json\nprint(json.dumps({'a': 1}))\nx = [i * 2 for i in range(3)]\n") == ((), None)
+
+
 def test_issue_spans_and_subjects() -> None:
     text = with_header("try:\n    x()\nexcept Exception:\n    pass\nrequests.post(\n    url,\n    json=body,\n)\n")
     issues, _ = analyse_python(text)

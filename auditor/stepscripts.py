@@ -511,7 +511,17 @@ _CONSUMERS = (
 )
 
 
-_KEY_IMPORT = re.compile(r"\b(?:apt-key\s+add|gpg\b[^|]*--import)\b")
+_RUN_SUBSTITUTION = re.compile(r"(?:\bbash|\bsh|\bsource|\.|\bpython3?)\s+<\(\s*$")
+_INTO_CONSUMER = re.compile(
+    r"[ \t]*(?:\\\n)?[ \t]*\|[ \t]*(?:\\\n)?[ \t]*(?:sudo\s+)?(?:tar|bsdtar|gunzip|zcat|xz|zstd|gpg|apt-key|"
+    r"sha256sum|sha512sum|shasum)\b"
+)
+# The rest of the line, then the next statement fails the step: `|| true` only kept a
+# diagnostic command from stopping the script before its own `exit 1`.
+_THEN_FAIL = re.compile(r"[^\n]*\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?:exit|return)[ \t]+[1-9]")
+_KEY_IMPORT = re.compile(
+    r"^\s*(?:sudo\s+)?(?:apt-key\s+add|gpg\b[^|]*--import|tar|bsdtar|gunzip|zcat)\b"
+)
 
 
 def _dismissed(text: str, issue: ScriptIssue) -> bool:
@@ -526,10 +536,16 @@ def _dismissed(text: str, issue: ScriptIssue) -> bool:
         before = text[max(0, issue.start - 40) : issue.start]
         if _CONDITION_BEFORE.search(before):
             return True  # `if curl …; then` / `until curl …/health`: the status is the decision
+        if _RUN_SUBSTITUTION.search(before):
+            return True  # `bash <(curl …)`: an error page is not a script; bash fails on it
+        after = text[issue.end : issue.end + 200]
+        if _INTO_CONSUMER.match(after):
+            return True  # `curl -L …/x.tar.gz | tar xz`: tar fails on an error page (last command)
         return _download_consumed(text, issue)
     if issue.detector == "pipeline-masks-failure":
         last = text[issue.start : issue.end].rsplit("|", 1)[-1]
-        # `wget -O - …/gpgkey | apt-key add -`: an empty key fails the import (gpg exits 2).
+        # `wget -O - …/gpgkey | apt-key add -`, `curl … | tar xz`: empty input fails the last
+        # command (no valid OpenPGP data, not a tar archive), so the step fails anyway.
         return _KEY_IMPORT.search(last) is not None
     if issue.detector == "or-true":
         fallback = text[issue.start : issue.end].rsplit("||", 1)[-1]
@@ -537,6 +553,8 @@ def _dismissed(text: str, issue: ScriptIssue) -> bool:
         rest = text[issue.end : line_end if line_end >= 0 else len(text)]
         if "GITHUB_OUTPUT" in fallback + rest:
             return True  # `cmd && echo x=true >> $GITHUB_OUTPUT || echo x=false >> …`: recorded
+        if _THEN_FAIL.match(text, issue.end):
+            return True  # `docker logs x || true` then `exit 1`: diagnostics on the way to failing
     return False
 
 

@@ -500,7 +500,6 @@ def _action_path_calls(body: str, action_dir: str) -> Iterator[ScriptCall]:
         yield ScriptCall("//" + path, interp, match.start("path") - 1, match.end("path"))
 
 
-_CONDITION_BEFORE = re.compile(r"(?:^|[\s;&|(])(?:if|elif|while|until)(?:\s+!)?\s+$|(?:^|[\s;&|(])!\s+$")
 _CURL_OUTPUT = re.compile(r"\s(?:-[A-Za-z]*o\s*|--output[= ]\s*|>\s*)[\"']?(?P<file>[^\s\"';&|]+)")
 _CURL_REMOTE_NAME = re.compile(r"\s-[A-Za-z]*O[A-Za-z]*\s|\s--remote-name\s")
 _URL_FILE = re.compile(r"https?://[^\s\"']*/(?P<name>[^/\s\"'?#]+)")
@@ -534,8 +533,6 @@ def _dismissed(text: str, issue: ScriptIssue) -> bool:
         return True
     if issue.detector == "curl-without-fail":
         before = text[max(0, issue.start - 40) : issue.start]
-        if _CONDITION_BEFORE.search(before):
-            return True  # `if curl …; then` / `until curl …/health`: the status is the decision
         if _RUN_SUBSTITUTION.search(before):
             return True  # `bash <(curl …)`: an error page is not a script; bash fails on it
         after = text[issue.end : issue.end + 200]

@@ -43,6 +43,10 @@ class Case:
 
 FAILING = [
     Case("curl-no-fail", "curl -sS -X POST https://cp.example.com/promote", at="curl", says=CURL),
+    # The incident's own shape: a 403 still exits 0, so the condition "succeeds".
+    Case("curl-post-as-condition",
+         'if curl -sS -X POST https://cp.example.com/promote; then\n  echo "promoted"\nfi',
+         at="curl", says=CURL),
     Case("curl-no-fail-after-echo", 'echo start\ncurl -s https://cp.example.com/pin > pin.json',
          at="curl", says=CURL),
     Case("curl-code-never-tested",

@@ -184,21 +184,23 @@ def run_check(
             return f.path
         return f"{label.rstrip('/')}/{f.path}"
 
+    repo_contexts: dict[tuple[int, int], Any] = {}
+
     def job_graph(f: Finding) -> Any:
-        """The roles-annotated job graph of the workflow ``f`` is in (markdown, html)."""
-        from auditor.graph import build_graph
+        """The roles-annotated job graph of the workflow ``f`` is in (markdown, html).
+
+        One repository context per (source, engine), so a workflow with many
+        findings is read and parsed once, not once per finding.
+        """
         from auditor.repo import RepoContext
 
         source, engine = sources.get(id(f)), engine_of.get(id(f))
         if source is None or engine is None:
             return None
-        repo = RepoContext(source, engine.policy)
-        workflow = repo.workflow(f.path)
-        if workflow is None:
-            return None
-        g = build_graph(workflow, repo.resolve_local_uses)
-        engine._annotate(g, repo)
-        return g
+        key = (id(source), id(engine))
+        if key not in repo_contexts:
+            repo_contexts[key] = RepoContext(source, engine.policy)
+        return engine.workflow_graph(repo_contexts[key], f.path)
 
     return result, source_line, display_path, job_graph
 
@@ -318,7 +320,6 @@ def baseline(
 def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None:
     """Print the job graph of each workflow (roles coloured)."""
     from auditor.engine import Engine
-    from auditor.graph import build_graph
     from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
     from auditor.repo import RepoContext, discover
     from auditor.targets import TargetError, resolve_targets
@@ -345,12 +346,10 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     )
     graphs = []
     for file in files:
-        workflow = repo.workflow(file)
-        if workflow is None:
+        g = engine.workflow_graph(repo, file)
+        if g is None:
             click.echo(f"auditor: {file}: not a parsable workflow; skipped", err=True)
             continue
-        g = build_graph(workflow, repo.resolve_local_uses)
-        engine._annotate(g, repo)
         graphs.append(g)
     click.echo(render_graphs(graphs, fmt), nl=False)
 

@@ -17,7 +17,8 @@ from typing import Any
 from auditor.build import build_action, build_workflow
 from auditor.cache import ResultCache, analyse_with_cache
 from auditor.findings import SEVERITY_RANK, Finding, fingerprint, make_finding
-from auditor.graph import build_graph
+from auditor.graph import JobGraph, build_graph
+from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy, PolicyError
 from auditor.repo import RepoContext, RepoSource, discover
@@ -162,8 +163,7 @@ class Engine:
             if model is not None:
                 if kind == "workflow":
                     repo.workflows.setdefault(path, model)
-                graph = build_graph(model, repo.resolve_local_uses)
-                self._annotate(graph, repo)
+                graph = self.annotated_graph(model, repo)
                 if kind == "workflow":
                     repo.job_roles[path] = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
             ctx = RuleContext(info, self.policy, repo, model, graph)
@@ -181,13 +181,22 @@ class Engine:
             raise InternalError(path, exc) from exc
         return self._postprocess(findings, info, repo)
 
-    def _annotate(self, graph: Any, repo: RepoContext) -> None:
-        """Hook for graph annotations (roles) that rules share; see auditor.roles."""
-        try:
-            from auditor import roles
-        except ImportError:  # pragma: no cover - roles arrive with the rules issue
-            return
+    def annotated_graph(self, workflow: Workflow, repo: RepoContext) -> JobGraph:
+        """The job graph of ``workflow`` with roles assigned under this engine's policy.
+
+        The one place a graph is built and annotated: the scan, ``auditor graph``
+        and the report renderers' graphs all come from here.
+        """
+        from auditor import roles
+
+        graph = build_graph(workflow, repo.resolve_local_uses)
         roles.annotate(graph, self.policy, repo)
+        return graph
+
+    def workflow_graph(self, repo: RepoContext, path: str) -> JobGraph | None:
+        """The annotated graph of the workflow at ``path``, or None if it does not parse."""
+        workflow = repo.workflow(path)
+        return self.annotated_graph(workflow, repo) if workflow is not None else None
 
     # -- post-processing ----------------------------------------------------------
 

@@ -10,18 +10,28 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from auditor import __version__
-from auditor.findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from auditor.findings import Finding
+
+# Every run pays for what this module imports at its top, so that is only click:
+# the rest (pathlib, the model, YAML, rules, reports) is imported inside the
+# command that needs it, and `auditor --version` / `--help` load none of the
+# auditor modules (a test in tests/engine/test_cli.py keeps it so).
 
 # The one list is reports.FORMATS (a test keeps the two equal); not imported here
 # so that `auditor --help` stays fast.
 FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html")
+# The one list is auditor.findings.SEVERITIES (a test keeps the two equal); not
+# imported here because auditor.findings pulls in the model and ruamel.yaml.
+SEVERITIES = ("error", "warning", "note")
 
 
 def _fail(message: str) -> NoReturn:
@@ -71,6 +81,8 @@ def main() -> None:
 
 
 def _write(text: str, output: str | None, colour: bool = False) -> None:
+    from pathlib import Path
+
     if output and output != "-":
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -100,6 +112,8 @@ def run_check(
     With ``new_since``, only findings whose fingerprint the same files lack at
     that git revision are kept (the others count as baselined).
     """
+    from pathlib import Path
+
     from auditor.baseline import only_new
     from auditor.cache import ResultCache
     from auditor.engine import InternalError, ScanResult, Selection, sort_findings
@@ -234,6 +248,8 @@ def check(
     jobs: int | None, no_cache: bool,
 ) -> None:  # fmt: skip
     """Check the workflows of repositories, folders or files (`-` reads stdin)."""
+    from pathlib import Path
+
     from auditor import outputs
     from auditor.baseline import BaselineError, load_baseline
     from auditor.engine import Selection, exit_code
@@ -296,6 +312,8 @@ def baseline(
     select: str | None, ignore: str | None,
 ) -> None:  # fmt: skip
     """Record today's findings so `check --baseline FILE` reports only new ones."""
+    from pathlib import Path
+
     from auditor.baseline import BaselineError, write_baseline
 
     if policy_file and no_policy:
@@ -319,6 +337,8 @@ def baseline(
 @click.option("--no-policy", is_flag=True)
 def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None:
     """Print the job graph of each workflow (roles coloured)."""
+    from pathlib import Path
+
     from auditor.engine import Engine
     from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
     from auditor.repo import RepoContext, discover

@@ -41,6 +41,22 @@ def test_version() -> None:
     assert "0.1.0" in result.stdout
 
 
+def test_severity_names_are_one_list() -> None:
+    from auditor import cli, findings
+
+    assert cli.SEVERITIES == findings.SEVERITIES
+
+
+def test_startup_imports_only_click() -> None:
+    """`auditor --version` / `--help` must not pay for the model, YAML, rules or reports."""
+    code = "import sys, auditor.cli; print('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    heavy = [m for m in loaded if m.startswith(("auditor.", "reports", "rules", "ruamel"))]
+    assert heavy == ["auditor.cli"]
+
+
 def test_rules_lists_every_builtin_rule() -> None:
     result = run_cli("rules")
     assert result.exit_code == 0

@@ -97,15 +97,13 @@ class Entry:
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode("utf-8", "surrogatepass")
-        return _MAGIC + _checksum(key, body) + b"\n" + body
+        return _frame(_MAGIC, key, body)
 
     @classmethod
     def from_bytes(cls, raw: bytes, key: str = "") -> Entry | None:
         """The entry, or None for anything truncated, corrupted, of another format or key."""
-        if not raw.startswith(_MAGIC):
-            return None
-        head, sep, body = raw[len(_MAGIC) :].partition(b"\n")
-        if not sep or _checksum(key, body) != head:
+        body = _unframe(_MAGIC, raw, key)
+        if body is None:
             return None
         try:
             data = json.loads(body.decode("utf-8", "surrogatepass"))
@@ -115,6 +113,23 @@ class Entry:
         if not isinstance(entry.findings, list) or not isinstance(entry.reads, dict):
             return None
         return entry
+
+
+_BLOB_MAGIC = b"auditor-blob-1 "
+
+
+def _frame(magic: bytes, key: str, body: bytes) -> bytes:
+    return magic + _checksum(key, body) + b"\n" + body
+
+
+def _unframe(magic: bytes, raw: bytes, key: str) -> bytes | None:
+    """The body framed under ``magic`` and ``key``, or None (damaged, another key or kind)."""
+    if not raw.startswith(magic):
+        return None
+    head, sep, body = raw[len(magic) :].partition(b"\n")
+    if not sep or _checksum(key, body) != head:
+        return None
+    return body
 
 
 def _checksum(key: str, body: bytes) -> bytes:
@@ -215,31 +230,53 @@ class ResultCache:
 
     # -- entries ---------------------------------------------------------------------
 
-    def get(self, key: str) -> Entry | None:
+    def _raw(self, key: str) -> bytes | None:
+        """The stored bytes under ``key`` (pending first); notes the use for the LRU bound."""
         raw = self.pending.get(key)
-        used = None
+        if raw is not None:
+            return raw
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value, used FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+            return None
+        if row is None:
+            return None
+        if time.time() - row[1] > _TOUCH_AFTER:
+            self._touch.add(key)
+        return bytes(row[0])
+
+    def get(self, key: str) -> Entry | None:
+        raw = self._raw(key)
         if raw is None:
-            db = self._connect()
-            if db is None:
-                return None
-            try:
-                row = db.execute("SELECT value, used FROM entries WHERE key = ?", (key,)).fetchone()
-            except sqlite3.DatabaseError as exc:
-                self._failed(exc)
-                return None
-            if row is None:
-                return None
-            raw, used = bytes(row[0]), row[1]
+            return None
         entry = Entry.from_bytes(raw, key)
         if entry is None:
             self.stats.rejected += 1
-            return None
-        if used is not None and time.time() - used > _TOUCH_AFTER:
-            self._touch.add(key)
+            self._touch.discard(key)
         return entry
 
+    def get_blob(self, key: str) -> bytes | None:
+        """An opaque value stored with ``put_blob``; None when absent or damaged."""
+        raw = self._raw(key)
+        if raw is None:
+            return None
+        body = _unframe(_BLOB_MAGIC, raw, key)
+        if body is None:
+            self.stats.rejected += 1
+            self._touch.discard(key)
+        return body
+
     def put(self, key: str, entry: Entry) -> None:
-        data = entry.to_bytes(key)
+        self._put_raw(key, entry.to_bytes(key))
+
+    def put_blob(self, key: str, body: bytes) -> None:
+        self._put_raw(key, _frame(_BLOB_MAGIC, key, body))
+
+    def _put_raw(self, key: str, data: bytes) -> None:
         self.pending[key] = data
         if not self._at_exit:
             # Entries put after a scan's flush (callers memoising their own data)

@@ -256,7 +256,7 @@ class Engine:
             files = list(only)
         else:
             assert found is not None
-            files = [(p, "workflow") for p in found.workflows] + [(p, "action") for p in found.actions]
+            files = found.files()
         summary = RepoSummary(
             name=repo_name or source.name, root=root_label,
             forge_dirs=found.forge_dirs if found else {},

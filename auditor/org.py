@@ -520,10 +520,42 @@ class OrgResult:
     files_analysed: int = 0  # files the engine really analysed (cache hits excluded)
     files_cached: int = 0  # files whose findings came from the result cache
     errors: list[str] = field(default_factory=list)
+    state: str | None = None  # hash of the snapshot state this result is stored under
+    reused: bool = False  # restored from an org snapshot: nothing was read or analysed
 
     @property
     def files(self) -> int:
         return sum(int(r.get("files", 0)) for r in self.repos)
+
+    def to_json(self) -> dict[str, Any]:
+        """What an org snapshot keeps (``from_json`` gives an equal result back)."""
+        return {
+            "findings": [{**f.to_json(), "subject": f.subject} for f in self.findings],
+            "repos": self.repos, "org": self.org, "suppressed": self.suppressed,
+            "errors": self.errors,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrgResult:
+        from dataclasses import replace
+
+        findings = [
+            replace(Finding.from_json(row), subject=str(row.get("subject", "")))
+            for row in data["findings"]
+        ]
+        return cls(findings, list(data["repos"]), dict(data["org"]),
+                   suppressed=int(data["suppressed"]), errors=list(data["errors"]))  # fmt: skip
+
+
+def org_cache(cache_dir: Path | None = None) -> Any:
+    """The org scans' result cache (``auditor.cache.ResultCache``).
+
+    A folder of its own: an org scan resolves other repositories (a dependency
+    the cache key of a plain ``check`` cannot see), so the two never share entries.
+    """
+    from auditor.cache import ResultCache, default_cache_dir
+
+    return ResultCache((cache_dir or default_cache_dir()) / "org")
 
 
 def org_facts(policy: Policy, settings: ScanSettings, checked: Sequence[str]) -> dict[str, Any]:
@@ -555,23 +587,32 @@ def scan_org(
     check`` uses (``auditor.parallel.scan_targets``); this adds the org data.
     Raises ``PolicyError`` for a bad ``--policy``; a repository that cannot be
     read (or whose own policy is invalid) is kept with an ``error`` instead.
+
+    With the cache on, an org snapshot (``auditor.snapshot``) answers an
+    unchanged organisation without reading its files (``reused``), and every
+    trustworthy scan stores one.
     """
-    from auditor.cache import ResultCache
+    import time
+
+    from auditor import snapshot
+
+    started = time.time_ns()
+    resolver = OrgResolver(all_specs)
+    cache = org_cache(cache_dir) if settings.use_cache else None
+    snapshot_key = None
+    if cache is not None:
+        snapshot_key = snapshot.inputs_key(all_specs, specs, settings)
+        reused = snapshot.restore(cache, snapshot_key, specs, resolver)
+        if reused is not None:
+            cache.flush()
+            return reused
     from auditor.engine import Engine, Selection
-    from auditor.parallel import scan_targets
+    from auditor.parallel import RepoResult, scan_targets
     from auditor.targets import Target
 
     fixed = org_policy(settings)
     selection = Selection(settings.select, settings.ignore)
-    resolver = OrgResolver(all_specs)
     shared_paths = sorted({s.path for s in fixed.shared_files})
-    cache = None
-    if settings.use_cache:
-        # A folder of its own: an org scan resolves other repositories (a dependency the
-        # cache key of a plain `check` cannot see), so the two never share entries.
-        from auditor.cache import default_cache_dir
-
-        cache = ResultCache((cache_dir or default_cache_dir()) / "org")
     result = OrgResult([], [], {})
     repos: dict[str, dict[str, Any]] = {}
     targets: list[Target] = []
@@ -595,7 +636,9 @@ def scan_org(
     )  # fmt: skip
     texts: dict[str, str] = {}
     findings: list[Finding] = []
+    captured: list[tuple[RepoSpec, RepoSource, RepoResult]] = []
     for (spec, source, policy), res in zip(scanned, batch.results, strict=True):
+        captured.append((spec, source, res))
         summary = res.summary.to_json()
         summary["slugs"] = list(spec.slugs)
         summary["source"] = {
@@ -635,6 +678,11 @@ def scan_org(
     result.repos = [repos[name] for name in sorted(repos)]
     result.findings = finish(findings, result.repos, org)
     _prune_texts(org, result.repos)
+    if cache is not None and snapshot_key is not None and not result.errors:
+        state = snapshot.capture(captured, batch.engines, shared_paths, started)
+        if state is not None:
+            result.state = snapshot.store(cache, snapshot_key, state, result)
+            cache.flush()
     return result
 
 

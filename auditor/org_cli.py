@@ -113,19 +113,34 @@ def run_org(
         fail(str(exc))
     finally:
         progress.close()
-    known = set(result.org.get("checked_rules", []))
-    from auditor.rules_loader import builtin_rules
+    unknown = (select | ignore) - set(result.org.get("checked_rules", []))
+    if unknown:
+        from auditor.rules_loader import builtin_rules
 
-    unknown = (select | ignore) - {r.id for r in builtin_rules()} - known
+        unknown -= {r.id for r in builtin_rules()}
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
     for error in result.errors:  # not progress: shown even with --quiet
         click.echo(f"auditor: error: {error} (not scanned)", err=True)
-    progress.say(
-        f"{len(specs)} repositories, {result.files} files ({result.files_analysed} analysed, "
-        f"{result.files_cached} from the cache) in {time.monotonic() - started:.1f} s"
-    )
-    _emit(result, fmt, output, extra_outputs, fail_on, fail)
+    took = time.monotonic() - started
+    if result.reused:
+        progress.say(
+            f"{len(specs)} repositories, {result.files} files, unchanged since the last scan "
+            f"(nothing read or analysed) in {took:.1f} s"
+        )
+    else:
+        progress.say(
+            f"{len(specs)} repositories, {result.files} files ({result.files_analysed} "
+            f"analysed, {result.files_cached} from the cache) in {took:.1f} s"
+        )
+    memo = None
+    if result.state is not None and not no_cache:
+        from auditor.snapshot import RenderMemo
+
+        memo = RenderMemo(org.org_cache(), result.state, fail_on)
+    _emit(result, fmt, output, extra_outputs, fail_on, fail, memo)
+    if memo is not None:
+        memo.close()
     if result.errors:
         return 2
     return exit_code(result.findings, fail_on)
@@ -151,18 +166,20 @@ def run_merge(
 
 
 def _emit(
-    result: Any, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail
+    result: Any, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
+    memo: Any = None,
 ) -> None:
     from auditor import org, outputs
 
-    report = org.make_report(result, fail_on, __version__)
     stream = sys.stdout if not output or output == "-" else None
     colour = fmt == "text" and stream is not None and bool(
         getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
     try:
         outputs.emit(
-            report, outputs.Output(fmt, output or "-"), extra,
+            lambda: org.make_report(result, fail_on, __version__),
+            outputs.Output(fmt, output or "-"), extra,
             lambda text: click.echo(text, nl=False, color=colour), stdout_colour=colour,
+            memo=memo,
         )  # fmt: skip
     except outputs.OutputError as exc:
         fail(str(exc))

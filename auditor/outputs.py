@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from auditor.findings import Finding
 from auditor.repo import WORKFLOW_DIRS
@@ -136,23 +136,49 @@ def write(text: str, path: str, stdout: Callable[[str], None]) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+class RenderMemo(Protocol):
+    """Reports rendered before for the same results (``auditor.snapshot.RenderMemo``)."""
+
+    def get(self, fmt: str, colour: bool) -> str | None: ...
+
+    def put(self, fmt: str, colour: bool, text: str) -> None: ...
+
+
 def emit(
-    report: Report,
+    report: Report | Callable[[], Report],
     primary: Output,
     extra: Iterable[Output],
     stdout: Callable[[str], None],
     *,
     stdout_colour: bool = False,
     job_graph: Callable[[Finding], JobGraph | None] | None = None,
+    memo: RenderMemo | None = None,
 ) -> None:
-    """Render ``report`` once per output and write each (colour only for text on stdout)."""
+    """Render the report once per output and write each (colour only for text on stdout).
+
+    ``report`` may be a function that builds it: with a ``memo`` that has every
+    output already, it is never built.
+    """
     outputs = [primary, *extra]
-    if job_graph is not None and any(o.format in GRAPH_FORMATS for o in outputs):
-        report.graphs = affected_graphs(report.findings, report.display_path, job_graph)
+    built: list[Report] = []
+
+    def the_report() -> Report:
+        if not built:
+            made = report() if callable(report) else report
+            if job_graph is not None and any(o.format in GRAPH_FORMATS for o in outputs):
+                made.graphs = affected_graphs(made.findings, made.display_path, job_graph)
+            built.append(made)
+        return built[0]
+
     rendered: dict[tuple[str, bool], str] = {}
     for out in outputs:
         colour = out.format == "text" and out.to_stdout and stdout_colour
         key = (out.format, colour)
         if key not in rendered:
-            rendered[key] = render(dataclasses.replace(report, color=colour), out.format)
+            text = memo.get(out.format, colour) if memo is not None else None
+            if text is None:
+                text = render(dataclasses.replace(the_report(), color=colour), out.format)
+                if memo is not None:
+                    memo.put(out.format, colour, text)
+            rendered[key] = text
         write(rendered[key], out.path, stdout)

@@ -91,6 +91,11 @@ class RepoResult:
     suppressed: int = 0
     analysed: int = 0
     cached: int = 0
+    # Every other file the analysis read (path → sha256, None when absent;
+    # ``remote:<uses>`` for another repository's reusable workflow): with the
+    # discovered files, what an org snapshot must re-check (auditor.snapshot).
+    reads: dict[str, str | None] = field(default_factory=dict)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path, kind) as discovered
 
 
 @dataclass
@@ -131,6 +136,7 @@ class _Plan:
     repo: RepoContext | None  # made on first use, dropped when the target is done (memory)
     out: list[list[Finding] | None]
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reads: dict[str, str | None] = field(default_factory=dict)
     suppressed: int = 0
     analysed: int = 0
     cached: int = 0
@@ -165,8 +171,7 @@ def scan_targets(
             files, forge_dirs = list(target.only), {}
         else:
             found = discover(target.source)
-            files = [(p, "workflow") for p in found.workflows]
-            files += [(p, "action") for p in found.actions]
+            files = found.files()
             forge_dirs = found.forge_dirs
         plans.append(_Plan(target, engine, name, files, forge_dirs, None, [None] * len(files)))
     total = sum(len(p.files) for p in plans)
@@ -220,8 +225,9 @@ def scan_targets(
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]
         results.append(
-            RepoResult(findings, summary, plan.engine, plan.suppressed, plan.analysed, plan.cached)
-        )
+            RepoResult(findings, summary, plan.engine, plan.suppressed, plan.analysed, plan.cached,
+                       dict(sorted(plan.reads.items())), plan.files)
+        )  # fmt: skip
     for engine in engines.values():
         engine.files_analysed += sum(p.analysed for p in plans if p.engine is engine)
         engine.files_cached += sum(p.cached for p in plans if p.engine is engine)
@@ -249,9 +255,10 @@ def _repo(plan: _Plan) -> RepoContext:
 
 
 def _release(plan: _Plan) -> None:
-    """Keep a finished target's job roles; drop its parsed files and bytes."""
+    """Keep a finished target's job roles and reads; drop its parsed files and bytes."""
     if plan.repo is not None:
         plan.roles.update(plan.repo.job_roles)
+        plan.reads.update(plan.repo.reads)
         plan.repo = None
 
 
@@ -279,7 +286,7 @@ class _Counted:
 _Unit = tuple[int, list[int]]  # (target index, file indexes)
 _UnitResult = tuple[
     int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
-    dict[str, bytes], tuple[str, str, str] | None,
+    dict[str, bytes], tuple[str, str, str] | None, dict[str, str | None],
 ]
 
 
@@ -328,7 +335,7 @@ def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
     tick: Callable[[int], None],
 ) -> None:  # fmt: skip
-    t, files, roles, analysed, cached, suppressed, entries, error = result
+    t, files, roles, analysed, cached, suppressed, entries, error, reads = result
     if error is not None:
         path, kind, message = error
         if kind == "PolicyError":
@@ -338,6 +345,7 @@ def _merge(
     for i, findings in files:
         plan.out[i] = findings
     plan.roles.update(roles)
+    plan.reads.update(reads)
     plan.analysed += analysed
     plan.cached += cached
     plan.suppressed += suppressed
@@ -374,11 +382,11 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
             out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)))
+        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)), {})
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)))
+        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)), {})
     entries = cache.take_pending() if cache is not None else {}
     return (
         t, out, dict(repo.job_roles), engine.files_analysed - a, engine.files_cached - c,
-        engine.suppressed - s, entries, None,
+        engine.suppressed - s, entries, None, dict(repo.reads),
     )  # fmt: skip

@@ -159,23 +159,27 @@ class DirectorySource:
             return []
 
     def walk_actions(self) -> list[str]:
-        """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
-        found: list[str] = []
-        stack = [""]
-        seen = 0
-        while stack:
-            rel = stack.pop()
-            for name, is_dir in self.list_dir(rel):
-                seen += 1
-                if seen > MAX_WALK_ENTRIES:
-                    return sorted(found)
-                child = f"{rel}/{name}" if rel else name
-                if is_dir:
-                    if name not in SKIP_DIRS:
-                        stack.append(child)
-                elif name in ACTION_NAMES:
-                    found.append(child)
-        return sorted(found)
+        return walk_actions(self)
+
+
+def walk_actions(source: RepoSource) -> list[str]:
+    """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
+    found: list[str] = []
+    stack = [""]
+    seen = 0
+    while stack:
+        rel = stack.pop()
+        for name, is_dir in source.list_dir(rel):
+            seen += 1
+            if seen > MAX_WALK_ENTRIES:
+                return sorted(found)
+            child = f"{rel}/{name}" if rel else name
+            if is_dir:
+                if name not in SKIP_DIRS:
+                    stack.append(child)
+            elif name in ACTION_NAMES:
+                found.append(child)
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,10 @@ class Discovered:
     workflows: tuple[str, ...]
     actions: tuple[str, ...]
     forge_dirs: dict[str, str | None]
+
+    def files(self) -> list[tuple[str, str]]:
+        """(path, kind) of every file to scan: workflows, then local actions."""
+        return [(p, "workflow") for p in self.workflows] + [(p, "action") for p in self.actions]
 
 
 def _yaml_files(source: RepoSource, folder: str, recursive: bool) -> Iterator[str]:

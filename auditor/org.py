@@ -172,14 +172,24 @@ def _spec_for_path(raw: str, ref: str | None, label: str | None = None) -> RepoS
     if not path.is_dir():
         raise OrgError(f"{raw}: no such directory")
     name, slugs = _path_names(path)
-    bare = is_bare_repo(path) and not (path / ".git").exists()
-    worktree = (path / ".git").exists()
+    worktree = os.path.lexists(f"{raw}/.git")
+    bare = not worktree and is_bare_repo(path)
     rev: str | None = None
     if bare:
         rev = ref or "HEAD"
     elif worktree and ref:
         rev = ref
     return RepoSpec(name, label or raw, str(path), bare or worktree, rev, slugs)
+
+
+def _identity(path: str) -> str:
+    """The same folder named twice (a symlink, ``a/../b``) has one identity: its device
+    and inode, one ``stat`` where ``realpath`` costs one per path component."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return f"{st.st_dev}:{st.st_ino}"
 
 
 def _read_list(repos_file: Path) -> list[str]:
@@ -234,11 +244,11 @@ def collect(
         if is_url(entry):
             local = mirrors[entry]
             name, slugs = _url_names(entry)
-            key = str(local)
-            spec = RepoSpec(name, entry, key, True, ref or "HEAD", slugs)
+            spec = RepoSpec(name, entry, str(local), True, ref or "HEAD", slugs)
+            key = _identity(str(local))
         else:
             spec = _spec_for_path(entry, ref)
-            key = os.path.realpath(entry)
+            key = _identity(entry)
             if not spec.git and ref:
                 log(f"{entry}: not a git repository; --ref ignored, the folder is scanned")
         if key in seen_paths:

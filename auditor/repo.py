@@ -76,6 +76,9 @@ class DirectorySource:
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
         self._root_s = str(self.root)
+        # "" is the root itself: resolved above, and os.path.islink("<root>/") is
+        # false whatever the root is, so _through_link need not lstat it.
+        self._links.setdefault("", False)
         if not self.name:
             self.name = self.root.name
 
@@ -143,10 +146,17 @@ class DirectorySource:
             return False
 
     def list_dir(self, path: str) -> list[tuple[str, bool]]:
-        """(name, is_dir) entries, sorted; symlinked dirs are not descended."""
+        """(name, is_dir) entries, sorted; symlinked dirs are not descended.
+
+        Also notes whether each entry is a symlink in ``_links`` (what
+        ``_through_link`` would otherwise lstat for it): the directory entry's
+        type comes with ``scandir``, so listing and then reading or descending a
+        tree costs no system call per entry for the symlink check.
+        """
         try:
             target = self._path(path)
             entries = []
+            links = self._links
             with os.scandir(target) as it:
                 for entry in it:
                     try:
@@ -154,6 +164,16 @@ class DirectorySource:
                     except OSError:
                         is_dir = False
                     entries.append((entry.name, is_dir))
+                    key = f"{path}/{entry.name}" if path else entry.name
+                    try:
+                        # The entry os.path.islink(root/key) would lstat. A link
+                        # once seen stays one (checked on every read).
+                        if entry.is_symlink():
+                            links[key] = True
+                        else:
+                            links.setdefault(key, False)
+                    except OSError:
+                        pass  # unknown: _through_link checks it itself
             return sorted(entries)
         except (OSError, RuntimeError):
             return []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from auditor.expressions import find_expressions, functions_called, references
-from tests.conftest import check_json
+from auditor.repo import DirectorySource, UnreadableFile, discover
+from tests.conftest import check_json, write_files
 
 WF = "on: push\njobs:\n  a:\n    needs: ghost\n    runs-on: x\n    steps: [{run: e}]\n"
 
@@ -43,6 +47,50 @@ def test_local_actions_are_discovered_outside_vendored_folders(repo) -> None:  #
     })  # fmt: skip
     paths = sorted(f["path"] for f in check_json(root).findings())
     assert paths == [".github/actions/promote/action.yml", "tools/action.yaml"]
+
+
+def test_a_listed_tree_is_read_without_lstat_and_never_through_a_link_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """list_dir notes each entry's symlink status from scandir: reads of listed
+    files need no lstat, and links out of the tree are still refused."""
+    outside = write_files(tmp_path / "outside", {"secret.yml": "SECRET", "d/x.yml": "X"})
+    root = write_files(tmp_path / "repo", {
+        ".github/workflows/ok.yml": WF,
+        ".github/actions/a/action.yml": "name: a\n",
+        "tools/action.yaml": "name: t\n",
+    })  # fmt: skip
+    (root / ".github/workflows/out.yml").symlink_to(outside / "secret.yml")
+    (root / ".github/workflows/in.yml").symlink_to("ok.yml")
+    (root / "linked").symlink_to(outside / "d")
+    (root / "vendored").symlink_to(root / "tools")
+    source = DirectorySource(root)
+    found = discover(source)
+    assert found.workflows == (".github/workflows/in.yml", ".github/workflows/ok.yml",
+                               ".github/workflows/out.yml")  # fmt: skip
+    assert found.actions == (".github/actions/a/action.yml", "tools/action.yaml")
+
+    lstats: list[str] = []
+    real_lstat = os.lstat
+
+    def counting_lstat(path: str, *args: object, **kwargs: object) -> os.stat_result:
+        lstats.append(str(path))
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "lstat", counting_lstat)
+    assert source.read(".github/workflows/ok.yml") == WF.encode()
+    assert source.read("tools/action.yaml") == b"name: t\n"
+    assert source.read(".github/actions/a/action.yml") == b"name: a\n"
+    assert lstats == []  # every component was noted while listing
+    assert source.read(".github/workflows/in.yml") == WF.encode()  # a link inside: followed
+    assert source.read("vendored/action.yaml") == b"name: t\n"
+    with pytest.raises(UnreadableFile, match="outside the repository"):
+        source.read(".github/workflows/out.yml")
+    assert source.list_dir("linked") == []
+    with pytest.raises(UnreadableFile, match="outside the repository"):
+        source.read("linked/x.yml")
+    assert source.size(".github/workflows/out.yml") is None
+    assert not source.is_dir("linked")
 
 
 @pytest.mark.parametrize(

@@ -116,10 +116,11 @@ def run_check(
 
     from auditor.baseline import only_new
     from auditor.cache import ResultCache
-    from auditor.engine import InternalError, ScanResult, Selection, sort_findings
+    from auditor.engine import ScanResult, Selection, sort_findings
+    from auditor.errors import InternalError, PolicyError
     from auditor.gitsource import GitError
     from auditor.parallel import scan_targets
-    from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
+    from auditor.policy import Policy, find_policy, load_policy_file
     from auditor.targets import TargetError, resolve_targets
 
     stdin_data = sys.stdin.buffer.read() if "-" in paths else None
@@ -252,7 +253,8 @@ def check(
 
     from auditor import outputs
     from auditor.baseline import BaselineError, load_baseline
-    from auditor.engine import Selection, exit_code
+    from auditor.engine import Selection
+    from auditor.findings import exit_code
     from reports import Report
 
     if policy_file and no_policy:
@@ -340,7 +342,8 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     from pathlib import Path
 
     from auditor.engine import Engine
-    from auditor.policy import Policy, PolicyError, find_policy, load_policy_file
+    from auditor.errors import PolicyError
+    from auditor.policy import Policy, find_policy, load_policy_file
     from auditor.repo import RepoContext, discover
     from auditor.targets import TargetError, resolve_targets
     from reports.graph import render_graphs

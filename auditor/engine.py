@@ -16,23 +16,16 @@ from typing import Any
 
 from auditor.build import build_action, build_workflow
 from auditor.cache import ResultCache, analyse_with_cache
-from auditor.findings import SEVERITY_RANK, Finding, fingerprint, make_finding
+from auditor.errors import InternalError, PolicyError
+from auditor.findings import Finding, fingerprint, make_finding
 from auditor.graph import JobGraph, build_graph
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
-from auditor.policy import Policy, PolicyError
+from auditor.policy import Policy
 from auditor.repo import RepoContext, RepoSource, discover
 from auditor.rule import FileInfo, Rule, RuleContext
 from auditor.rules_loader import load_rules
 from auditor.suppress import suppressed_lines, suppressions
-
-
-class InternalError(Exception):
-    """A bug in auditor (or a custom rule) while scanning ``path``."""
-
-    def __init__(self, path: str, exc: BaseException) -> None:
-        super().__init__(f"internal error while scanning {path}: {type(exc).__name__}: {exc}")
-        self.path = path
 
 
 @dataclass
@@ -274,12 +267,6 @@ class Engine:
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
-
-
-def exit_code(findings: Iterable[Finding], fail_on: str) -> int:
-    """0 when nothing is at or above ``fail_on``, else 1."""
-    threshold = SEVERITY_RANK[fail_on]
-    return 1 if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in findings) else 0
 
 
 def _fields(f: Finding) -> dict[str, Any]:

@@ -9,11 +9,13 @@ fingerprints out of rules means a rule cannot get them wrong.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.model import Step
-from auditor.yamltree import Span, YNode, YScalar
+if TYPE_CHECKING:  # the YAML layer loads only where hits are made, not where findings are read
+    from auditor.model import Step
+    from auditor.yamltree import Span, YNode, YScalar
 
 SEVERITIES = ("error", "warning", "note")
 SEVERITY_RANK = {"error": 3, "warning": 2, "note": 1}
@@ -70,9 +72,10 @@ def hit(
     path: str | None = None,
 ) -> Hit:
     """A hit located at a YAML value (its whole span) or at an explicit span."""
+    from auditor.yamltree import Span
+
     span = node if isinstance(node, Span) else node.span
-    ref = StepRef.of(step) if isinstance(step, Step) else step
-    return Hit(message, span, subject, job, ref, path)
+    return Hit(message, span, subject, job, _step_ref(step), path)
 
 
 def hit_in(
@@ -90,8 +93,13 @@ def hit_in(
     end_line, end_column = scalar.position_of(end) if end > start else (line, column + 1)
     if (end_line, end_column) < (line, column):
         end_line, end_column = line, column + 1
-    ref = StepRef.of(step) if isinstance(step, Step) else step
-    return Hit(message, Span(line, column, end_line, end_column), subject, job, ref)
+    from auditor.yamltree import Span
+
+    return Hit(message, Span(line, column, end_line, end_column), subject, job, _step_ref(step))
+
+
+def _step_ref(step: Step | StepRef | None) -> StepRef | None:
+    return step if step is None or isinstance(step, StepRef) else StepRef.of(step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,3 +197,9 @@ def make_finding(
         fingerprint=fingerprint(rule, repo, path, h.job, h.step, h.subject),
         subject=h.subject,
     )
+
+
+def exit_code(findings: Iterable[Finding], fail_on: str) -> int:
+    """0 when nothing is at or above ``fail_on``, else 1."""
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in findings) else 0

@@ -43,11 +43,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from auditor.errors import PolicyError
 from auditor.findings import Finding, fingerprint
-from auditor.policy import POLICY_FILENAMES, Policy, PolicyError, load_policy_file, parse_policy
 from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
+
+if TYPE_CHECKING:
+    from auditor.policy import Policy
 
 DRIFT_RULE = "shared-file-drift"
 UNRESOLVED_RULE = "reusable-workflow-unresolved"
@@ -381,7 +384,11 @@ class ScanSettings:
 def org_policy(settings: ScanSettings) -> Policy:
     """The policy given with ``--policy`` (or the defaults): where ``shared_files`` come from."""
     if settings.no_policy or not settings.policy_file:
+        from auditor.policy import Policy
+
         return Policy()
+    from auditor.policy import load_policy_file
+
     return load_policy_file(Path(settings.policy_file))
 
 
@@ -391,6 +398,8 @@ def _repo_policy(
     """``--policy`` for every repository, else each repository's own ``.auditor.yml``."""
     if settings.no_policy or settings.policy_file:
         return fixed
+    from auditor.policy import POLICY_FILENAMES, parse_policy
+
     for name in POLICY_FILENAMES:
         try:
             data = source.read(name)

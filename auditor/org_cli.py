@@ -81,8 +81,8 @@ def run_org(
 ) -> int:  # fmt: skip
     """Scan the org; write the reports; the exit code."""
     from auditor import org, outputs
-    from auditor.engine import InternalError, exit_code
-    from auditor.policy import PolicyError
+    from auditor.errors import InternalError, PolicyError
+    from auditor.findings import exit_code
 
     if policy_file and no_policy:
         fail("--policy and --no-policy exclude each other")
@@ -151,7 +151,7 @@ def run_merge(
     report_specs: tuple[str, ...], fail: Fail,
 ) -> int:  # fmt: skip
     from auditor import org, outputs
-    from auditor.engine import exit_code
+    from auditor.findings import exit_code
 
     try:
         extra_outputs = outputs.parse_specs(report_specs)

@@ -58,9 +58,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from auditor.cache import ResultCache, analyse_with_cache, lookup
-from auditor.engine import Engine, InternalError, RepoSummary, Selection
+from auditor.engine import Engine, RepoSummary, Selection
+from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding
-from auditor.policy import PolicyError
 from auditor.repo import RepoContext, discover
 
 if TYPE_CHECKING:

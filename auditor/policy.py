@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor.errors import PolicyError
 from auditor.parse import parse_bytes
 from auditor.yamltree import YMap, YNode, YScalar, YSeq
 
@@ -29,10 +30,6 @@ DEFAULT_PLATFORM_TOKENS = ("GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN")
 DEFAULT_DIGEST_OUTPUTS = ("digest", "image_digest", "image-digest")
 DEFAULT_FORBIDDEN = {"statuses": "write"}
 DEFAULT_MAX_FILE_BYTES = 5_000_000
-
-
-class PolicyError(Exception):
-    """A policy problem; ``str()`` is the one-line ``file:line: key: reason``."""
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def builtin_rules() -> tuple[Rule, ...]:
 
 
 def _load_path(path: Path) -> list[Rule]:
-    from auditor.policy import PolicyError
+    from auditor.errors import PolicyError
 
     files = sorted(path.glob("*.py")) if path.is_dir() else [path]
     if not path.exists():
@@ -129,7 +129,7 @@ def load_rules(policy: Policy) -> list[Rule]:
     A later rule with an id already taken is an error: ids are what reports,
     suppressions and baselines name, so they must be unambiguous.
     """
-    from auditor.policy import PolicyError
+    from auditor.errors import PolicyError
 
     rules: list[Rule] = list(builtin_rules()) + list(entry_point_rules())
     for entry in policy.custom_rules:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cache import ResultCache
-from auditor.engine import InternalError
+from auditor.errors import InternalError
 from auditor.parallel import PARALLEL_MIN_FILES, scan_targets
 from auditor.policy import Policy
 from auditor.targets import resolve_targets

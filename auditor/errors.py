@@ -1,0 +1,21 @@
+"""The errors the CLI turns into a one-line message and exit status 2.
+
+They live apart from the modules that raise them (``auditor.policy``,
+``auditor.engine``), which load the YAML parser and the model: a command that
+only needs to catch them, such as an ``auditor org`` answered from its
+snapshot, does not have to load those.
+"""
+
+from __future__ import annotations
+
+
+class PolicyError(Exception):
+    """A policy problem; ``str()`` is the one-line ``file:line: key: reason``."""
+
+
+class InternalError(Exception):
+    """A bug in auditor (or a custom rule) while scanning ``path``."""
+
+    def __init__(self, path: str, exc: BaseException) -> None:
+        super().__init__(f"internal error while scanning {path}: {type(exc).__name__}: {exc}")
+        self.path = path

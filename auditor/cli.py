@@ -80,20 +80,6 @@ def main() -> None:
     gc.set_threshold(200_000, 50, 100)
 
 
-def _write(text: str, output: str | None, colour: bool = False) -> None:
-    from pathlib import Path
-
-    if output and output != "-":
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror}")
-    else:
-        # click strips ANSI codes when stdout is not a TTY unless told otherwise;
-        # the colour decision was already made (FORCE_COLOR / NO_COLOR / isatty).
-        click.echo(text, nl=False, color=colour)
-
-
 def run_check(
     paths: tuple[str, ...],
     *,

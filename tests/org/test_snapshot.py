@@ -288,3 +288,22 @@ def test_a_damaged_snapshot_is_ignored(tmp_path: Path, cache_dir: Path) -> None:
     again = scan(repos, cache_dir)
     assert not again.reused and again.findings == cold.findings
     assert scan(repos, cache_dir).reused  # stored anew
+
+
+def test_dependencies_read_in_worker_processes_are_recorded(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    repos = make_org(tmp_path)
+    for root in repos:  # enough distinct files for the process pool
+        write(root, {f".github/workflows/w{i}.yml": CLEAN.replace("make", f"make t{i}-{root.name}")
+                     for i in range(20)})  # fmt: skip
+    age(*repos)
+    specs = org.collect([str(r) for r in repos])
+    cold = org.scan_org(specs, specs, org.ScanSettings(), jobs=2, cache_dir=cache_dir)
+    assert cold.files_analysed > 48 and cold.state is not None
+    (repos[1] / "scripts/promote.sh").write_text(SCRIPT_BAD)
+    again = org.scan_org(specs, specs, org.ScanSettings(), jobs=2, cache_dir=cache_dir)
+    assert not again.reused
+    assert [(f.repo, f.path) for f in again.findings if f.rule == "swallowed-failure"] == [
+        ("beta", "scripts/promote.sh")
+    ]

@@ -9,6 +9,7 @@ and the CLI exits 2 with it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +81,9 @@ class Policy:
     rules: dict[str, RuleSetting] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     base_dir: str = "."
+    # Files read to build this policy besides its own file (the secrets
+    # inventory), as absolute paths: an org snapshot re-checks them.
+    inputs: tuple[str, ...] = ()
 
     def severity_for(self, rule_id: str, default: str) -> str:
         setting = self.rules.get(rule_id)
@@ -358,6 +362,7 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
         kwargs["secrets_inventory"] = tuple(
             line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
         )
+        kwargs["inputs"] = (os.path.abspath(inv_path),)
     elif inventory is not None:
         kwargs["secrets_inventory"] = tuple(inventory)
     if "shared_files" in raw:

@@ -27,8 +27,9 @@ What a snapshot records, and re-checks before it is used:
 * per git repository read from the object store: the commit its revision
   resolved to;
 * the sha256 of every other repository's reusable workflow a job called
-  (resolved again: its ref may have moved), and the ``stat`` of every rule
-  module the engines ran (custom rules included).
+  (resolved again: its ref may have moved), the ``stat`` of every rule
+  module the engines ran (custom rules included) and of every file their
+  policies read (a secrets inventory).
 
 A file changed in the same moment the scan read it could keep its mtime; as
 git does with its "racy" entries, a snapshot is not stored when some file's
@@ -206,9 +207,11 @@ def _repo_state(
     return state
 
 
-def _rule_sigs(engines: Iterable[Engine]) -> list[tuple[str, Sig]]:
+def _engine_sigs(engines: Iterable[Engine]) -> list[tuple[str, Sig]]:
+    """The rule modules the engines ran and the files their policies read (inventories)."""
     files: set[str] = set()
     for engine in engines:
+        files.update(engine.policy.inputs)
         for rule in engine.all_rules:
             module = sys.modules.get(getattr(rule.check, "__module__", "") or "")
             file = getattr(module, "__file__", None)
@@ -238,12 +241,12 @@ def capture(
         key: digest for _, _, res in scanned for key, digest in res.reads.items()
         if key.startswith("remote:")
     }  # fmt: skip
-    rules = _rule_sigs(engines)
+    files = _engine_sigs(engines)
     sigs = [sig for repo in repos for sig in repo.get("stats", {}).values()]
-    sigs += [sig for _, sig in rules]
+    sigs += [sig for _, sig in files]
     if any(_racy(sig, started_ns) for sig in sigs):
         return None
-    state = {"repos": repos, "remote": dict(sorted(remote.items())), "rules": rules}
+    state = {"repos": repos, "remote": dict(sorted(remote.items())), "files": files}
     back: dict[str, Any] = json.loads(json.dumps(state))  # the form it has when read back
     return back
 
@@ -286,7 +289,7 @@ def holds(state: dict[str, Any], specs: Sequence[RepoSpec], resolver: OrgResolve
     repos = state["repos"]
     if [r["name"] for r in repos] != [s.name for s in specs]:
         return False
-    for path, sig in state["rules"]:
+    for path, sig in state["files"]:
         if stat_sig(path) != sig:
             return False
     for repo in repos:

@@ -307,3 +307,18 @@ def test_dependencies_read_in_worker_processes_are_recorded(
     assert [(f.repo, f.path) for f in again.findings if f.rule == "swallowed-failure"] == [
         ("beta", "scripts/promote.sh")
     ]
+
+
+def test_the_policys_secrets_inventory_is_a_dependency(tmp_path: Path, cache_dir: Path) -> None:
+    repos = make_org(tmp_path)
+    inventory = tmp_path / "policy" / "secrets.txt"
+    write(tmp_path / "policy", {
+        "secrets.txt": "CP_TOKEN\n",
+        "org.yml": "version: 1\nsecrets:\n  inventory: secrets.txt\n",
+    })  # fmt: skip
+    age(tmp_path / "policy")
+    policy = str(tmp_path / "policy" / "org.yml")
+    assert scan(repos, cache_dir, policy_file=policy).state is not None
+    assert scan(repos, cache_dir, policy_file=policy).reused
+    inventory.write_text("CP_TOKEN\nOTHER\n")  # the policy file itself is unchanged
+    assert not scan(repos, cache_dir, policy_file=policy).reused

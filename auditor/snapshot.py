@@ -208,10 +208,13 @@ def _repo_state(
 
 
 def _engine_sigs(engines: Iterable[Engine]) -> list[tuple[str, Sig]]:
-    """The rule modules the engines ran and the files their policies read (inventories)."""
+    """The rule modules the engines ran, the files their policies read (inventories) and
+    the ``custom_rules`` entries (a folder's stat changes when a rule file is added)."""
     files: set[str] = set()
     for engine in engines:
-        files.update(engine.policy.inputs)
+        policy = engine.policy
+        files.update(policy.inputs)
+        files.update(os.path.abspath(os.path.join(policy.base_dir, p)) for p in policy.custom_rules)
         for rule in engine.all_rules:
             module = sys.modules.get(getattr(rule.check, "__module__", "") or "")
             file = getattr(module, "__file__", None)

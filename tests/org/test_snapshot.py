@@ -322,3 +322,18 @@ def test_the_policys_secrets_inventory_is_a_dependency(tmp_path: Path, cache_dir
     assert scan(repos, cache_dir, policy_file=policy).reused
     inventory.write_text("CP_TOKEN\nOTHER\n")  # the policy file itself is unchanged
     assert not scan(repos, cache_dir, policy_file=policy).reused
+
+
+def test_a_rule_added_to_a_custom_rules_folder_is_seen(tmp_path: Path, cache_dir: Path) -> None:
+    repos = make_org(tmp_path)
+    folder = tmp_path / "policy" / "rules"
+    write(tmp_path / "policy", {"org.yml": "version: 1\ncustom_rules: [rules/]\n",
+                                "rules/__init__.py": ""})  # fmt: skip
+    age(tmp_path / "policy")
+    policy = str(tmp_path / "policy" / "org.yml")
+    assert scan(repos, cache_dir, policy_file=policy).state is not None
+    assert scan(repos, cache_dir, policy_file=policy).reused
+    (folder / "timeouts.py").write_text(CUSTOM_RULE)
+    again = scan(repos, cache_dir, policy_file=policy)
+    assert not again.reused
+    assert any(f.rule == "job-timeout-required" for f in again.findings)

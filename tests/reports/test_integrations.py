@@ -94,3 +94,18 @@ def test_github_example_uploads_sarif() -> None:
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses_of(wf))
     script = "\n".join(step.get("run", "") for step in job["steps"])
     assert "--format sarif --output auditor.sarif" in script and "--new-since" in script
+
+
+def test_the_org_matrix_workflows_in_the_docs_pass_auditor(tmp_path: Path) -> None:
+    """The shard-matrix examples (README and docs/org.md) are workflows users copy."""
+    blocks = []
+    for doc in (ROOT / "README.md", ROOT / "docs" / "org.md"):
+        text = doc.read_text(encoding="utf-8")
+        blocks += [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "auditor merge" in b]
+    assert len(blocks) == 2
+    for i, block in enumerate(blocks):
+        if "\non:" not in f"\n{block}":
+            block = "on: workflow_dispatch\n" + block
+        write_files(tmp_path, {f".github/workflows/org{i}.yml": block})
+    run = run_cli("check", "--format", "json", str(tmp_path))
+    assert run.exit_code == 0 and run.findings() == [], run.stdout

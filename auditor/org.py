@@ -632,6 +632,7 @@ def scan_org(
     fixed = org_policy(settings)
     selection = Selection(settings.select, settings.ignore)
     shared_paths = sorted({s.path for s in fixed.shared_files})
+    before = snapshot.before_scan(specs, shared_paths) if cache is not None else {}
     result = OrgResult([], [], {})
     repos: dict[str, dict[str, Any]] = {}
     targets: list[Target] = []
@@ -698,7 +699,7 @@ def scan_org(
     result.findings = finish(findings, result.repos, org)
     _prune_texts(org, result.repos)
     if cache is not None and snapshot_key is not None and not result.errors:
-        state = snapshot.capture(captured, batch.engines, shared_paths, started)
+        state = snapshot.capture(captured, batch.engines, shared_paths, started, before)
         if state is not None:
             result.state = snapshot.store(cache, snapshot_key, state, result)
             cache.flush()

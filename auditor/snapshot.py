@@ -24,8 +24,9 @@ What a snapshot records, and re-checks before it is used:
   cache relies on the same), so a new or deleted workflow is seen without
   listing anything. A git working tree with shared files also records its
   ``HEAD`` (commit times break drift ties);
-* per git repository read from the object store: the commit its revision
-  resolved to;
+* per git repository read from the object store: the object its revision
+  names, read from the ref files (``auditor.gitrefs``; ``git rev-parse`` where
+  those cannot tell), taken before the scan reads anything;
 * the sha256 of every other repository's reusable workflow a job called
   (resolved again: its ref may have moved), the ``stat`` of every rule
   module the engines ran (custom rules included) and of every file their
@@ -143,13 +144,45 @@ def inputs_key(
 # --- capturing -------------------------------------------------------------------------
 
 
-def _head(path: str) -> str | None:
+def _ref_id(spec: RepoSpec, rev: str) -> str | None:
+    """The object ``rev`` names in the spec's repository, read from the git directory's
+    files (``auditor.gitrefs``), or None when only git can tell."""
+    from auditor.gitrefs import git_dir_of, read_ref
+
+    git_dir = git_dir_of(spec.path)
+    return read_ref(git_dir, rev) if git_dir is not None else None
+
+
+def _head(spec: RepoSpec) -> str | None:
     """The commit ``HEAD`` of a working tree names (drift ties use its commit times)."""
+    found = _ref_id(spec, "HEAD")
+    if found is not None:
+        return found
     from auditor.org import _git
 
-    git_dir = Path(path) / ".git"
+    git_dir = Path(spec.path) / ".git"
     proc = _git("--git-dir", str(git_dir), "rev-parse", "--verify", "-q", "HEAD")
     return proc.stdout.decode("ascii", "replace").strip() or None
+
+
+def before_scan(specs: Sequence[RepoSpec], shared_paths: Sequence[str]) -> dict[str, Any]:
+    """What git repositories point at, taken *before* the scan reads them.
+
+    Taken after, a ref moved by a concurrent ``git fetch`` would be stored with the
+    results of the old commit and then match forever; taken before, such a race
+    costs one needless re-scan.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        if spec.rev is not None:
+            ref = _ref_id(spec, spec.rev)
+            if ref is not None:
+                out[spec.name] = {"ref": ref}
+        elif spec.git and shared_paths:
+            head = _head(spec)
+            if head is not None:
+                out[spec.name] = {"head": head}
+    return out
 
 
 class _Listing:
@@ -181,13 +214,16 @@ class _Listing:
 
 
 def _repo_state(
-    spec: RepoSpec, source: RepoSource, res: RepoResult, shared_paths: Sequence[str]
+    spec: RepoSpec, source: RepoSource, res: RepoResult, shared_paths: Sequence[str],
+    before: dict[str, str],
 ) -> dict[str, Any] | None:
     """One repository's part of the state; None when it changed while it was scanned."""
     from auditor.policy import POLICY_FILENAMES
     from auditor.repo import discover
 
     if spec.rev is not None:
+        if "ref" in before:
+            return {"name": spec.name, "ref": before["ref"]}
         return {"name": spec.name, "commit": getattr(source, "commit", None)}
     root = str(getattr(source, "root", spec.path))
     listing = _Listing(source)
@@ -203,7 +239,9 @@ def _repo_state(
         "stats": {p: stat_sig(f"{root}/{p}" if p else root) for p in sorted(paths)},
     }
     if spec.git and shared_paths:
-        state["head"] = _head(spec.path)
+        if "head" not in before:
+            return None  # no HEAD to compare later: not stored
+        state["head"] = before["head"]
     return state
 
 
@@ -232,11 +270,14 @@ def capture(
     engines: Iterable[Engine],
     shared_paths: Sequence[str],
     started_ns: int,
+    before: dict[str, Any],
 ) -> dict[str, Any] | None:
-    """The state a scan depended on, or None when it cannot be trusted later (racy)."""
+    """The state a scan depended on, or None when it cannot be trusted later (racy).
+
+    ``before`` is what ``before_scan`` returned for these repositories."""
     repos = []
     for spec, source, res in scanned:
-        repo = _repo_state(spec, source, res, shared_paths)
+        repo = _repo_state(spec, source, res, shared_paths, before.get(spec.name, {}))
         if repo is None:
             return None
         repos.append(repo)
@@ -268,6 +309,8 @@ def store(cache: ResultCache, key: str, state: dict[str, Any], result: OrgResult
 def _repo_holds(repo: dict[str, Any], spec: RepoSpec) -> bool:
     from auditor.org import OrgError, open_source
 
+    if "ref" in repo:
+        return bool(_ref_id(spec, spec.rev or "HEAD") == repo["ref"])
     if "commit" in repo:
         try:
             source = open_source(spec)
@@ -283,7 +326,7 @@ def _repo_holds(repo: dict[str, Any], spec: RepoSpec) -> bool:
     for path, sig in repo["stats"].items():
         if stat_sig(f"{root}/{path}" if path else root) != sig:
             return False
-    return "head" not in repo or _head(spec.path) == repo["head"]
+    return "head" not in repo or _head(spec) == repo["head"]
 
 
 def holds(state: dict[str, Any], specs: Sequence[RepoSpec], resolver: OrgResolver) -> bool:

@@ -337,3 +337,29 @@ def test_a_rule_added_to_a_custom_rules_folder_is_seen(tmp_path: Path, cache_dir
     again = scan(repos, cache_dir, policy_file=policy)
     assert not again.reused
     assert any(f.rule == "job-timeout-required" for f in again.findings)
+
+
+def test_git_refs_are_read_without_git_before_the_scan(tmp_path: Path) -> None:
+    from auditor.snapshot import before_scan
+
+    work = make_repo(tmp_path / "src", "svc", {".github/workflows/ci.yml": CLEAN})
+    mirror = bare_mirror(work, tmp_path / "mirrors" / "svc.git")
+    specs = org.collect([str(mirror), str(work)])
+    head = git(work, "rev-parse", "HEAD").strip()
+    assert before_scan(specs, []) == {"svc": {"ref": head}}  # the folder needs no ref
+    assert before_scan(specs, ["scripts/x.sh"]) == {"svc": {"ref": head}, "svc-2": {"head": head}}
+
+
+def test_a_new_commit_in_a_working_tree_with_shared_files_is_seen(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    repos = [make_repo(tmp_path / "org", name, {".github/workflows/ci.yml": CLEAN,
+                                                "scripts/x.sh": "echo x\n"})
+             for name in ("one", "two")]  # fmt: skip
+    policy = tmp_path / "org.yml"
+    policy.write_text("version: 1\nshared_files:\n  - path: scripts/x.sh\n")
+    age(tmp_path)
+    assert scan(repos, cache_dir, policy_file=str(policy)).state is not None
+    assert scan(repos, cache_dir, policy_file=str(policy)).reused
+    git(repos[0], "commit", "-q", "--allow-empty", "-m", "touch nothing on disk")
+    assert not scan(repos, cache_dir, policy_file=str(policy)).reused  # drift ties read HEAD

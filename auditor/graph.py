@@ -48,6 +48,14 @@ class JobGraph:
     ref_index: list[Ref] | None = None
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
     _descendants: dict[str, frozenset[str]] = field(default_factory=dict)
+    _by_lower: dict[str, str] | None = None
+
+    def job_named(self, name: str) -> str | None:
+        """The id of the job ``name`` names, case-insensitively (as the runners match
+        ``needs`` and contexts); the index is built once per graph, not per lookup."""
+        if self._by_lower is None:
+            self._by_lower = {j.lower(): j for j in self.jobs}
+        return self._by_lower.get(name.lower())
 
     def needs(self, job_id: str) -> list[str]:
         """Direct needs that exist (the only jobs the ``needs`` context holds)."""

@@ -100,12 +100,13 @@ def _check_needs(graph: JobGraph, job: Job, r: Ref) -> Iterator[Hit]:
     direct = {n.lower(): n for n in graph.needs(job.id)}
     real = direct.get(target_id.lower())
     if real is None:
-        others = {j.lower(): j for j in graph.jobs}
-        other = others.get(target_id.lower())
+        other = graph.job_named(target_id)
         if other is None:
             msg = (f"{ref.text} names job '{target_id}', which does not exist in this workflow, "
                    "so it is always empty; fix the job id")
-        elif other in graph.ancestors(job.id):
+        # the target's descendants, not the job's ancestors: references to one job
+        # from many jobs then cost one closure, not one each
+        elif job.id in graph.descendants(other):
             msg = (f"{ref.text} is empty: '{other}' runs before '{job.id}' only indirectly, and "
                    f"the needs context holds direct needs only; add {other} to needs")
         else:
@@ -182,8 +183,7 @@ def _check_jobs(graph: JobGraph, r: Ref) -> Iterator[Hit]:
     job_id, output = ref.part(0), ref.part(2)
     if job_id is None or ref.part(1) != "outputs" or output is None:
         return
-    jobs = {j.lower(): j for j in graph.jobs}
-    real = jobs.get(job_id.lower())
+    real = graph.job_named(job_id)
     if real is None:
         yield hit_in(r.scalar, ref.start, ref.end,
                      f"{ref.text} names job '{job_id}', which does not exist in this workflow; "

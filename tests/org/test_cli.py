@@ -59,3 +59,38 @@ def test_formats_on_stdout(tmp_path: Path, cache_dir: Path) -> None:
     md = tmp_path / "org.md"
     run = run_cli("org", "-q", "--report", f"markdown:{md}", *repos)
     assert run.exit_code == 1 and md.read_text().strip()
+
+
+def test_a_progress_bar_on_a_terminal(tmp_path: Path, cache_dir: Path) -> None:
+    """stderr on a real pseudo-terminal: rich draws the bar (and clears it when done)."""
+    import os
+    import pty
+
+    repos = []
+    for i in range(12):
+        root = tmp_path / f"r{i}"
+        write(root, {".github/workflows/ci.yml": CLEAN.replace("make", f"make t{i}")})
+        repos.append(str(root))
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}
+    env.update({"TERM": "xterm-256color", "COLUMNS": "100"})
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "auditor"), "org", "--no-cache", *repos],
+        stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
+    )  # fmt: skip
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert "scanning files" in shown and "\x1b[" in shown  # the bar, drawn with escapes
+    assert "auditor: scanned" not in shown  # not the plain CI lines
+    assert "12 repositories, 12 files" in shown

@@ -88,15 +88,17 @@ class Entry:
     job_roles: dict[str, list[str]] | None
     reads: dict[str, str | None]
     suppressed: int = 0
+    job_needs: dict[str, list[str]] | None = None  # a release pipeline's needs edges
 
     def to_bytes(self, key: str = "") -> bytes:
         """Checksummed bytes; the checksum covers ``key`` too, so a row that a damaged
         index hands out under another key is rejected, not served."""
-        body = json.dumps(
-            {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode("utf-8", "surrogatepass")
+        data = {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed}
+        if self.job_needs is not None:
+            data["n"] = self.job_needs
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8", "surrogatepass"
+        )
         return _frame(_MAGIC, key, body)
 
     @classmethod
@@ -107,7 +109,7 @@ class Entry:
             return None
         try:
             data = json.loads(body.decode("utf-8", "surrogatepass"))
-            entry = cls(data["f"], data["j"], data["r"], int(data["s"]))
+            entry = cls(data["f"], data["j"], data["r"], int(data["s"]), data.get("n"))
         except (ValueError, KeyError, TypeError):
             return None
         if not isinstance(entry.findings, list) or not isinstance(entry.reads, dict):
@@ -483,14 +485,14 @@ def dependencies_hold(repo: RepoContext, reads: dict[str, str | None], self_path
 
 def to_entry(
     findings: list[Finding], job_roles: dict[str, list[str]] | None,
-    reads: dict[str, str | None], suppressed: int,
+    reads: dict[str, str | None], suppressed: int, job_needs: dict[str, list[str]] | None = None,
 ) -> Entry:  # fmt: skip
     rows = []
     for f in findings:
         row = f.to_json()
         row["subject"] = f.subject
         rows.append(row)
-    return Entry(rows, job_roles, dict(reads), suppressed)
+    return Entry(rows, job_roles, dict(reads), suppressed, job_needs)
 
 
 def from_entry(entry: Entry, repo_name: str | None) -> list[Finding]:
@@ -532,6 +534,8 @@ def lookup(
         engine.suppressed += entry.suppressed
         if entry.job_roles is not None:
             repo.job_roles[path] = entry.job_roles
+        if entry.job_needs is not None:
+            repo.job_needs[path] = entry.job_needs
         return from_entry(entry, repo.name), key, data
     if entry is not None:
         cache.stats.rejected += 1
@@ -553,8 +557,8 @@ def analyse_and_store(
     finally:
         repo.untrack()
     if key is not None and cache is not None:
-        roles = repo.job_roles.get(path)
-        cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before))
+        roles, needs = repo.job_roles.get(path), repo.job_needs.get(path)
+        cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before, needs))
     return findings
 
 

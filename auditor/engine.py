@@ -159,6 +159,8 @@ class Engine:
                 graph = self.annotated_graph(model, repo)
                 if kind == "workflow":
                     repo.job_roles[path] = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
+                    if any(graph.roles.get(j) for j in graph.jobs):
+                        repo.job_needs[path] = {j: list(graph.needs(j)) for j in graph.jobs}
             ctx = RuleContext(info, self.policy, repo, model, graph)
             findings: list[Finding] = []
             for rule in self.rules:

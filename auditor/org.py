@@ -50,6 +50,7 @@ from auditor.findings import Finding, fingerprint
 from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
 
 if TYPE_CHECKING:
+    from auditor.parallel import RepoResult
     from auditor.policy import Policy
 
 DRIFT_RULE = "shared-file-drift"
@@ -469,40 +470,24 @@ def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, 
     }
 
 
-_NEEDS_KEY = "auditor-org-needs-1"
-
-
 def _pipeline_needs(
-    source: RepoSource, jobs: dict[str, dict[str, list[str]]], policy: Policy, cache: Any
+    source: RepoSource, res: RepoResult, policy: Policy
 ) -> dict[str, dict[str, list[str]]]:
     """``{workflow: {job: [needs]}}`` of the release pipelines: workflows where a job has a
-    role. The engine records roles, not edges; edges depend only on the file's bytes, so
-    they are memoised in the result cache by content (a warm run parses nothing)."""
-    from auditor import __version__
-
+    role. The engine records them with the roles (and the cache keeps them), so this
+    parses a workflow only when they are missing."""
     out: dict[str, dict[str, list[str]]] = {}
-    for path, roles in jobs.items():
+    for path, roles in res.summary.jobs.items():
         if not any(roles.values()):
             continue
-        try:
-            data = source.read(path)
-        except OSError:
-            continue
-        key = hashlib.sha256(
-            f"{_NEEDS_KEY}\0{__version__}\0".encode() + hashlib.sha256(data).digest()
-        ).hexdigest()
-        entry = cache.get(key) if cache is not None else None
-        if entry is not None and entry.job_roles is not None:
-            out[path] = entry.job_roles
-            continue
-        needs = _needs_of(path, data, policy)
+        needs = res.needs.get(path)
         if needs is None:
-            continue
-        out[path] = needs
-        if cache is not None:
-            from auditor.cache import Entry
-
-            cache.put(key, Entry([], needs, {}))
+            try:
+                needs = _needs_of(path, source.read(path), policy)
+            except OSError:
+                needs = None
+        if needs is not None:
+            out[path] = needs
     return out
 
 
@@ -626,7 +611,7 @@ def scan_org(
             cache.flush()
             return reused
     from auditor.engine import Engine, Selection
-    from auditor.parallel import RepoResult, scan_targets
+    from auditor.parallel import scan_targets
     from auditor.targets import Target
 
     fixed = org_policy(settings)
@@ -666,7 +651,7 @@ def scan_org(
             "rev": spec.rev,
             "commit": getattr(source, "commit", None),
         }
-        summary["needs"] = _pipeline_needs(source, res.summary.jobs, policy, cache)
+        summary["needs"] = _pipeline_needs(source, res, policy)
         summary["source_lines"] = _source_lines(source, res.findings)
         shared: dict[str, dict[str, Any]] = {}
         for path in shared_paths:

@@ -96,6 +96,7 @@ class RepoResult:
     # discovered files, what an org snapshot must re-check (auditor.snapshot).
     reads: dict[str, str | None] = field(default_factory=dict)
     files: list[tuple[str, str]] = field(default_factory=list)  # (path, kind) as discovered
+    needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # RepoContext.job_needs
 
 
 @dataclass
@@ -136,6 +137,7 @@ class _Plan:
     repo: RepoContext | None  # made on first use, dropped when the target is done (memory)
     out: list[list[Finding] | None]
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     suppressed: int = 0
     analysed: int = 0
@@ -226,7 +228,7 @@ def scan_targets(
         findings = [f for per_file in plan.out for f in (per_file or ())]
         results.append(
             RepoResult(findings, summary, plan.engine, plan.suppressed, plan.analysed, plan.cached,
-                       dict(sorted(plan.reads.items())), plan.files)
+                       dict(sorted(plan.reads.items())), plan.files, dict(sorted(plan.needs.items())))
         )  # fmt: skip
     for engine in engines.values():
         engine.files_analysed += sum(p.analysed for p in plans if p.engine is engine)
@@ -258,6 +260,7 @@ def _release(plan: _Plan) -> None:
     """Keep a finished target's job roles and reads; drop its parsed files and bytes."""
     if plan.repo is not None:
         plan.roles.update(plan.repo.job_roles)
+        plan.needs.update(plan.repo.job_needs)
         plan.reads.update(plan.repo.reads)
         plan.repo = None
 
@@ -287,6 +290,7 @@ _Unit = tuple[int, list[int]]  # (target index, file indexes)
 _UnitResult = tuple[
     int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
     dict[str, bytes], tuple[str, str, str] | None, dict[str, str | None],
+    dict[str, dict[str, list[str]]],
 ]
 
 
@@ -335,7 +339,7 @@ def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
     tick: Callable[[int], None],
 ) -> None:  # fmt: skip
-    t, files, roles, analysed, cached, suppressed, entries, error, reads = result
+    t, files, roles, analysed, cached, suppressed, entries, error, reads, needs = result
     if error is not None:
         path, kind, message = error
         if kind == "PolicyError":
@@ -346,6 +350,7 @@ def _merge(
         plan.out[i] = findings
     plan.roles.update(roles)
     plan.reads.update(reads)
+    plan.needs.update(needs)
     plan.analysed += analysed
     plan.cached += cached
     plan.suppressed += suppressed
@@ -382,11 +387,11 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
             out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)), {})
+        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)), {}, {})
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)), {})
+        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)), {}, {})
     entries = cache.take_pending() if cache is not None else {}
     return (
         t, out, dict(repo.job_roles), engine.files_analysed - a, engine.files_cached - c,
-        engine.suppressed - s, entries, None, dict(repo.reads),
+        engine.suppressed - s, entries, None, dict(repo.reads), dict(repo.job_needs),
     )  # fmt: skip

@@ -72,6 +72,20 @@ jobs:
 
 BROKEN = "on: push\njobs: [unclosed\n"
 
+# A job that pushes an image and exposes its digest; tests add the promote side.
+PUBLISH = """
+on: push
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: "r/app:latest"}
+"""
+
 
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

@@ -6,21 +6,11 @@ from pathlib import Path
 
 from auditor import org
 from tests.conftest import run_cli
-from tests.org.conftest import BROKEN, CLEAN, write
+from tests.org.conftest import BROKEN, CLEAN, PUBLISH, write
 
 SCRIPT = "scripts/verify.sh"
 
-PIPELINE = """
-on: push
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    outputs:
-      digest: ${{ steps.push.outputs.digest }}
-    steps:
-      - id: push
-        uses: docker/build-push-action@v6
-        with: {push: true, tags: "r/app:latest"}
+PIPELINE = PUBLISH + """
   promote-pin:
     needs: publish
     runs-on: ubuntu-latest

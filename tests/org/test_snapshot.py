@@ -14,21 +14,11 @@ from pathlib import Path
 from auditor import org
 from auditor.cache import ResultCache
 from tests.conftest import run_cli
-from tests.org.conftest import CLEAN, bare_mirror, commit, git, make_repo, write
+from tests.org.conftest import CLEAN, PUBLISH, bare_mirror, commit, git, make_repo, write
 
 HOUR_AGO = time.time() - 3600
 
-PROMOTE = """
-on: push
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    outputs:
-      digest: ${{ steps.push.outputs.digest }}
-    steps:
-      - id: push
-        uses: docker/build-push-action@v6
-        with: {push: true, tags: "r/app:latest"}
+PROMOTE = PUBLISH + """
   promote:
     needs: publish
     runs-on: ubuntu-latest

@@ -65,6 +65,13 @@ class UnreadableFile(OSError):
     """A file that exists but cannot be read (permission, loop, outside the repo)."""
 
 
+def _no_nul(rel: str) -> None:
+    """A path from a workflow (``run: ./x\\0y.sh``) may hold a NUL byte, which no file
+    name can: the OS would raise ValueError, which is no "unreadable file" to callers."""
+    if "\0" in rel:
+        raise UnreadableFile(f"{rel!r} contains a NUL byte; no file can have that name")
+
+
 @dataclass
 class DirectorySource:
     """A working tree on disk; never follows a symlink out of the tree."""
@@ -88,6 +95,7 @@ class DirectorySource:
         Resolving every path costs a system call per component, so only paths
         that pass through a symlink (checked once per directory) are resolved.
         """
+        _no_nul(rel)
         path = self.root / rel
         if not self._through_link(rel):
             return path
@@ -114,6 +122,7 @@ class DirectorySource:
     def _fspath(self, rel: str) -> str:
         """``_path`` as a string, without pathlib on the common (no symlink) path: a
         scan calls this several times per file."""
+        _no_nul(rel)
         if self._through_link(rel):
             return str(self._path(rel))
         return f"{self._root_s}/{rel}" if rel else self._root_s

@@ -78,6 +78,8 @@ def stat_sig(path: str) -> Sig:
         return None
     except OSError as exc:
         return f"error {exc.errno}"
+    except ValueError:  # a NUL byte: no file has that name
+        return None
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode]
 
 

@@ -351,3 +351,21 @@ def test_bidi_control_characters(tmp_path: Path, where: str) -> None:
         text = OK + f"# harmless {chr(0x2067)}comment\n"
     found = findings(scan(one_workflow(tmp_path, text)))
     assert "bidi-control-character" in {f["rule"] for f in found}
+
+
+def test_a_nul_byte_in_a_script_path_is_no_file(tmp_path: Path) -> None:
+    """YAML can spell a NUL (`"\\0"`); no file name holds one, so it is simply not found."""
+    text = ('on: push\njobs:\n  promote:\n    runs-on: x\n    steps:\n'
+            '      - run: "./scripts/x\\0y.sh"\n      - run: "bash ./a\\0b.sh"\n'
+            '      - run: curl --fail -X POST https://cp.example/promote\n')  # fmt: skip
+    repo = one_workflow(tmp_path, text)
+    proc = scan(repo, "--no-cache")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    org = subprocess.run(
+        [sys.executable, "-m", "auditor", "org", "-q", str(repo)], capture_output=True,
+        text=True, timeout=TIMEOUT, env={**os.environ, "AUDITOR_CACHE_DIR": str(tmp_path / "c")},
+        check=False,
+    )  # fmt: skip
+    assert org.returncode in (0, 1), org.stderr
+    assert "internal error" not in org.stderr

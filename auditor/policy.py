@@ -355,9 +355,15 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
         inv_path = Path(base_dir) / inventory
         try:
             lines = inv_path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, OSError):
+                reason = exc.strerror
+            elif isinstance(exc, UnicodeDecodeError):
+                reason = "not UTF-8 text"
+            else:  # ValueError from the OS: a NUL byte in the name
+                reason = "a NUL byte in the name"
             raise PolicyError(
-                f"{filename}:1: secrets.inventory: cannot read {inventory}: {exc.strerror}"
+                f"{filename}:1: secrets.inventory: cannot read {inventory!r}: {reason}"
             ) from None
         kwargs["secrets_inventory"] = tuple(
             line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")

@@ -58,7 +58,8 @@ def _load_path(path: Path) -> list[Rule]:
 
     files = sorted(path.glob("*.py")) if path.is_dir() else [path]
     if not path.exists():
-        raise PolicyError(f"custom_rules: {path} does not exist")
+        shown = str(path) if str(path).isprintable() else repr(str(path))
+        raise PolicyError(f"custom_rules: {shown} does not exist")
     found: list[Rule] = []
     for file in files:
         if file.name.startswith("_"):

@@ -369,3 +369,20 @@ def test_a_nul_byte_in_a_script_path_is_no_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert org.returncode in (0, 1), org.stderr
     assert "internal error" not in org.stderr
+
+
+def test_policy_paths_with_a_nul_byte_or_binary_content_are_policy_errors(tmp_path: Path) -> None:
+    repo = one_workflow(tmp_path, OK)
+    (repo / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
+    cases = {
+        'secrets:\n  inventory: "s\\0.txt"': "a NUL byte in the name",
+        "secrets:\n  inventory: bin.txt": "not UTF-8 text",
+        'custom_rules: ["r\\0x.py"]': "'",  # shown quoted, never a raw NUL on the terminal
+    }
+    for policy, reason in cases.items():
+        (repo / ".auditor.yml").write_text(f"version: 1\n{policy}\n")
+        proc = scan(repo, "--no-cache")
+        assert proc.returncode == 2, proc.stderr
+        assert "internal error" not in proc.stderr and "\0" not in proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith("auditor: error: ") and reason in line, line

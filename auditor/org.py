@@ -819,7 +819,27 @@ def load_report(path: str) -> dict[str, Any]:
     summary = data.get("summary")
     if not isinstance(summary, dict) or not isinstance(summary.get("org"), dict):
         raise OrgError(f"{path}: not an org report (written by `auditor org --report json:...`)")
+    problem = report_problem(data)
+    if problem is not None:
+        raise OrgError(f"{path}: not a valid auditor report: {problem}")
     return data
+
+
+def report_problem(data: Any) -> str | None:
+    """Where and why ``data`` breaks the JSON report schema (``reports/report.schema.json``),
+    or None. Merge trusts every field it reads after this, so a hand-edited or truncated
+    shard is a one-line error, not a crash in a renderer."""
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("reports").joinpath("report.schema.json").read_text("utf-8"))
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    if error is None:
+        return None
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return f"{where.lstrip('.') or 'the document'}: {error.message[:200]}"
 
 
 def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:

@@ -28,7 +28,7 @@ SEED = SHARED / "examples" / "seed-incident"
 SCHEMAS = SHARED / "schemas"
 
 
-REPORT_SCHEMA = ROOT / "schemas" / "report.schema.json"
+REPORT_SCHEMA = ROOT / "reports" / "report.schema.json"
 
 
 @functools.cache
@@ -40,7 +40,7 @@ def _report_validator() -> Any:
 
 
 def validate_report(doc: Any) -> Any:
-    """Assert ``doc`` is a JSON report per schemas/report.schema.json; returns it.
+    """Assert ``doc`` is a JSON report per reports/report.schema.json; returns it.
 
     ``Run.json()`` calls it on every report it parses, so every JSON report a
     test produces through the CLI is checked against the published contract.

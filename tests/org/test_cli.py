@@ -49,7 +49,7 @@ def test_formats_on_stdout(tmp_path: Path, cache_dir: Path) -> None:
     assert data["schema_version"] == 1
     assert [r["name"] for r in data["summary"]["repositories"]] == ["a", "b"]
     assert data["summary"]["repos"] == 2 and data["summary"]["error"] == 1
-    schema_file = ROOT / "schemas" / "report.schema.json"
+    schema_file = ROOT / "reports" / "report.schema.json"
     if schema_file.exists():  # the published JSON contract
         import json
 
@@ -94,3 +94,33 @@ def test_a_progress_bar_on_a_terminal(tmp_path: Path, cache_dir: Path) -> None:
     assert "scanning files" in shown and "\x1b[" in shown  # the bar, drawn with escapes
     assert "auditor: scanned" not in shown  # not the plain CI lines
     assert "12 repositories, 12 files" in shown
+
+
+def test_merge_refuses_malformed_shards_with_one_line(tmp_path: Path, cache_dir: Path) -> None:
+    """A hand-edited or truncated shard is named with where it breaks the schema."""
+    import json
+
+    shard = tmp_path / "shard.json"
+    assert run_cli("org", "-q", "--report", f"json:{shard}", *two_repos(tmp_path)).exit_code == 0
+    good = json.loads(shard.read_text())
+    damages = {
+        "summary.repositories[0].jobs": lambda d: d["summary"]["repositories"][0].update(jobs=[1]),
+        "findings[0]": lambda d: d["findings"].append({"rule": "x"}),
+        "summary.org.shared_files[0].path": lambda d: d["summary"]["org"].update(
+            shared_files=[{"path": 3}]),
+        "summary.repositories": lambda d: d["summary"].update(repositories=[{"nome": "x"}]),
+    }  # fmt: skip
+    for where, damage in damages.items():
+        doc = json.loads(json.dumps(good))
+        damage(doc)
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(doc))
+        run = run_cli("merge", str(bad))
+        assert run.exit_code == 2, (where, run.stderr)
+        (line,) = run.stderr.strip().splitlines()
+        assert line.startswith(f"auditor: error: {bad}: not a valid auditor report: {where}"), line
+    truncated = tmp_path / "cut.json"
+    truncated.write_text(shard.read_text()[:-20])
+    run = run_cli("merge", str(truncated))
+    assert run.exit_code == 2 and "not JSON" in run.stderr
+    assert run_cli("merge", str(shard)).exit_code == 0

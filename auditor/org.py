@@ -138,8 +138,18 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
 
 
 def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
-    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    """git's reason, on one line: its ``fatal:``/``error:`` lines joined (the lines around
+    them, such as "and the repository exists.", only continue a hint), else its last line."""
+    lines = [ln.strip() for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    reasons = [ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))]
+    if reasons:
+        return "; ".join(reasons)[:400]
     return lines[-1] if lines else f"exit status {proc.returncode}"
+
+
+def _shown(text: str) -> str:
+    """A path as the user typed it, quoted when it holds control characters (a NUL)."""
+    return text if text.isprintable() else repr(text)
 
 
 def mirror(url: str, mirror_dir: Path) -> Path:
@@ -174,7 +184,7 @@ def mirror(url: str, mirror_dir: Path) -> Path:
 def _spec_for_path(raw: str, ref: str | None, label: str | None = None) -> RepoSpec:
     path = Path(raw)
     if not path.is_dir():
-        raise OrgError(f"{raw}: no such directory")
+        raise OrgError(f"{_shown(raw)}: no such directory")
     name, slugs = _path_names(path)
     worktree = os.path.lexists(f"{raw}/.git")
     bare = not worktree and is_bare_repo(path)
@@ -201,6 +211,8 @@ def _read_list(repos_file: Path) -> list[str]:
         text = repos_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise OrgError(f"{repos_file}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise OrgError(f"{repos_file}: not UTF-8 text (one repository path or URL a line)") from None
     out = []
     for line in text.splitlines():
         entry = line.strip()
@@ -227,7 +239,7 @@ def collect(
     if root is not None:
         root_path = Path(root)
         if not root_path.is_dir():
-            raise OrgError(f"--root {root}: no such directory")
+            raise OrgError(f"--root {_shown(root)}: no such directory")
         entries.extend(
             str(child) for child in sorted(root_path.iterdir())
             if child.is_dir() and not child.name.startswith(".")

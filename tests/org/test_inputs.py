@@ -89,7 +89,22 @@ def test_unreachable_url_is_a_one_line_error(tmp_path: Path, cache_dir: Path) ->
     listing.write_text(f"file://{tmp_path}/nowhere.git\n")
     run = run_cli("org", "-q", "--repos", str(listing), "--mirror-dir", str(tmp_path / "m"))
     assert run.exit_code == 2
-    assert "git clone failed" in run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    # git's own reason, not the tail of its hint ("and the repository exists.")
+    assert "git clone failed: fatal: " in line and "does not appear to be a git repository" in line
+
+
+def test_unusable_repository_lists_are_one_line_errors(tmp_path: Path, cache_dir: Path) -> None:
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\n")
+    run = run_cli("org", "-q", "--repos", str(binary))
+    assert run.exit_code == 2 and "not UTF-8 text" in run.stderr
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(b"\x00bad\n")
+    run = run_cli("org", "-q", "--repos", str(nul))
+    assert run.exit_code == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert "no such directory" in line and r"\x00" in line and "\0" not in line  # quoted
 
 
 @pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1/0"])

@@ -29,8 +29,9 @@ What a snapshot records, and re-checks before it is used:
   those cannot tell), taken before the scan reads anything;
 * the sha256 of every other repository's reusable workflow a job called
   (resolved again: its ref may have moved), the ``stat`` of every rule
-  module the engines ran (custom rules included) and of every file their
-  policies read (a secrets inventory).
+  module the engines ran (custom rules included), of every file their
+  policies read (a secrets inventory) and of their ``custom_rules`` entries
+  (a folder's stat changes when a rule file is added to it).
 
 A file changed in the same moment the scan read it could keep its mtime; as
 git does with its "racy" entries, a snapshot is not stored when some file's

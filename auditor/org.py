@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import PolicyError
-from auditor.findings import Finding, fingerprint
+from auditor.findings import Finding, fingerprint, printable
 from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[byt
         raise OrgError("git is not installed (it is needed to mirror URLs)") from None
 
 
-def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+def _git_reason(proc: subprocess.CompletedProcess[bytes]) -> str:
     """git's reason, on one line: its ``fatal:``/``error:`` lines joined (the lines around
     them, such as "and the repository exists.", only continue a hint), else its last line."""
     lines = [ln.strip() for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
@@ -145,11 +145,6 @@ def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     if reasons:
         return "; ".join(reasons)[:400]
     return lines[-1] if lines else f"exit status {proc.returncode}"
-
-
-def _shown(text: str) -> str:
-    """A path as the user typed it, quoted when it holds control characters (a NUL)."""
-    return text if text.isprintable() else repr(text)
 
 
 def mirror(url: str, mirror_dir: Path) -> Path:
@@ -162,7 +157,7 @@ def mirror(url: str, mirror_dir: Path) -> Path:
     if is_bare_repo(target):
         proc = _git("--git-dir", str(target), "fetch", "--prune", "--quiet", "origin")
         if proc.returncode != 0:
-            raise OrgError(f"{url}: git fetch failed: {_last_line(proc)}")
+            raise OrgError(f"{url}: git fetch failed: {_git_reason(proc)}")
         return target
     mirror_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=mirror_dir))
@@ -170,7 +165,7 @@ def mirror(url: str, mirror_dir: Path) -> Path:
         proc = _git("clone", "--mirror", "--filter=blob:none", "--quiet", "--", url,
                     str(tmp / "m.git"))  # fmt: skip
         if proc.returncode != 0:
-            raise OrgError(f"{url}: git clone failed: {_last_line(proc)}")
+            raise OrgError(f"{url}: git clone failed: {_git_reason(proc)}")
         try:
             os.rename(tmp / "m.git", target)
         except OSError:
@@ -184,7 +179,7 @@ def mirror(url: str, mirror_dir: Path) -> Path:
 def _spec_for_path(raw: str, ref: str | None, label: str | None = None) -> RepoSpec:
     path = Path(raw)
     if not path.is_dir():
-        raise OrgError(f"{_shown(raw)}: no such directory")
+        raise OrgError(f"{printable(raw)}: no such directory")
     name, slugs = _path_names(path)
     worktree = os.path.lexists(f"{raw}/.git")
     bare = not worktree and is_bare_repo(path)
@@ -239,7 +234,7 @@ def collect(
     if root is not None:
         root_path = Path(root)
         if not root_path.is_dir():
-            raise OrgError(f"--root {_shown(root)}: no such directory")
+            raise OrgError(f"--root {printable(root)}: no such directory")
         entries.extend(
             str(child) for child in sorted(root_path.iterdir())
             if child.is_dir() and not child.name.startswith(".")

@@ -55,11 +55,11 @@ def builtin_rules() -> tuple[Rule, ...]:
 
 def _load_path(path: Path) -> list[Rule]:
     from auditor.errors import PolicyError
+    from auditor.findings import printable
 
     files = sorted(path.glob("*.py")) if path.is_dir() else [path]
     if not path.exists():
-        shown = str(path) if str(path).isprintable() else repr(str(path))
-        raise PolicyError(f"custom_rules: {shown} does not exist")
+        raise PolicyError(f"custom_rules: {printable(str(path))} does not exist")
     found: list[Rule] = []
     for file in files:
         if file.name.startswith("_"):

@@ -377,7 +377,7 @@ def test_policy_paths_with_a_nul_byte_or_binary_content_are_policy_errors(tmp_pa
     cases = {
         'secrets:\n  inventory: "s\\0.txt"': "a NUL byte in the name",
         "secrets:\n  inventory: bin.txt": "not UTF-8 text",
-        'custom_rules: ["r\\0x.py"]': "'",  # shown quoted, never a raw NUL on the terminal
+        'custom_rules: ["r\\0x.py"]': r"r\x00x.py",  # shown visibly, never a raw NUL
     }
     for policy, reason in cases.items():
         (repo / ".auditor.yml").write_text(f"version: 1\n{policy}\n")

@@ -104,7 +104,7 @@ def test_unusable_repository_lists_are_one_line_errors(tmp_path: Path, cache_dir
     run = run_cli("org", "-q", "--repos", str(nul))
     assert run.exit_code == 2
     (line,) = run.stderr.strip().splitlines()
-    assert "no such directory" in line and r"\x00" in line and "\0" not in line  # quoted
+    assert "no such directory" in line and r"\x00" in line and "\0" not in line  # shown visibly
 
 
 @pytest.mark.parametrize("bad", ["0/2", "3/2", "x", "1/0"])

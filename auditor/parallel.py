@@ -287,11 +287,23 @@ class _Counted:
 # --- the pool -----------------------------------------------------------------------------
 
 _Unit = tuple[int, list[int]]  # (target index, file indexes)
-_UnitResult = tuple[
-    int, list[tuple[int, list[Finding]]], dict[str, dict[str, list[str]]], int, int, int,
-    dict[str, bytes], tuple[str, str, str] | None, dict[str, str | None],
-    dict[str, dict[str, list[str]]],
-]
+
+
+@dataclass
+class _UnitResult:
+    """What a worker sends back for one unit (pickled): per-file findings, what its
+    RepoContext recorded, its counts and new cache entries; or the error that stopped it."""
+
+    target: int
+    files: list[tuple[int, list[Finding]]] = field(default_factory=list)
+    roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reads: dict[str, str | None] = field(default_factory=dict)
+    analysed: int = 0
+    cached: int = 0
+    suppressed: int = 0
+    entries: dict[str, bytes] = field(default_factory=dict)
+    error: tuple[str, str, str] | None = None  # (path, exception type name, message)
 
 
 def _units(pending: list[tuple[int, int]], workers: int) -> list[_Unit]:
@@ -339,25 +351,24 @@ def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
     tick: Callable[[int], None],
 ) -> None:  # fmt: skip
-    t, files, roles, analysed, cached, suppressed, entries, error, reads, needs = result
-    if error is not None:
-        path, kind, message = error
+    if result.error is not None:
+        path, kind, message = result.error
         if kind == "PolicyError":
             raise PolicyError(message)
         raise InternalError(path, _remote(kind, message))
-    plan = plans[t]
-    for i, findings in files:
+    plan = plans[result.target]
+    for i, findings in result.files:
         plan.out[i] = findings
-    plan.roles.update(roles)
-    plan.reads.update(reads)
-    plan.needs.update(needs)
-    plan.analysed += analysed
-    plan.cached += cached
-    plan.suppressed += suppressed
+    plan.roles.update(result.roles)
+    plan.reads.update(result.reads)
+    plan.needs.update(result.needs)
+    plan.analysed += result.analysed
+    plan.cached += result.cached
+    plan.suppressed += result.suppressed
     if cache is not None:
-        cache.pending.update(entries)  # written by the parent, in one transaction
-        cache.stats.writes += len(entries)
-    tick(len(files))
+        cache.pending.update(result.entries)  # written by the parent, in one transaction
+        cache.stats.writes += len(result.entries)
+    tick(len(result.files))
 
 
 def _remote(kind: str, message: str) -> Exception:
@@ -387,11 +398,12 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
             out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return (t, [], {}, 0, 0, 0, {}, (exc.path, type(cause).__name__, str(cause)), {}, {})
+        return _UnitResult(t, error=(exc.path, type(cause).__name__, str(cause)))
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return (t, [], {}, 0, 0, 0, {}, (path, type(exc).__name__, str(exc)), {}, {})
-    entries = cache.take_pending() if cache is not None else {}
-    return (
-        t, out, dict(repo.job_roles), engine.files_analysed - a, engine.files_cached - c,
-        engine.suppressed - s, entries, None, dict(repo.reads), dict(repo.job_needs),
+        return _UnitResult(t, error=(path, type(exc).__name__, str(exc)))
+    return _UnitResult(
+        t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.reads),
+        analysed=engine.files_analysed - a, cached=engine.files_cached - c,
+        suppressed=engine.suppressed - s,
+        entries=cache.take_pending() if cache is not None else {},
     )  # fmt: skip

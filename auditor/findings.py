@@ -155,6 +155,7 @@ class Finding:
             step=StepRef(step["index"], step.get("id"), step.get("name")) if step else None,
             repo=data.get("repo"),
             fingerprint=data.get("fingerprint", ""),
+            subject=str(data.get("subject", "")),  # kept by caches, not by the JSON report
         )
 
 

@@ -548,12 +548,7 @@ class OrgResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OrgResult:
-        from dataclasses import replace
-
-        findings = [
-            replace(Finding.from_json(row), subject=str(row.get("subject", "")))
-            for row in data["findings"]
-        ]
+        findings = [Finding.from_json(row) for row in data["findings"]]
         return cls(findings, list(data["repos"]), dict(data["org"]),
                    suppressed=int(data["suppressed"]), errors=list(data["errors"]))  # fmt: skip
 

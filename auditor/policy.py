@@ -353,18 +353,17 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
     inventory = raw.get("secrets", {}).get("inventory")
     if isinstance(inventory, str):
         inv_path = Path(base_dir) / inventory
+        reason = None
         try:
             lines = inv_path.read_text(encoding="utf-8").splitlines()
-        except (OSError, ValueError) as exc:
-            if isinstance(exc, OSError):
-                reason = exc.strerror
-            elif isinstance(exc, UnicodeDecodeError):
-                reason = "not UTF-8 text"
-            else:  # ValueError from the OS: a NUL byte in the name
-                reason = "a NUL byte in the name"
-            raise PolicyError(
-                f"{filename}:1: secrets.inventory: cannot read {inventory!r}: {reason}"
-            ) from None
+        except OSError as exc:
+            reason = exc.strerror
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+        except ValueError:  # from the OS: a NUL byte in the name
+            reason = "a NUL byte in the name"
+        if reason is not None:
+            raise PolicyError(f"{filename}:1: secrets.inventory: cannot read {inventory!r}: {reason}")
         kwargs["secrets_inventory"] = tuple(
             line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
         )

@@ -79,6 +79,9 @@ class DirectorySource:
     root: Path
     name: str = ""
     _links: dict[str, bool] = field(default_factory=dict, repr=False)
+    # Every folder listed or asked about (discovery's, above all): an org snapshot
+    # stats them, since a folder's mtime changes when an entry is added or removed.
+    looked: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.root = self.root.resolve()
@@ -143,6 +146,7 @@ class DirectorySource:
             return None
 
     def is_dir(self, path: str) -> bool:
+        self.looked.add(path)
         try:
             return os.path.isdir(self._fspath(path))
         except (OSError, RuntimeError):
@@ -162,6 +166,7 @@ class DirectorySource:
         type comes with ``scandir``, so listing and then reading or descending a
         tree costs no system call per entry for the symlink check.
         """
+        self.looked.add(path)
         try:
             target = self._path(path)
             entries = []
@@ -188,27 +193,23 @@ class DirectorySource:
             return []
 
     def walk_actions(self) -> list[str]:
-        return walk_actions(self)
-
-
-def walk_actions(source: RepoSource) -> list[str]:
-    """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
-    found: list[str] = []
-    stack = [""]
-    seen = 0
-    while stack:
-        rel = stack.pop()
-        for name, is_dir in source.list_dir(rel):
-            seen += 1
-            if seen > MAX_WALK_ENTRIES:
-                return sorted(found)
-            child = f"{rel}/{name}" if rel else name
-            if is_dir:
-                if name not in SKIP_DIRS:
-                    stack.append(child)
-            elif name in ACTION_NAMES:
-                found.append(child)
-    return sorted(found)
+        """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
+        found: list[str] = []
+        stack = [""]
+        seen = 0
+        while stack:
+            rel = stack.pop()
+            for name, is_dir in self.list_dir(rel):
+                seen += 1
+                if seen > MAX_WALK_ENTRIES:
+                    return sorted(found)
+                child = f"{rel}/{name}" if rel else name
+                if is_dir:
+                    if name not in SKIP_DIRS:
+                        stack.append(child)
+                elif name in ACTION_NAMES:
+                    found.append(child)
+        return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -188,54 +188,23 @@ def before_scan(specs: Sequence[RepoSpec], shared_paths: Sequence[str]) -> dict[
     return out
 
 
-class _Listing:
-    """A source that notes every folder discovery lists or asks about."""
-
-    def __init__(self, source: RepoSource) -> None:
-        self.source = source
-        self.name = source.name
-        self.folders: set[str] = set()
-
-    def read(self, path: str) -> bytes:  # pragma: no cover - discovery never reads
-        return self.source.read(path)
-
-    def size(self, path: str) -> int | None:  # pragma: no cover - nor sizes
-        return self.source.size(path)
-
-    def is_dir(self, path: str) -> bool:
-        self.folders.add(path)
-        return self.source.is_dir(path)
-
-    def list_dir(self, path: str) -> list[tuple[str, bool]]:
-        self.folders.add(path)
-        return self.source.list_dir(path)
-
-    def walk_actions(self) -> list[str]:
-        from auditor.repo import walk_actions
-
-        return walk_actions(self)
-
-
 def _repo_state(
     spec: RepoSpec, source: RepoSource, res: RepoResult, shared_paths: Sequence[str],
     before: dict[str, str],
 ) -> dict[str, Any] | None:
-    """One repository's part of the state; None when it changed while it was scanned."""
+    """One repository's part of the state; None when it cannot be checked later."""
     from auditor.policy import POLICY_FILENAMES
-    from auditor.repo import discover
 
     if spec.rev is not None:
         if "ref" in before:
             return {"name": spec.name, "ref": before["ref"]}
         return {"name": spec.name, "commit": getattr(source, "commit", None)}
     root = str(getattr(source, "root", spec.path))
-    listing = _Listing(source)
-    found = discover(listing)
-    if found.files() != res.files or found.forge_dirs != res.summary.forge_dirs:
-        return None
     paths = {p for p, _ in res.files} | {k for k in res.reads if not k.startswith("remote:")}
     paths.update(POLICY_FILENAMES, shared_paths)
-    paths.update(listing.folders)
+    # the folders discovery looked at; a change to them after the scan started
+    # (a workflow added meanwhile) leaves a racy mtime, so nothing is stored
+    paths.update(getattr(source, "looked", ()))
     state: dict[str, Any] = {
         "name": spec.name,
         "root": root,

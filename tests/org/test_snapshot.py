@@ -130,14 +130,17 @@ def test_added_and_removed_workflows_are_seen(tmp_path: Path, cache_dir: Path) -
     cold = scan(repos, cache_dir)
     extra = repos[2] / ".github/workflows/extra.yml"
     extra.write_text("on: push\njobs: [unclosed\n")
-    age(repos[2])  # only the folder's change of entries is left to notice it
+    # The other files are untouched and the folder's mtime is put back: only the
+    # folder's ctime (it changes with its entries) is left to notice the new file.
+    for changed in (extra, extra.parent):
+        os.utime(changed, (HOUR_AGO, HOUR_AGO))
     added = scan(repos, cache_dir)
     assert not added.reused
     assert added.files == cold.files + 1
     assert any(f.rule == "parse-error" and f.repo == "gamma" for f in added.findings)
     assert added.state is not None and scan(repos, cache_dir).reused  # stored anew
     extra.unlink()
-    age(repos[2])
+    os.utime(extra.parent, (HOUR_AGO, HOUR_AGO))
     removed = scan(repos, cache_dir)
     assert not removed.reused and removed.files == cold.files
 

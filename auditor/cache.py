@@ -487,11 +487,7 @@ def to_entry(
     findings: list[Finding], job_roles: dict[str, list[str]] | None,
     reads: dict[str, str | None], suppressed: int, job_needs: dict[str, list[str]] | None = None,
 ) -> Entry:  # fmt: skip
-    rows = []
-    for f in findings:
-        row = f.to_json()
-        row["subject"] = f.subject
-        rows.append(row)
+    rows = [f.to_record() for f in findings]
     return Entry(rows, job_roles, dict(reads), suppressed, job_needs)
 
 

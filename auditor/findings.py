@@ -139,6 +139,10 @@ class Finding:
             "fingerprint": self.fingerprint,
         }
 
+    def to_record(self) -> dict[str, Any]:
+        """``to_json`` plus the subject: what caches keep (``from_json`` reads it back)."""
+        return {**self.to_json(), "subject": self.subject}
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Finding:
         step = data.get("step")

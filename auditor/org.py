@@ -541,7 +541,7 @@ class OrgResult:
     def to_json(self) -> dict[str, Any]:
         """What an org snapshot keeps (``from_json`` gives an equal result back)."""
         return {
-            "findings": [{**f.to_json(), "subject": f.subject} for f in self.findings],
+            "findings": [f.to_record() for f in self.findings],
             "repos": self.repos, "org": self.org, "suppressed": self.suppressed,
             "errors": self.errors,
         }  # fmt: skip

@@ -201,7 +201,8 @@ def run_check(
         key = (id(source), id(engine))
         if key not in repo_contexts:
             repo_contexts[key] = RepoContext(source, engine.policy)
-        return engine.workflow_graph(repo_contexts[key], f.path)
+        facts = engine.workflow_facts(repo_contexts[key], f.path)
+        return facts.pipeline() if facts is not None else None
 
     return result, source_line, display_path, job_graph
 
@@ -355,11 +356,11 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     )
     graphs = []
     for file in files:
-        g = engine.workflow_graph(repo, file)
-        if g is None:
+        facts = engine.workflow_facts(repo, file)
+        if facts is None:
             click.echo(f"auditor: {file}: not a parsable workflow; skipped", err=True)
             continue
-        graphs.append(g)
+        graphs.append(facts.pipeline())
     click.echo(render_graphs(graphs, fmt), nl=False)
 
 

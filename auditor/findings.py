@@ -11,11 +11,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:  # the YAML layer loads only where hits are made, not where findings are read
+from auditor.span import Span
+
+if TYPE_CHECKING:  # the model loads only where hits are made, not where findings are read
     from auditor.model import Step
-    from auditor.yamltree import Span, YNode, YScalar
+
+
+class Located(Protocol):
+    """Anything that knows where it is in the file (a model value)."""
+
+    @property
+    def span(self) -> Span: ...
+
+
+class Positioned(Protocol):
+    """A string value that can place each of its characters in the file."""
+
+    def position_of(self, offset: int) -> tuple[int, int]: ...
 
 SEVERITIES = ("error", "warning", "note")
 SEVERITY_RANK = {"error": 3, "warning": 2, "note": 1}
@@ -63,7 +77,7 @@ class Hit:
 
 
 def hit(
-    node: YNode | Span,
+    node: Located | Span,
     message: str,
     subject: str,
     *,
@@ -71,15 +85,13 @@ def hit(
     step: Step | StepRef | None = None,
     path: str | None = None,
 ) -> Hit:
-    """A hit located at a YAML value (its whole span) or at an explicit span."""
-    from auditor.yamltree import Span
-
+    """A hit located at a model value (its whole span) or at an explicit span."""
     span = node if isinstance(node, Span) else node.span
     return Hit(message, span, subject, job, _step_ref(step), path)
 
 
 def hit_in(
-    scalar: YScalar,
+    scalar: Positioned,
     start: int,
     end: int,
     message: str,
@@ -93,8 +105,6 @@ def hit_in(
     end_line, end_column = scalar.position_of(end) if end > start else (line, column + 1)
     if (end_line, end_column) < (line, column):
         end_line, end_column = line, column + 1
-    from auditor.yamltree import Span
-
     return Hit(message, Span(line, column, end_line, end_column), subject, job, _step_ref(step))
 
 

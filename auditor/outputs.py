@@ -20,7 +20,7 @@ from auditor.findings import Finding
 from auditor.repo import WORKFLOW_DIRS
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import PipelineGraph
     from reports.model import Report
 
 GRAPH_FORMATS = frozenset({"markdown", "html"})
@@ -95,10 +95,10 @@ def link_base(env: Mapping[str, str]) -> str | None:
 def affected_graphs(
     findings: Iterable[Finding],
     display_path: Callable[[Finding], str],
-    job_graph: Callable[[Finding], JobGraph | None],
-) -> dict[str, JobGraph]:
+    job_graph: Callable[[Finding], PipelineGraph | None],
+) -> dict[str, PipelineGraph]:
     """Job graphs of the workflows with findings, keyed by display path, in finding order."""
-    graphs: dict[str, JobGraph] = {}
+    graphs: dict[str, PipelineGraph] = {}
     tried: set[str] = set()
     for f in findings:
         shown = display_path(f)
@@ -151,7 +151,7 @@ def emit(
     stdout: Callable[[str], None],
     *,
     stdout_colour: bool = False,
-    job_graph: Callable[[Finding], JobGraph | None] | None = None,
+    job_graph: Callable[[Finding], PipelineGraph | None] | None = None,
     memo: RenderMemo | None = None,
 ) -> None:
     """Render the report once per output and write each (colour only for text on stdout).

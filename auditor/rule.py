@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import Hit
+from auditor.kinds import FileKind, RuleScope, Severity
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import Facts
     from auditor.model import Workflow
     from auditor.parse import Problem
     from auditor.policy import Policy
     from auditor.repo import RepoContext
-    from auditor.yamltree import SourceText
-
-# "org": the rule compares repositories, so it runs once per org scan (see
-# auditor.org), not per file; its module still holds its id, docs and logic,
-# and the engine skips it (its ``kinds`` is empty).
-SCOPES = ("file", "workflow", "org")
+    from auditor.span import SourceText
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,30 +33,31 @@ class FileInfo:
     """One scanned file: its repository-relative path, kind, size, text and problems."""
 
     path: str
-    kind: str  # "workflow" or "action"
+    kind: FileKind
     size: int
     source: SourceText | None
     problems: tuple[Problem, ...]
     too_large: bool = False
-    expression_scalars: tuple[Any, ...] = ()  # raw nodes holding ``${{`` (from the parse walk)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Everything a check may read. ``workflow``/``graph`` are None for file-scope rules
-    on files that did not parse."""
+    """Everything a check may read. ``facts`` is None for file-scope rules on files that
+    did not parse; ``options`` are the rule's own keys under ``rules.<id>`` in the policy."""
 
     file: FileInfo
     policy: Policy
     repo: RepoContext
-    workflow: Workflow | None = None
-    graph: JobGraph | None = None
+    facts: Facts | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)  # per-file results shared by rules
 
     @property
     def path(self) -> str:
         return self.file.path
+
+    @property
+    def workflow(self) -> Workflow | None:
+        return self.facts.workflow if self.facts is not None else None
 
 
 Check = Callable[[RuleContext], Iterable[Hit]]
@@ -72,22 +69,28 @@ class Rule:
 
     The four documentation fields follow ruff's layout (what it does / why is
     this bad / example / use instead) and are what ``auditor explain`` prints
-    and SARIF carries as help text.
+    and SARIF carries as help text. ``example`` and ``use_instead`` are whole
+    workflows that ``tests/rules/test_docs.py`` runs: the example must fire at
+    ``example_line``, the alternative must be clean.
     """
 
     id: str
-    severity: str
+    severity: Severity
     summary: str
     what: str
     why: str
     example: str
     use_instead: str
     check: Check
-    scope: str = "workflow"  # "file": every file, even unparsable; "org": auditor.org
-    kinds: frozenset[str] = frozenset({"workflow"})  # which file kinds it reads
+    scope: RuleScope = "workflow"  # "file": every file, even unparsable; "org": auditor org
+    kinds: frozenset[FileKind] = frozenset({"workflow"})  # which file kinds it reads
     tags: tuple[str, ...] = ()
     options: tuple[str, ...] = ()  # extra keys accepted under rules.<id> in the policy
     origin: str = "builtin"
+    example_line: int | None = None  # where the example fires (None: anywhere)
+    example_path: str = ".github/workflows/example.yml"  # where the example is written
+    example_files: tuple[tuple[str, str], ...] = ()  # more files the example needs (path, text)
+    example_policy: str | None = None  # a .auditor.yml the example and use_instead run with
 
     def docs(self) -> str:
         """The rule's documentation as Markdown."""

@@ -37,19 +37,18 @@ a working directory that is known.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from auditor.findings import Hit, StepRef, hit_in
-from auditor.model import Job, Step, Workflow, mapping, scalar
+from auditor.model import Job, Map, RunStep, Seq, Step, Text, UsesStep, Workflow, plain
 from auditor.repo import normalise
 from auditor.scripts.issues import ScriptCall, ScriptIssue
 from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
-from auditor.yamltree import Span, YScalar, YSeq, to_plain
+from auditor.span import Span
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
     from auditor.repo import RepoContext
     from auditor.rule import RuleContext
 
@@ -68,7 +67,6 @@ PARSE_ERROR = "script-parse-error"
 
 #: How deep scripts calling scripts (and local actions using local actions) are followed.
 MAX_DEPTH = 4
-_MEMO_KEY = "stepscripts"
 _PWSH = ShellSpec("pwsh", True, True)
 # A script run as `bash x.sh` / `sh x` starts a fresh shell: no -e, no pipefail
 # (the step's flags do not carry over; the script must `set -e` itself).
@@ -111,14 +109,23 @@ class _ScriptResult:
 
 
 @dataclass(slots=True)
-class _Analyser:
-    # Not the RuleContext: the analyser lives in ctx.memo, and a reference back to
-    # ctx would make every file's model a garbage cycle (measured: +40 % CPU on the
-    # corpus, all of it in the cyclic collector).
+class StepScripts:
+    """The script analysis of one workflow's jobs, part of its ``Facts``.
+
+    Each job is analysed the first time a rule asks (most jobs are never on
+    a promote path, and tree-sitter is the costliest step of a scan) and the
+    result is kept; the answer is a pure function of the workflow and the
+    repository's files, so asking twice cannot give two answers. No reference
+    back to the ``Facts`` or the rule context: that would make every file's
+    model a garbage cycle (measured: +40 % CPU on the corpus, all of it in the
+    cyclic collector).
+    """
+
     repo: RepoContext
     max_bytes: int
     workflow: Workflow
-    graph: JobGraph
+    promote_path: frozenset[str]
+    describe: Callable[[str], str]
     jobs: dict[str, list[tuple[str, Hit]]] = field(default_factory=dict)
     _texts: dict[str, str | None] = field(default_factory=dict)
     _scripts: dict[tuple[str, ShellSpec], _ScriptResult] = field(default_factory=dict)
@@ -135,19 +142,17 @@ class _Analyser:
         return found
 
     def _job(self, job: Job, out: list[tuple[str, Hit]]) -> None:
-        from auditor import roles
-
-        if job.id in self.graph.promote_path:
-            place = f" on the promote path {roles.describe_path(self.graph, job.id)}"
+        if job.id in self.promote_path:
+            place = f" on the promote path {self.describe(job.id)}"
         else:
             place = " (policy scope: all jobs)"
         default_cwd = _defaults_value(job, self.workflow, "working-directory")
         checked_out = False
         foreign: list[str] = []
         earlier: list[str] = []  # text of earlier steps (scripts they may create)
-        for step in job.steps:
-            uses = step.uses.value.strip() if step.uses is not None else ""
-            if uses and _CHECKOUT.search(uses):
+        for step in job.action_steps():
+            uses = step.uses.raw.strip() if isinstance(step, UsesStep) and step.uses is not None else ""
+            if isinstance(step, UsesStep) and uses and _CHECKOUT.search(uses):
                 repository = _with_text(step, "repository")
                 target = _with_text(step, "path")
                 if repository is None or "github.repository" in repository:
@@ -159,23 +164,23 @@ class _Analyser:
                 else:
                     checked_out = False  # the workspace now holds another repository
                 continue
-            cwd = _cwd(step.working_directory, default_cwd)
+            cwd = _cwd(step.working_directory if isinstance(step, RunStep) else None, default_cwd)
             where = _Where(job.id, StepRef.of(step), step.label, place, cwd, checked_out,
                            tuple(foreign))  # fmt: skip
-            if step.run is not None:
+            if isinstance(step, RunStep) and step.run is not None:
                 spec = effective_shell(job, self.workflow, step)
                 self._run(step.run, spec, where, self.workflow.path, "", earlier, out, 0,
                           frozenset())  # fmt: skip
                 earlier.append(step.run.value)
             elif uses.startswith("./"):
                 self._action(uses, where, out, 0, frozenset())
-            if step.with_ is not None:
-                earlier.extend(v.value for _k, v in step.with_.items() if isinstance(v, YScalar))
+            if isinstance(step, UsesStep) and step.with_ is not None:
+                earlier.extend(v.value for _k, v in step.with_.items() if isinstance(v, Text))
 
     # -- run bodies -------------------------------------------------------------------
 
     def _run(
-        self, run: YScalar, spec: ShellSpec, where: _Where, file: str, action_dir: str | None,
+        self, run: Text, spec: ShellSpec, where: _Where, file: str, action_dir: str | None,
         earlier: list[str], out: list[tuple[str, Hit]], depth: int, stack: frozenset[str],
     ) -> None:  # fmt: skip
         body = run.value
@@ -351,15 +356,17 @@ class _Analyser:
             return
         path, action = loaded
         for job in action.jobs:
-            for step in job.steps:
-                inner = replace(where, cwd=_cwd(step.working_directory, None), checked_out=True,
-                                foreign=())  # fmt: skip
-                if step.run is not None:
-                    shell = step.shell.value if step.shell is not None else None
-                    self._run(step.run, resolve_shell(shell), inner, path, folder, [], out,
-                              depth + 1, stack | {path})  # fmt: skip
-                elif step.uses is not None and step.uses.value.strip().startswith("./"):
-                    self._action(step.uses.value.strip(), inner, out, depth + 1, stack | {path})
+            for step in job.action_steps():
+                if isinstance(step, RunStep):
+                    inner = replace(where, cwd=_cwd(step.working_directory, None), checked_out=True,
+                                    foreign=())  # fmt: skip
+                    if step.run is not None:
+                        shell = step.shell.value if step.shell is not None else None
+                        self._run(step.run, resolve_shell(shell), inner, path, folder, [], out,
+                                  depth + 1, stack | {path})  # fmt: skip
+                elif step.uses is not None and step.uses.kind == "local":
+                    inner = replace(where, cwd=_cwd(None, None), checked_out=True, foreign=())
+                    self._action(step.uses.raw.strip(), inner, out, depth + 1, stack | {path})
 
     def _load_action(self, folder: str) -> tuple[str, Workflow] | None:
         if folder in self._actions:
@@ -395,14 +402,14 @@ def _python(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | None]:
 def _defaults_value(job: Job, workflow: Workflow, key: str) -> str | None:
     """``defaults.run.<key>`` of the job, else of the workflow."""
     for defaults in (job.defaults, workflow.defaults):
-        run = mapping(defaults.get("run")) if defaults is not None else None
-        value = scalar(run.get(key)) if run is not None else None
+        run = defaults.get("run") if defaults is not None else None
+        value = run.text(key) if isinstance(run, Map) else None
         if value is not None and value.kind != "null":
             return value.value
     return None
 
 
-def _cwd(step_dir: YScalar | None, default: str | None) -> str | None:
+def _cwd(step_dir: Text | None, default: str | None) -> str | None:
     """Repository-relative working directory, or None when it cannot be known statically."""
     text = step_dir.value if step_dir is not None and step_dir.kind != "null" else default
     if text is None or not text.strip():
@@ -423,10 +430,10 @@ def _runs_on_windows(job: Job) -> bool:
     """
     node = job.runs_on
     values: list[str] = []
-    if isinstance(node, YScalar):
+    if isinstance(node, Text):
         values = [node.value]
-    elif isinstance(node, YSeq):
-        values = [n.value for n in node if isinstance(n, YScalar)]
+    elif isinstance(node, Seq):
+        values = [n.value for n in node if isinstance(n, Text)]
     for value in values:
         if "${{" not in value:
             if "windows" in value.lower():
@@ -442,21 +449,21 @@ def _runs_on_windows(job: Job) -> bool:
 
 
 def _matrix_text(job: Job) -> str:
-    matrix = job.matrix
-    return str(to_plain(matrix)).lower() if matrix is not None else ""
+    matrix = job.matrix.value
+    return str(plain(matrix)).lower() if matrix is not None else ""
 
 
 def _matrix_values(job: Job, key: str) -> list[str]:
-    plain = to_plain(job.matrix)
-    if not isinstance(plain, dict):
+    data = plain(job.matrix.value)
+    if not isinstance(data, dict):
         return []
     out: list[str] = []
-    listed = plain.get(key)
+    listed = data.get(key)
     if isinstance(listed, list):
         out.extend(str(v) for v in listed)
     elif listed is not None:
         out.append(str(listed))
-    for entry in plain.get("include") or []:
+    for entry in data.get("include") or []:
         if isinstance(entry, dict) and key in entry:
             out.append(str(entry[key]))
     return out
@@ -468,9 +475,9 @@ def _windows_only_step(step: Step) -> bool:
     return "windows" in cond and "!=" not in cond and "!" not in cond.replace("!=", "")
 
 
-def _with_text(step: Step, key: str) -> str | None:
-    value = step.with_value(key)
-    return value.value.strip() if isinstance(value, YScalar) and value.kind != "null" else None
+def _with_text(step: UsesStep, key: str) -> str | None:
+    value = step.with_text(key)
+    return value.value.strip() if value is not None and value.kind != "null" else None
 
 
 def _script_spec(path: str, interpreter: str, caller: ShellSpec, text: str) -> ShellSpec | None:
@@ -627,17 +634,6 @@ def _text_span(text: str, start: int, end: int) -> Span:
     return Span(line, column, end_line, end_column)
 
 
-def _analyser(ctx: RuleContext) -> _Analyser | None:
-    cached = ctx.memo.get(_MEMO_KEY)
-    if cached is None:
-        if ctx.graph is None or ctx.workflow is None:
-            return None
-        cached = _Analyser(ctx.repo, ctx.policy.max_file_bytes, ctx.workflow, ctx.graph)
-        ctx.memo[_MEMO_KEY] = cached
-    assert isinstance(cached, _Analyser)
-    return cached
-
-
 def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
     """The ``rule`` hits (one of the three script rules) of the jobs in the rule's scope.
 
@@ -645,13 +641,13 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
     included —, verify), or every job with ``scope: all`` in the rule's policy
     options. Each job is analysed once per file, whichever rule asks first.
     """
-    analyser = _analyser(ctx)
-    if analyser is None:
+    if ctx.facts is None:
         return
+    analyser = ctx.facts.scripts
     everywhere = ctx.options.get("scope") == "all"
     seen: set[tuple[str | None, Span, str]] = set()
     for job in analyser.workflow.jobs:
-        if not everywhere and job.id not in analyser.graph.promote_path:
+        if not everywhere and job.id not in analyser.promote_path:
             continue
         for found_rule, h in analyser.job(job):
             if found_rule != rule:
@@ -667,7 +663,7 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
             yield h
 
 
-def effective_shell(job: Job, workflow: Workflow, step: Step) -> ShellSpec:
+def effective_shell(job: Job, workflow: Workflow, step: RunStep) -> ShellSpec:
     """The effective shell of ``step`` of ``job`` (step, then job and workflow defaults)."""
     shell = step.shell.value if step.shell is not None else _defaults_value(job, workflow, "shell")
     if shell is None and (_runs_on_windows(job) or _windows_only_step(step)):

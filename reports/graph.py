@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.graph import JobGraph
+if TYPE_CHECKING:
+    from auditor.facts import PipelineGraph
 
 ROLE_COLOURS = {"publish": "#1f77b4", "promote": "#ff7f0e", "verify": "#2ca02c"}
 ROLE_ORDER = ("promote", "publish", "verify")
@@ -31,14 +32,14 @@ def _mermaid_label(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in " -_./:()" else f"#{ord(ch)};" for ch in text)
 
 
-def mermaid(graph: JobGraph) -> str:
+def mermaid(graph: PipelineGraph) -> str:
     lines = ["flowchart LR"]
     ids = {job: _mermaid_id(job, i) for i, job in enumerate(graph.jobs)}
     for job in graph.jobs:
         roles = graph.roles.get(job, frozenset())
         suffix = f" [{', '.join(sorted(roles))}]" if roles else ""
         lines.append(f'  {ids[job]}["{_mermaid_label(job + suffix)}"]')
-    for job, preds in graph.preds.items():
+    for job, preds in graph.needs.items():
         for pred in preds:
             lines.append(f"  {ids[pred]} --> {ids[job]}")
     for role, colour in ROLE_COLOURS.items():
@@ -54,8 +55,8 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def dot(graph: JobGraph) -> str:
-    name = graph.workflow.path
+def dot(graph: PipelineGraph) -> str:
+    name = graph.path
     lines = [f"digraph {_dot_quote(name)} {{", "  rankdir=LR;", "  node [shape=box, style=filled, fillcolor=white];"]
     for job in graph.jobs:
         roles = graph.roles.get(job, frozenset())
@@ -65,25 +66,25 @@ def dot(graph: JobGraph) -> str:
         if role:
             attrs += f', fillcolor="{ROLE_COLOURS[role]}", fontcolor=white'
         lines.append(f"  {_dot_quote(job)} [{attrs}];")
-    for job, preds in graph.preds.items():
+    for job, preds in graph.needs.items():
         for pred in preds:
             lines.append(f"  {_dot_quote(pred)} -> {_dot_quote(job)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def as_json(graph: JobGraph) -> dict[str, Any]:
+def as_json(graph: PipelineGraph) -> dict[str, Any]:
     return {
-        "path": graph.workflow.path,
+        "path": graph.path,
         "jobs": [
-            {"id": job, "roles": sorted(graph.roles.get(job, frozenset())), "needs": graph.preds.get(job, [])}
+            {"id": job, "roles": sorted(graph.roles.get(job, frozenset())), "needs": list(graph.needs.get(job, ()))}
             for job in graph.jobs
         ],
-        "edges": [[pred, job] for job, preds in graph.preds.items() for pred in preds],
+        "edges": [[pred, job] for job, preds in graph.needs.items() for pred in preds],
     }
 
 
-def render_graphs(graphs: list[JobGraph], fmt: str) -> str:
+def render_graphs(graphs: list[PipelineGraph], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([as_json(g) for g in graphs], indent=2) + "\n"
     out = []
@@ -91,5 +92,5 @@ def render_graphs(graphs: list[JobGraph], fmt: str) -> str:
         if fmt == "dot":
             out.append(dot(g))
         else:
-            out.append(f"%% {g.workflow.path}\n" + mermaid(g))
+            out.append(f"%% {g.path}\n" + mermaid(g))
     return "\n".join(out)

@@ -474,8 +474,8 @@ def _check_graphs(report: Report) -> str:
     """Job graphs a ``check`` report carries (JobGraph objects), for non-org reports."""
     out = []
     for index, (shown, graph) in enumerate(report.graphs.items()):
-        needs = {j: list(graph.needs(j)) for j in graph.jobs}
-        roles = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
+        needs = {j: list(graph.needs[j]) for j in graph.jobs}
+        roles = {j: sorted(str(r) for r in graph.roles.get(j, ())) for j in graph.jobs}
         svg = svg_graph(needs, roles, shown, f"check-g{index}")
         out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg)
     return "".join(out)

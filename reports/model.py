@@ -10,7 +10,7 @@ from auditor.findings import Finding
 from auditor.rule import Rule
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import PipelineGraph
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Report:
     # Job graphs (roles annotated) of the workflows that have findings, keyed
     # by the workflow's display path; filled by the CLI only for the formats
     # that draw them (markdown, html), so renderers never build graphs.
-    graphs: dict[str, JobGraph] = field(default_factory=dict)
+    graphs: dict[str, PipelineGraph] = field(default_factory=dict)
     # Ids of the rules that ran (after --select/--ignore); None: every rule in ``rules``.
     checked_rules: list[str] | None = None
     # Where a person reads a file at the scanned commit: ``{base}{path}#L{line}``

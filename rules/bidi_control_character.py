@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span
+from auditor.span import Span
 
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit_in
+from auditor.model import RunStep
 from auditor.rule import Rule, RuleContext
+from auditor.scripts.shell import github_output_writes
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -14,11 +15,11 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     if workflow is None:
         return
     for job in workflow.jobs:
-        for step in job.steps:
-            run = step.run
+        for step in job.flat_steps:
+            run = step.run if isinstance(step, RunStep) else None
             if run is None or "set-output" not in run.value:
                 continue
-            for write in roles.output_writes(run.value) or ():
+            for write in github_output_writes(run.value):
                 if not write.deprecated:
                     continue
                 yield hit_in(

@@ -9,9 +9,9 @@ from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    if ctx.facts is None:
         return
+    graph = ctx.facts.graph
     for cycle in graph.cycles():
         # Report at the job that comes first in the file, naming the whole loop.
         order = {job_id: index for index, job_id in enumerate(graph.jobs)}

@@ -10,9 +10,9 @@ from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    if ctx.facts is None:
         return
+    graph = ctx.facts.graph
     for job, need in graph.unknown_needs:
         close = difflib.get_close_matches(need.job, list(graph.jobs), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else "; fix the id or add the job"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span
+from auditor.span import Span
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:

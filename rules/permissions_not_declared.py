@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    workflow = ctx.workflow
-    if graph is None or workflow is None or not graph.artifact_promotes:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
-    if workflow.permissions is not None:
+    workflow = facts.workflow
+    if workflow.permissions.declared:
         return
     if workflow.triggers and set(workflow.triggers) <= {"workflow_call"}:
         return  # a reusable workflow's token is the caller's: the caller declares it
-    bare = [job for job in workflow.jobs if job.permissions is None]
+    bare = [job for job in workflow.jobs if not job.permissions.declared]
     if not bare:
         return
-    promotes = [job for job in bare if job.id in graph.artifact_promotes]
+    promotes = [job for job in bare if job.id in facts.artifact_promotes]
     target = promotes[0] if promotes else bare[0]
     names = ", ".join(f"'{job.id}'" for job in bare[:6]) + (", …" if len(bare) > 6 else "")
     note = (" Gitea ignores permissions today, but GitHub mirrors and future Gitea versions "
-            "apply them.") if roles.on_gitea(ctx.path) else ""
+            "apply them.") if workflow.forge == "gitea" else ""
+    first = next(j.id for j in workflow.jobs if j.id in facts.artifact_promotes)
     yield hit(
         target.key,
-        f"this workflow promotes an artifact (job '{sorted(graph.artifact_promotes)[0]}') but "
+        f"this workflow promotes an artifact (job '{first}') but "
         f"declares no permissions, so job {names} run with the forge's default token scopes "
         "(which may include statuses: write and contents: write); add a workflow-level "
         f"`permissions:` block (e.g. `contents: read`) and widen it per job only where needed."

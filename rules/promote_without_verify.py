@@ -4,38 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
+from auditor.kinds import Role
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
-    for job in graph.workflow.jobs:
-        if job.id not in graph.artifact_promotes:
+    verifiers = facts.roles.players(Role.VERIFY)
+    # one backward pass: every job with a verify job below it
+    verified = facts.graph.reach(verifiers, down=False)
+    for job in facts.workflow.jobs:
+        if job.id not in facts.artifact_promotes or job.id in verified:
             continue
-        verifies = [v for v in roles.verifies_of(graph, job.id) if v != job.id]
-        if verifies:
-            continue
-        sub = graph.callee_graphs.get(job.id)
-        if sub is not None and any(
-            [v for v in roles.verifies_of(sub, p) if v != p] for p in sub.artifact_promotes
-        ):
+        sub = facts.callees.get(job.id)
+        if sub is not None and any(sub.verifies_of(p) for p in sub.artifact_promotes):
             continue  # the called workflow verifies its own promote
-        others = [j for j, r in graph.roles.items() if roles.VERIFY in r and j != job.id]
+        others = [j for j in verifiers if j != job.id]
         if others:
             hint = (f"job '{others[0]}' verifies, but does not depend on '{job.id}': add "
                     f"'{job.id}' to its needs")
         else:
             hint = (f"add a verify job with `needs: {job.id}` that reads the pin back and fails "
                     "unless it equals the digest just pushed")
-        why = graph.role_reasons.get((job.id, roles.PROMOTE), "")
+        reason = facts.roles.reason(job.id, Role.PROMOTE)
+        why = reason.text if reason is not None else ""
         yield hit(
             job.key,
             f"job '{job.id}' promotes an artifact ({why}; path "
-            f"{roles.describe_path(graph, job.id)}) but no verify job depends on it, so a "
+            f"{facts.describe_path(job.id)}) but no verify job depends on it, so a "
             f"promotion that did not take effect goes unnoticed; {hint}",
             "no-verify",
             job=job.id,

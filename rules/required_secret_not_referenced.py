@@ -4,49 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
+from auditor.access import secrets_read
 from auditor.findings import Hit, hit
-from auditor.known_actions import OIDC_ACTIONS, action_name
-from auditor.model import Job
+from auditor.known_actions import OIDC_ACTIONS
+from auditor.model import Job, RunStep, Workflow
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import YMap, YNode, YScalar
 
 
-def _id_token(node: YNode | None) -> bool:
-    """An explicit ``id-token: write`` grant: the intent to log in with OIDC.
+def _keyless(workflow: Workflow, job: Job) -> bool:
+    """The job authenticates with OIDC (a cloud login action, or an explicit id-token grant).
 
-    ``write-all`` grants it too, but as a side effect of granting everything,
-    which says nothing about how the promote authenticates.
+    ``write-all`` grants id-token too, but as a side effect of granting
+    everything, which says nothing about how the promote authenticates.
     """
-    if isinstance(node, YMap):
-        value = node.get("id-token")
-        return isinstance(value, YScalar) and value.value.strip() == "write"
-    return False
-
-
-def _keyless(ctx: RuleContext, job: Job) -> bool:
-    """The job authenticates with OIDC (a cloud login action, or an id-token grant)."""
-    if any(s.uses is not None and action_name(s.uses.value) in OIDC_ACTIONS for s in job.steps):
+    if any(s.uses is not None and s.uses.name in OIDC_ACTIONS
+           for s in job.action_steps() if not isinstance(s, RunStep)):  # fmt: skip
         return True
-    workflow = ctx.workflow
-    perms = job.permissions if job.permissions is not None else (
-        workflow.permissions if workflow is not None else None)
-    return _id_token(perms)
+    perms = job.permissions if job.permissions.declared else workflow.permissions
+    return perms.kind == "scopes" and perms.level("id-token") == "write"
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
     policy = ctx.policy
     platform = {t.upper() for t in policy.platform_tokens}
-    for job in graph.workflow.jobs:
-        if job.id not in graph.artifact_promotes:
+    for job in facts.workflow.jobs:
+        if job.id not in facts.artifact_promotes:
             continue
-        names, anything = roles.secrets_read(graph, job)
+        names, anything = secrets_read(facts.refs, job)
         if anything:
             continue
-        path = roles.describe_path(graph, job.id)
+        path = facts.describe_path(job.id)
         if policy.required_secrets:
             for secret in policy.required_secrets:
                 if secret.upper() in names:
@@ -62,7 +52,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                 )
             continue
         real = [n for n in names if n not in platform]
-        if real or _keyless(ctx, job):
+        if real or _keyless(facts.workflow, job):
             continue
         used = sorted(n for n in names if n in platform)
         detail = (f"only the platform token ({', '.join(used)})" if used

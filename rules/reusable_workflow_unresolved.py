@@ -19,17 +19,17 @@ def message(uses: str) -> str:
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
     # Only org scans can resolve other repositories; a single-repository check
     # would otherwise flag every cross-repository call.
-    if graph is None or ctx.repo.remote_resolver is None:
+    if ctx.facts is None or ctx.repo.remote_resolver is None:
         return
+    graph = ctx.facts.graph
     for job in graph.workflow.jobs:
         uses = job.uses
-        if uses is None or uses.value.startswith("./") or not REMOTE_WORKFLOW.match(uses.value):
+        if uses is None or uses.kind != "reusable" or not REMOTE_WORKFLOW.match(uses.raw):
             continue
         if job.id not in graph.callees:
-            yield hit(uses, message(uses.value), f"uses:{uses.value}", job=job.id)
+            yield hit(uses.text, message(uses.raw), f"uses:{uses.raw}", job=job.id)
 
 
 RULE = Rule(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Hit, hit_in
-from auditor.refindex import workflow_refs
 from auditor.rule import Rule, RuleContext
 
 _BUILTIN = frozenset({"GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"})
@@ -13,14 +12,15 @@ _BUILTIN = frozenset({"GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"})
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
     inventory = ctx.policy.secrets_inventory
-    workflow = ctx.workflow
-    if inventory is None or workflow is None:
+    facts = ctx.facts
+    if inventory is None or facts is None:
         return
+    workflow = facts.workflow
     known = {n.upper() for n in inventory} | _BUILTIN
     known |= {t.upper() for t in ctx.policy.platform_tokens}
     if workflow.call_secrets is not None:
-        known |= {k.value.upper() for k, _ in workflow.call_secrets.items()}  # passed by the caller
-    for r in workflow_refs(ctx):
+        known |= {k.upper() for k in workflow.call_secrets}  # passed by the caller
+    for r in facts.refs:
         if r.ref.context != "secrets":
             continue
         name = r.ref.part(0)

@@ -4,40 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
-from auditor.model import Job
+from auditor.model import LEVELS, Job, Permissions
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span, YMap, YNode, YScalar
-
-_RANK = {"none": 0, "read": 1, "write": 2}
+from auditor.span import Span
 
 
-def _grants(node: YNode | None, forbidden: dict[str, str]) -> Iterator[tuple[Span, str, str]]:
+def _grants(perms: Permissions, forbidden: dict[str, str]) -> Iterator[tuple[Span, str, str]]:
     """(where, scope, granted level) for each forbidden grant in a permissions value."""
-    if isinstance(node, YScalar):
-        level_of = {"write-all": "write", "read-all": "read"}
-        if node.value.strip() not in level_of:
-            return
-        level = level_of[node.value.strip()]
+    if perms.kind in ("read-all", "write-all"):
+        level = "write" if perms.kind == "write-all" else "read"
+        span = perms.span
+        assert span is not None
         for scope, floor in forbidden.items():
-            if _RANK[level] >= _RANK.get(floor, 2):
-                yield node.span, scope, f"{node.value.strip()} (which includes {scope}: {level})"
+            if LEVELS[level] >= LEVELS.get(floor, 2):
+                yield span, scope, f"{perms.kind} (which includes {scope}: {level})"
         return
-    if not isinstance(node, YMap):
-        return
-    for key, value in node.items():
-        if key.value not in forbidden or not isinstance(value, YScalar):
-            continue
-        granted = value.value.strip()
-        if _RANK.get(granted, -1) >= _RANK.get(forbidden[key.value], 2):
-            end = value.span
-            yield Span(key.line, key.column, end.end_line, end.end_column), key.value, \
-                f"{key.value}: {granted}"
+    for grant in perms.grants:
+        if grant.scope in forbidden and LEVELS.get(grant.level, -1) >= LEVELS.get(forbidden[grant.scope], 2):
+            yield grant.span, grant.scope, f"{grant.scope}: {grant.level}"
 
 
 def _job_overrides_all(jobs: tuple[Job, ...]) -> bool:
-    return bool(jobs) and all(job.permissions is not None for job in jobs)
+    return bool(jobs) and all(job.permissions.declared for job in jobs)
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -48,13 +37,13 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     if not forbidden:
         return
     note = (" (Gitea ignores workflow and job permissions today; the grant still applies on "
-            "GitHub mirrors and once Gitea honours it)") if roles.on_gitea(ctx.path) else ""
+            "GitHub mirrors and once Gitea honours it)") if workflow.forge == "gitea" else ""
     fix = ("the policy forbids it (permissions.forbidden): a commit status is not a promotion, "
            "and a best-effort status POST is how one fails silently — remove the grant, or, for "
            "a workflow whose job really is posting statuses (a PR gate), waive it in the policy "
            "with the reason")
     # A workflow-level block that every job replaces grants nothing.
-    if workflow.permissions is not None and not _job_overrides_all(workflow.jobs):
+    if workflow.permissions.declared and not _job_overrides_all(workflow.jobs):
         for span, scope, text in _grants(workflow.permissions, forbidden):
             yield hit(span, f"the workflow grants {text} to every job's token{note}; {fix}",
                       f"workflow:{scope}")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
+from auditor.span import Span
 from auditor.suppress import suppressions
-from auditor.yamltree import Span
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:

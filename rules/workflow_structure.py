@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.expressions import find_expressions
-from auditor.findings import Hit, hit_in
+from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span, YScalar
+from auditor.span import Span
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -19,22 +18,6 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                      problem.end_column or problem.column + 1),
                 problem.subject,
             )
-    source = ctx.file.source
-    if source is None:
-        return
-    for raw in ctx.file.expression_scalars:
-        text = raw.value
-        if text.count("${{") <= text.count("}}") and "}}" in text[text.rfind("${{") :]:
-            continue  # every '${{' can have its '}}': the common case, decided cheaply
-        value = YScalar(raw, source)
-        for expr in find_expressions(text):
-            if not expr.terminated:
-                yield hit_in(
-                    value, expr.start, expr.start + 3,
-                    "unterminated '${{': the expression has no closing '}}', so the runner "
-                    "treats it as an error or as literal text; close it",
-                    f"unterminated:{text[expr.start:expr.start + 40]}",
-                )  # fmt: skip
 
 
 RULE = Rule(

@@ -1,0 +1,119 @@
+"""One analysis pass: everything rules ask about a workflow, computed once, immutable.
+
+The engine builds a ``Facts`` per workflow before any rule runs: the job
+graph, the reference index, the roles of every job and step (with
+structured reasons), which promotes move an artifact, the promote paths and
+the facts of every workflow a job calls. Rules read it and never change it;
+nothing downstream re-derives what is here, so two rules cannot disagree
+about what a job is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from auditor.graph import JobGraph, build_graph
+from auditor.kinds import Role
+from auditor.model import ActionStep, Job, Workflow
+from auditor.policy import Policy
+from auditor.refindex import RefIndex, build_index
+from auditor.roles.assign import RoleAssignment, assign
+from auditor.roles.paths import Paths, compute
+from auditor.stepscripts import StepScripts
+
+if TYPE_CHECKING:
+    from auditor.repo import RepoContext
+
+MAX_CALL_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineGraph:
+    """A workflow's jobs, needs and roles as plain data: what reports and ``auditor graph``
+    draw, and what the JSON summary and the cache keep."""
+
+    path: str
+    jobs: tuple[str, ...]
+    needs: Mapping[str, tuple[str, ...]]
+    roles: Mapping[str, frozenset[Role]]
+    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # job → role reason texts
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    workflow: Workflow
+    graph: JobGraph
+    refs: RefIndex
+    roles: RoleAssignment
+    paths: Paths
+    scripts: StepScripts
+    callees: Mapping[str, Facts] = field(default_factory=dict)  # reusable-call job → callee facts
+
+    # -- questions rules ask ------------------------------------------------------------
+
+    @property
+    def promote_path(self) -> frozenset[str]:
+        return self.paths.on_path
+
+    @property
+    def artifact_promotes(self) -> frozenset[str]:
+        return self.roles.artifact_promotes
+
+    def has(self, job_id: str, role: Role) -> bool:
+        return self.roles.has(job_id, role)
+
+    def jobs_with(self, role: Role) -> list[Job]:
+        """Jobs playing ``role``, in file order."""
+        return [job for job in self.workflow.jobs if self.roles.has(job.id, role)]
+
+    def describe_path(self, job_id: str) -> str:
+        return self.paths.describe(job_id)
+
+    def verifies_of(self, job_id: str) -> list[str]:
+        """Verify jobs below ``job_id`` (directly or transitively), in file order."""
+        return [v for v in self.roles.players(Role.VERIFY)
+                if v != job_id and job_id in self.graph.ancestors(v)]  # fmt: skip
+
+    def nearest_publisher(self, job_id: str) -> str | None:
+        """The publish job nearest above ``job_id`` (not the job itself), or None."""
+        link = self.paths.from_publish.get(job_id)
+        if link is None:
+            return None
+        if link[0] > 0:
+            return link[2]
+        # the job publishes itself: look for a publisher above its needs
+        found = [self.paths.from_publish[n] for n in self.graph.needs(job_id) if n in self.paths.from_publish]
+        return min(found)[2] if found else None
+
+    def promote_steps(self, job: Job) -> list[ActionStep]:
+        """The steps of ``job`` that promote, in run order."""
+        return [s for s in job.action_steps() if Role.PROMOTE in self.roles.step_roles(job.id, s.index)]
+
+    def pipeline(self) -> PipelineGraph:
+        jobs = tuple(self.graph.jobs)
+        return PipelineGraph(
+            self.workflow.path, jobs,
+            {j: tuple(self.graph.needs(j)) for j in jobs},
+            {j: self.roles.of(j) for j in jobs},
+            {j: tuple(r.text for r in self.roles.reasons.get(j, {}).values()) for j in jobs},
+        )  # fmt: skip
+
+
+def analyse(workflow: Workflow, policy: Policy, repo: RepoContext,
+            _depth: int = 0, _stack: frozenset[str] = frozenset()) -> Facts:  # fmt: skip
+    """The facts of ``workflow``; ``repo`` resolves the workflows its jobs call and holds
+    the scripts its steps run."""
+    graph = build_graph(workflow, repo.resolve_local_uses)
+    stack = _stack | {workflow.path}
+    callees: dict[str, Facts] = {}
+    for job_id, callee in graph.callees.items():
+        if _depth >= MAX_CALL_DEPTH or callee.path in stack:
+            continue
+        callees[job_id] = analyse(callee, policy, repo, _depth + 1, stack)
+    refs = build_index(workflow)
+    roles = assign(workflow, graph, refs, policy, {j: f.roles for j, f in callees.items()})
+    paths = compute(graph, roles.jobs)
+    scripts = StepScripts(repo, policy.max_file_bytes, workflow, paths.on_path, paths.describe)
+    return Facts(workflow, graph, refs, roles, paths, scripts, callees)

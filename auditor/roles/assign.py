@@ -26,17 +26,18 @@ the defaults a policy may change:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from auditor.graph import JobGraph
 from auditor.kinds import Role
-from auditor.known_actions import PUSHING_ACTIONS
 from auditor.model import ActionStep, Job, RunStep, Text, UsesStep, Workflow
 from auditor.policy import Policy
 from auditor.refindex import RefIndex
+from auditor.roles.catalogue import Match, match_step
 from auditor.roles.digests import digest_origins
-from auditor.roles.matchers import endpoint_call, matching, publishes_in_run, runs_script
+from auditor.roles.matchers import endpoint_call, matching, runs_script
 from auditor.roles.reasons import RoleReason
 
 PUBLISH, PROMOTE, VERIFY = Role.PUBLISH, Role.PROMOTE, Role.VERIFY
@@ -53,6 +54,8 @@ class RoleAssignment:
     reasons: Mapping[str, Mapping[Role, RoleReason]]  # job → role → the first reason
     steps: Mapping[StepKey, Mapping[Role, RoleReason]] = field(default_factory=dict)
     artifact_promotes: frozenset[str] = frozenset()
+    # promote jobs whose own later step (or the promote step itself: helm --wait) verifies
+    self_verified: frozenset[str] = frozenset()
 
     def of(self, job_id: str) -> frozenset[Role]:
         return self.jobs.get(job_id, frozenset())
@@ -72,20 +75,66 @@ class RoleAssignment:
         return [j for j, r in self.jobs.items() if role in r]
 
 
-def _pushes(step: UsesStep) -> bool:
-    push = step.with_text("push")
-    pushes = push is not None and not push.is_null and not push.is_false() \
-        and push.stripped.lower() not in ("false", "")
-    outputs = step.with_text("outputs")
-    exports = outputs is not None and ("type=registry" in outputs.value or "push=true" in outputs.value)
-    return pushes or exports
+_KUBERNETES = frozenset({"kubectl-deploy", "kubectl-rollout-status", "helm-upgrade", "argocd-app",
+                         "argocd-app-wait", "flux-reconcile"})
+_COMMIT_ACTIONS = frozenset({"stefanzweifel/git-auto-commit-action", "endbug/add-and-commit",
+                             "ad-m/github-push-action", "github-actions-x/commit"})
+_LEADING_WORD = re.compile(r"^[^A-Za-z0-9]*([A-Za-z][\w-]*)")
 
 
 def _labels(step: ActionStep) -> list[str]:
     return [t.value for t in (step.id, step.name) if t is not None]
 
 
-def step_reasons(job: Job, step: ActionStep, policy: Policy) -> dict[Role, RoleReason]:
+@dataclass(frozen=True, slots=True)
+class _JobScan:
+    """What the catalogue saw in one job, step by step."""
+
+    matches: dict[int, tuple[Match, ...]]
+    test_cluster: bool
+    not_promote: bool
+    last_push: int  # flat index of the last step that pushes commits (-1: none)
+
+
+def _scan(job: Job) -> _JobScan:
+    matches: dict[int, tuple[Match, ...]] = {}
+    test_cluster = not_promote = False
+    last_push = -1
+    for step in job.action_steps():
+        found = match_step(step)
+        if isinstance(step, UsesStep) and step.uses is not None and step.uses.name in _COMMIT_ACTIONS:
+            last_push = step.index
+        if not found:
+            continue
+        matches[step.index] = found
+        for m in found:
+            tags = m.entry.tags
+            test_cluster = test_cluster or "test-cluster" in tags
+            not_promote = not_promote or "not-promote" in tags
+            if "git-push" in tags:
+                last_push = step.index
+    return _JobScan(matches, test_cluster, not_promote, last_push)
+
+
+def _promotes(m: Match, step: ActionStep, scan: _JobScan) -> bool:
+    if m.entry.role is not PROMOTE:
+        return False
+    if m.entry.id in _KUBERNETES and scan.test_cluster:
+        return False  # kubectl/helm against a cluster the job made to test in
+    return not ("needs-git-push" in m.entry.tags and scan.last_push < step.index)
+
+
+def _leading_name(patterns: tuple[str, ...], step: ActionStep) -> str | None:
+    """A promote pattern matching the first word of the step's name (or its id): a step
+    *named* "Promote image" promotes, "Push to the artifact store for promote" does not."""
+    for label in _labels(step):
+        word = _LEADING_WORD.match(label)
+        if word is not None and (pattern := matching(patterns, word.group(1))):
+            return pattern
+    return None
+
+
+def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> dict[Role, RoleReason]:
     """The roles ``step`` plays, each with its reason."""
     out: dict[Role, RoleReason] = {}
     label = step.label
@@ -94,33 +143,37 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy) -> dict[Role, RoleR
         out.setdefault(role, RoleReason(role, by, entry, detail, job.id, step.index, label,  # type: ignore[arg-type]
                                         moves_artifact=moves))  # fmt: skip
 
+    matches = scan.matches.get(step.index, ())
     uses = step.uses if isinstance(step, UsesStep) else None
     run = step.run.value if isinstance(step, RunStep) and step.run is not None else None
-    # publish
-    if uses is not None and uses.name in PUSHING_ACTIONS and isinstance(step, UsesStep) and _pushes(step):
-        add(PUBLISH, "catalogue", uses.name, f"pushes with {uses.name}")
-    if PUBLISH not in out and run is not None and (command := publishes_in_run(run)):
-        add(PUBLISH, "catalogue", "registry-push", f"pushes an image ({command[:60]})")
+    for m in matches:
+        if m.entry.role is PUBLISH:
+            add(PUBLISH, "catalogue", m.entry.id, f"pushes an image ({m.detail[:60]})")
+        elif _promotes(m, step, scan):
+            add(PROMOTE, "catalogue", m.entry.id, f"promotes with {m.detail[:80]}", m.entry.moves_artifact)
+            if m.verifies:
+                add(VERIFY, "catalogue", m.entry.id, f"waits for and checks the result ({m.detail[:60]})")
+        elif m.entry.role is VERIFY and not (m.entry.id in _KUBERNETES and scan.test_cluster):
+            add(VERIFY, "catalogue", m.entry.id, f"verifies with {m.detail[:80]}")
     if PUBLISH not in out and (pattern := _name_match(policy.publish_names, _labels(step))):
         add(PUBLISH, "name", pattern, "named like a publish")
-    # promote
-    if pattern := _name_match(policy.promote_names, _labels(step)):
-        add(PROMOTE, "name", pattern, "named like a promote")
-    elif run is not None and (url := endpoint_call(run, policy.promote_endpoints)):
-        add(PROMOTE, "policy", "roles.promote.endpoints", f"calls the promote endpoint {url[:80]}",
-            moves=True)  # fmt: skip
-    elif uses is not None and uses.name in _promote_uses(policy):
-        add(PROMOTE, "policy", "roles.promote.uses", f"uses the promote action {uses.name}",
-            moves=True)  # fmt: skip
-    elif isinstance(step, UsesStep) and step.with_ is not None:
-        for _key, value in step.with_.entries:
-            if isinstance(value, Text) and (
-                url := endpoint_call(value.value, policy.promote_endpoints, need_client=False)
-            ):
-                add(PROMOTE, "policy", "roles.promote.endpoints",
-                    f"calls the promote endpoint {url[:80]}", moves=True)  # fmt: skip
-                break
-    # verify: by the scripts it runs only — a step named "Verify Docker daemon access"
+    if PROMOTE not in out:
+        if run is not None and (url := endpoint_call(run, policy.promote_endpoints)):
+            add(PROMOTE, "policy", "roles.promote.endpoints", f"calls the promote endpoint {url[:80]}",
+                moves=True)  # fmt: skip
+        elif uses is not None and uses.name in _promote_uses(policy):
+            add(PROMOTE, "policy", "roles.promote.uses", f"uses the promote action {uses.name}",
+                moves=True)  # fmt: skip
+        elif isinstance(step, UsesStep) and step.with_ is not None and any(
+            isinstance(v, Text) and endpoint_call(v.value, policy.promote_endpoints, need_client=False)
+            for _k, v in step.with_.entries
+        ):
+            add(PROMOTE, "policy", "roles.promote.endpoints", "calls a promote endpoint", moves=True)
+        elif not any("not-promote" in m.entry.tags for m in matches) and (
+            pattern := _leading_name(policy.promote_names, step)
+        ):
+            add(PROMOTE, "name", pattern, "named like a promote")
+    # verify: by what it runs only — a step named "Verify Docker daemon access"
     # does not make its job the verification of a promote (names count at job level).
     if run is not None and (script := runs_script(run, policy.verify_scripts)):
         add(VERIFY, "policy", "roles.verify.scripts", f"runs the verify script {script}")
@@ -146,6 +199,7 @@ def assign(workflow: Workflow, graph: JobGraph, index: RefIndex, policy: Policy,
     roles: dict[str, set[Role]] = {job.id: set() for job in workflow.jobs}
     reasons: dict[str, dict[Role, RoleReason]] = {job.id: {} for job in workflow.jobs}
     steps: dict[StepKey, dict[Role, RoleReason]] = {}
+    self_verified: set[str] = set()
     promote_uses = _promote_uses(policy)
     for job in workflow.jobs:
         mine = reasons[job.id]
@@ -160,22 +214,33 @@ def assign(workflow: Workflow, graph: JobGraph, index: RefIndex, policy: Policy,
                         role, "callee", path, f"whose job '{players[0]}' plays {role}", job.id,
                         callee=path, moves_artifact=inner.moves_artifact if inner else False,
                     ))  # fmt: skip
+        scan = _scan(job)
+        first_promote: int | None = None
+        for step in job.action_steps():
+            found = step_reasons(job, step, policy, scan)
+            if not found:
+                continue
+            steps[(job.id, step.index)] = found
+            if PROMOTE in found and first_promote is None:
+                first_promote = step.index
+            if VERIFY in found and first_promote is not None:
+                self_verified.add(job.id)  # a later step (or the promote itself) verifies
+            for role, why in found.items():
+                mine.setdefault(role, why)
         names = [job.id] + ([job.name.value] if job.name is not None else [])
         for role, patterns in ((PUBLISH, policy.publish_names), (PROMOTE, policy.promote_names),
                                (VERIFY, policy.verify_names)):  # fmt: skip
+            if role in mine:
+                continue
+            if role is not VERIFY and (scan.not_promote or scan.test_cluster):
+                continue  # a job that uploads a package, publishes a release or tests on a throw-away cluster
             if pattern := _name_match(patterns, names):
-                mine.setdefault(role, RoleReason(role, "name", pattern, "named like a " + role, job.id))
+                mine[role] = RoleReason(role, "name", pattern, "named like a " + role, job.id)
         if job.uses is not None and job.uses.name in promote_uses:
             mine.setdefault(PROMOTE, RoleReason(
                 PROMOTE, "policy", "roles.promote.uses", f"calls the promote workflow {job.uses.raw}",
                 job.id, moves_artifact=True,
             ))  # fmt: skip
-        for step in job.action_steps():
-            found = step_reasons(job, step, policy)
-            if found:
-                steps[(job.id, step.index)] = found
-            for role, why in found.items():
-                mine.setdefault(role, why)
         roles[job.id] = set(mine)
     frozen_roles = {j: frozenset(r) for j, r in roles.items()}
     partial = RoleAssignment(frozen_roles, reasons, steps)
@@ -186,7 +251,7 @@ def assign(workflow: Workflow, graph: JobGraph, index: RefIndex, policy: Policy,
         if PROMOTE in frozen_roles[job.id]
         and _artifact_promote(graph, index, job, partial, callees, below_publish, policy)
     )  # fmt: skip
-    return RoleAssignment(frozen_roles, reasons, steps, artifact)
+    return RoleAssignment(frozen_roles, reasons, steps, artifact, frozenset(self_verified))
 
 
 def _artifact_promote(graph: JobGraph, index: RefIndex, job: Job, found: RoleAssignment,

@@ -66,15 +66,6 @@ class CheckOptions:
     use_cache: bool = True
 
 
-# What identifies a finding for the lookups (source line, display path, job graph):
-# its values, never the object's id, so copies and re-sorted lists still find it.
-FindingKey = tuple[str | None, str, str, int, int, str]
-
-
-def finding_key(f: Finding) -> FindingKey:
-    return (f.repo, f.path, f.fingerprint, f.line, f.column, f.rule)
-
-
 @dataclass
 class CheckResult:
     """One check's results and the lookups renderers need."""
@@ -89,7 +80,6 @@ class CheckResult:
     notices: list[str] = field(default_factory=list)  # one line each, for stderr
     targets: list[Target] = field(default_factory=list)
     engines: list[Engine] = field(default_factory=list)  # per target
-    origin: dict[FindingKey, int] = field(default_factory=dict)  # finding → target index
     _lines: dict[tuple[int, str], list[str]] = field(default_factory=dict, repr=False)
     _contexts: dict[int, RepoContext] = field(default_factory=dict, repr=False)
 
@@ -104,7 +94,10 @@ class CheckResult:
         return out
 
     def _target(self, f: Finding) -> int | None:
-        return self.origin.get(finding_key(f))
+        """The target ``f`` came from: ``Finding.target``, a value the check sets (not the
+        object's id), so copies, re-sorted and filtered lists still find theirs."""
+        t = f.target
+        return t if t is not None and 0 <= t < len(self.targets) else None
 
     def source_line(self, f: Finding) -> str | None:
         """The line of the scanned file ``f`` points at (None when unavailable)."""
@@ -457,16 +450,14 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
                 result.baselined += known
             defaults = {rule.id: rule.severity for rule in engine.all_rules}
             weakened, waived = _weakened(plan, engine, defaults, today)
-            found = weakened + found
+            found = [replace(f, target=index) for f in weakened + found]
             result.suppressed += scanned.suppressed + waived
-            for f in found:
-                result.origin.setdefault(finding_key(f), index)
             result.findings.extend(found)
             result.repos.append(scanned.summary)
             if plan.rev is not None and target.root is not None:
                 old_tree = revisions.at(target.root, plan.rev)
                 result.new_suppressions.extend(
-                    _gate_suppressions(result, index, target, scanned, old_tree)
+                    _gate_suppressions(index, target, scanned, old_tree)
                 )
         if not result.engines:
             result.rules = []
@@ -483,7 +474,7 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
 
 
 def _gate_suppressions(
-    result: CheckResult, index: int, target: Target, scanned: Any, old: RepoSource
+    index: int, target: Target, scanned: Any, old: RepoSource
 ) -> list[NewSuppression]:
     files = [path for path, _ in scanned.files]
     files += [path for path in scanned.reads if not path.startswith("remote:")]
@@ -497,9 +488,7 @@ def _gate_suppressions(
             path, item.line, item.column, item.end_column, item.rules, item.reason,
             shown=shown_path(target.label, path),
         )  # fmt: skip
-        hides = tuple(f for f in hidden if ns.covers(f))
-        for f in hides:
-            result.origin.setdefault(finding_key(f), index)
+        hides = tuple(replace(f, target=index) for f in hidden if ns.covers(f))
         out.append(replace(ns, hides=hides))
     return out
 

@@ -174,7 +174,7 @@ def _waivers(old: Policy, new: Policy) -> list[Weakening]:
         details = "; ".join(text for _, text in wider) or "no old waiver covers it"
         out.append(Weakening(
             f"{key}.{field}", new.span_of(span_key, key, "waivers"),
-            f"{key}: the waiver of {w.rule} is extended: {details}", subject,
+            f"{key}.{field}: the waiver of {w.rule} is extended: {details}", subject,
         ))  # fmt: skip
     return out
 

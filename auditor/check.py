@@ -29,7 +29,7 @@ into a ``CheckOptions`` and the result into output.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -324,7 +324,7 @@ def _plans(
 
 
 def _weakened(
-    plan: _Plan, engine: Engine, defaults: dict[str, str], today: dt.date
+    plan: _Plan, engine: Engine, defaults: Mapping[str, str], today: dt.date
 ) -> tuple[list[Finding], int]:
     """``policy-weakened`` findings of one target, and how many the judge's waivers hid."""
     from rules.policy_weakened import RULE_ID, policy_hits

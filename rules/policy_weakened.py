@@ -79,7 +79,6 @@ rules:
 version: 1
 """,
     check=check,
-    scope="policy",
-    kinds=frozenset(),
+    kinds=frozenset(),  # no file kind: the engine never runs it per file
     tags=("policy",),
 )

@@ -279,9 +279,10 @@ def _run_custom(
     """A custom rule's findings on one file; whatever it raises (``sys.exit`` included)
     is an error finding of that rule on that file, never the end of the scan."""
     from auditor.findings import printable
-    from auditor.rules_loader import contained_failure
+    from auditor.rules_loader import contained_failure, watch_interrupts
     from auditor.span import Span
 
+    watch_interrupts()  # before the rule runs: a real Ctrl-C must still end the run
     out: list[Finding] = []
     try:
         for h in rule.check(ctx):

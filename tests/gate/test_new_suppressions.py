@@ -8,7 +8,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import SCHEMAS, run_cli
 from tests.gate.helpers import GRANTS, STATUSES, WF, base_repo, change, gate, line_of
 from tests.reports.gitrepo import commit
 
@@ -39,7 +39,12 @@ def test_a_new_suppression_is_listed_in_every_format(tmp_path: Path) -> None:
     assert [f["rule"] for f in item["suppressed"]] == [STATUSES]
     assert item["suppressed"][0]["line"] == line + 1
     # SARIF: the hidden finding as a suppressed result, kind inSource, with its justification
-    run_doc = json.loads(reports["sarif"].read_text())["runs"][0]
+    sarif = json.loads(reports["sarif"].read_text())
+    if (SCHEMAS / "sarif-2.1.0.json").exists():
+        from tests.reports.test_sarif import assert_valid_sarif
+
+        assert_valid_sarif(sarif)
+    run_doc = sarif["runs"][0]
     [result] = run_doc["results"]
     assert result["ruleId"] == STATUSES
     [suppression] = result["suppressions"]

@@ -78,6 +78,7 @@ class CheckResult:
     new_suppressions: list[NewSuppression] = field(default_factory=list)
     gate_rev: str | None = None  # the revision the gate compared with (a baseline's commit)
     notices: list[str] = field(default_factory=list)  # one line each, for stderr
+    checked_rules: list[str] = field(default_factory=list)  # after --select/--ignore
     targets: list[Target] = field(default_factory=list)
     engines: list[Engine] = field(default_factory=list)  # per target
     _lines: dict[tuple[int, str], list[str]] = field(default_factory=dict, repr=False)
@@ -215,7 +216,7 @@ def _default_site(target: Target) -> _Site | None:
             continue
         except (OSError, ValueError):
             pass  # present but refused (a link out of the tree): reading it says why
-        return _Site(target.root, target.source, name, shown_path(target.label, name))
+        return _Site(target.root.resolve(), target.source, name, shown_path(target.label, name))
     return None
 
 
@@ -422,11 +423,20 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
         result.gate_rev = options.new_since
     revisions = _Revisions()
     try:
-        plans = _plans(targets, options, revisions)
+        try:
+            plans = _plans(targets, options, revisions)
+        except GitError as exc:
+            if options.new_since is None and options.baseline is not None:
+                commit = options.baseline.commit or ""
+                raise CheckError(
+                    f"{options.baseline.source} was recorded at commit {commit[:12]}, and the "
+                    f"policy is read from that commit: {exc}"
+                ) from None
+            raise
         judges = iter([plan.judge for plan in plans])
         batch = scan_targets(
-            targets, lambda _target: next(judges), selection=Selection(options.select, options.ignore),
-            jobs=options.jobs,
+            targets, lambda _target: next(judges),
+            selection=Selection(options.select, options.ignore), jobs=options.jobs,
             cache=ResultCache() if options.use_cache and stdin_data is None else None,
         )  # fmt: skip
         today = dt.date.today()
@@ -469,6 +479,8 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
         raise CheckError(
             f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)"
         )
+    selection = Selection(options.select, options.ignore)
+    result.checked_rules = [rule.id for rule in rules if selection.allows(rule.id)]
     result.findings = sort_findings(result.findings)
     return result
 

@@ -143,7 +143,7 @@ def check(
         tool_version=__version__,
         source_line=result.source_line,
         display_path=result.display_path,
-        checked_rules=[r.id for r in result.rules if _selected(r.id, options)],
+        checked_rules=result.checked_rules,
         link_base=outputs.link_base(os.environ),
         new_suppressions=result.new_suppressions,
         gate_rev=result.gate_rev,
@@ -167,12 +167,6 @@ def _stdin(paths: tuple[str, ...]) -> bytes | None:
 def _notices(lines: list[str]) -> None:
     for line in lines:
         click.echo(f"auditor: {line}", err=True)
-
-
-def _selected(rule_id: str, options: Any) -> bool:
-    if options.select and rule_id not in options.select:
-        return False
-    return rule_id not in options.ignore
 
 
 @main.command()

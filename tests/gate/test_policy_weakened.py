@@ -241,3 +241,14 @@ def test_a_clean_change_with_an_unchanged_policy_passes(tmp_path: Path) -> None:
     change(root, {WF: CLEAN.replace("echo build", "echo build twice")})
     run = gate(root)
     assert run.exit_code == 0 and run.findings() == []
+
+
+def test_a_baseline_whose_commit_is_missing_says_so_in_one_line(tmp_path: Path) -> None:
+    root = base_repo(tmp_path / "app")
+    baseline = tmp_path / "baseline.json"
+    assert run_cli("baseline", str(root), "-o", str(baseline)).exit_code == 0
+    other = base_repo(tmp_path / "other", "version: 1\n")  # that commit is not in it
+    run = run_cli("check", "--no-cache", "--baseline", str(baseline), str(other))
+    assert run.exit_code == 2
+    [line] = run.stderr.splitlines()
+    assert "was recorded at commit" in line and "is not a commit" in line

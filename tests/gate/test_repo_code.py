@@ -147,3 +147,20 @@ def test_org_a_bare_mirror_s_policy_modules_come_from_its_object_store(tmp_path:
                          env={"AUDITOR_CACHE_DIR": str(tmp_path / "c")})  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert marker.exists()
+
+
+def test_org_trusted_results_never_answer_an_untrusted_run(tmp_path: Path) -> None:
+    """With the cache on (file cache and org snapshot), a run without the opt-in after
+    trusted runs still imports nothing and still marks the repository not scanned."""
+    marker = tmp_path / "marker"
+    org = tmp_path / "org"
+    hostile(org / "hostile", marker)
+    env = {"AUDITOR_CACHE_DIR": str(tmp_path / "c")}
+    trusted = subprocess_cli("org", "-q", "--trust-repo-policy", "--root", str(org), env=env)
+    assert trusted.returncode == 0, trusted.stderr
+    again = subprocess_cli("org", "-q", "--trust-repo-policy", "--root", str(org), env=env)
+    assert again.returncode == 0
+    marker.unlink()
+    untrusted = subprocess_cli("org", "-q", "--root", str(org), env=env)
+    assert untrusted.returncode == 2 and "custom_rules not loaded" in untrusted.stderr
+    assert not marker.exists()

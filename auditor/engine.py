@@ -18,7 +18,7 @@ from auditor.build import build_action, build_workflow, unterminated_expressions
 from auditor.cache import ResultCache, analyse_with_cache
 from auditor.errors import InternalError, PolicyError
 from auditor.facts import Facts, analyse
-from auditor.findings import Finding, fingerprint, make_finding
+from auditor.findings import Finding, Hit, fingerprint, make_finding
 from auditor.kinds import FileKind
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
@@ -111,6 +111,9 @@ class Engine:
         self.cache: ResultCache | None = None  # set by the CLI unless --no-cache
         self.today = dt.date.today()
         self._cache_hash: str | None = None
+        # When a list: the findings suppressions and waivers removed, kept here (the
+        # gate shows what a new suppression hides; auditor.check sets it).
+        self.kept_suppressed: list[Finding] | None = None
 
     def cache_hash(self) -> str:
         """Hash of everything about this engine that can change a file's findings."""
@@ -170,6 +173,9 @@ class Engine:
                 severity = self.policy.severity_for(rule.id, rule.severity)
                 options = self.policy.rules[rule.id].options if rule.id in self.policy.rules else {}
                 ctx = RuleContext(info, self.policy, repo, facts, options)
+                if rule.origin != "builtin":
+                    findings.extend(_run_custom(rule, ctx, severity, path, repo.name))
+                    continue
                 for h in rule.check(ctx):
                     findings.append(make_finding(rule.id, severity, h, path, repo.name))
         except (PolicyError, InternalError):
@@ -213,6 +219,8 @@ class Engine:
                 lines = by_path_lines[f.path]
                 if f.rule in lines.get(f.line, ()) or self._waived(f):
                     self.suppressed += 1
+                    if self.kept_suppressed is not None:
+                        self.kept_suppressed.append(f)
                     continue
             count = seen.get(f.fingerprint, 0)
             seen[f.fingerprint] = count + 1
@@ -263,6 +271,33 @@ class Engine:
         if self.cache is not None:
             self.cache.flush()
         return findings, summary
+
+
+def _run_custom(
+    rule: Rule, ctx: RuleContext, severity: str, path: str, repo: str | None
+) -> list[Finding]:
+    """A custom rule's findings on one file; whatever it raises (``sys.exit`` included)
+    is an error finding of that rule on that file, never the end of the scan."""
+    from auditor.findings import printable
+    from auditor.rules_loader import contained_failure, watch_interrupts
+    from auditor.span import Span
+
+    watch_interrupts()  # before the rule runs: a real Ctrl-C must still end the run
+    out: list[Finding] = []
+    try:
+        for h in rule.check(ctx):
+            out.append(make_finding(rule.id, severity, h, path, repo))
+    except BaseException as exc:  # someone else's code: contain it
+        if not contained_failure(exc):
+            raise
+        reason = printable(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+        message = (
+            f"custom rule '{rule.id}' ({rule.origin}) failed on this file: {reason}; its "
+            "check did not run here, so this file is not proven to pass it — fix the rule"
+        )
+        failure = Hit(message, Span(1, 1, 1, 1), f"rule-failed:{type(exc).__name__}")
+        out.append(make_finding(rule.id, "error", failure, path, repo))
+    return out
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

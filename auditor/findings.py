@@ -129,6 +129,10 @@ class Finding:
     repo: str | None = None
     fingerprint: str = ""
     subject: str = field(default="", compare=False)
+    # Which of a run's targets (command-line repositories) the finding is from: two
+    # targets can hold identical files, and reports must still show each under its own
+    # root. Set by ``auditor.check``; never serialised, never part of the fingerprint.
+    target: int | None = field(default=None, repr=False)
 
     def sort_key(self) -> tuple[str, str, int, int, str, str]:
         return (self.repo or "", self.path, self.line, self.column, self.rule, self.message)

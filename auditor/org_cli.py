@@ -78,6 +78,7 @@ def run_org(
     shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
     no_policy: bool, select: frozenset[str], ignore: frozenset[str], fail_on: str, fmt: str,
     output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None, fail: Fail,
+    trust_repo_policy: bool = False,
 ) -> int:  # fmt: skip
     """Scan the org; write the reports; the exit code."""
     from auditor import org, outputs
@@ -106,7 +107,9 @@ def run_org(
         specs = org.select_shard(all_specs, k, n) if n > 1 else all_specs
         if n > 1:
             progress.say(f"shard {k}/{n}: {len(specs)} of {len(all_specs)} repositories")
-        settings = org.ScanSettings(policy_file, no_policy, select, ignore, not no_cache)
+        settings = org.ScanSettings(
+            policy_file, no_policy, select, ignore, not no_cache, trust_repo_policy
+        )
         result = org.scan_org(all_specs, specs, settings, jobs=jobs, progress=progress)
     except (org.OrgError, PolicyError, InternalError) as exc:
         progress.close()

@@ -10,6 +10,7 @@ properties, which the runner would otherwise read as delimiters.
 from __future__ import annotations
 
 from auditor.findings import Finding
+from auditor.suppress import NewSuppression
 from reports.model import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
@@ -38,8 +39,22 @@ def command(f: Finding, path: str) -> str:
     return f"::{COMMANDS.get(f.severity, 'warning')} {joined}::{escape_data(f.message)}"
 
 
+def suppression_notice(report: Report, item: NewSuppression) -> str:
+    """A notice annotation at a suppression the change added (it fails nothing)."""
+    hides = f"hides {len(item.hides)} finding(s)" if item.hides else "hides nothing yet"
+    since = f" since {report.gate_rev}" if report.gate_rev else ""
+    props = [
+        ("file", item.shown or item.path), ("line", str(item.line)), ("col", str(item.column)),
+        ("title", "auditor: new suppression"),
+    ]  # fmt: skip
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in props)
+    text = f"ignore[{', '.join(item.rules)}] added{since} ({hides}): {item.reason}"
+    return f"::notice {joined}::{escape_data(text)}"
+
+
 def render(report: Report) -> str:
     out = [command(f, report.display_path(f)) for f in report.findings]
+    out += [suppression_notice(report, item) for item in report.new_suppressions]
     counts = report.counts()
     tail = []
     if report.suppressed:

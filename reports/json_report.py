@@ -2,6 +2,9 @@
 
 ``schema_version`` changes whenever a key changes meaning or disappears;
 ``summary`` may gain keys without a bump (readers must ignore unknown keys).
+A gate run (``--new-since``, or a baseline recorded at a commit) adds
+``gate``: the revision compared with and the inline suppressions the change
+added since, each with the findings it silenced (an extension, no bump).
 """
 
 from __future__ import annotations
@@ -27,12 +30,20 @@ def document(report: Report) -> dict[str, Any]:
         "repositories": report.repos,
     }
     summary.update(report.extra.get("summary", {}))
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "auditor", "version": report.tool_version},
         "findings": [f.to_json() for f in report.findings],
         "summary": summary,
     }
+    if report.gate_rev is not None:
+        # The gate: what the change silenced since the revision it is compared with.
+        summary["new_suppressions"] = len(report.new_suppressions)
+        doc["gate"] = {
+            "revision": report.gate_rev,
+            "new_suppressions": [s.to_json() for s in report.new_suppressions],
+        }
+    return doc
 
 
 def render(report: Report) -> str:

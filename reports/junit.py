@@ -84,7 +84,14 @@ def document(report: Report) -> ET.Element:
             errors="0", skipped="0", time="0", timestamp=stamp, hostname="localhost",
             id=str(index), package="auditor",
         )  # fmt: skip
-        ET.SubElement(suite, "properties")
+        props = ET.SubElement(suite, "properties")
+        for item in report.new_suppressions:  # the change's new suppressions in this file
+            if (item.shown or item.path) == shown:
+                ET.SubElement(
+                    props, "property", name="auditor.new-suppression",
+                    value=_clean(f"line {item.line}: ignore[{', '.join(item.rules)}] "
+                                 f"{item.reason} (hides {len(item.hides)})"),
+                )  # fmt: skip
         for rule_id in rule_ids:
             case = ET.SubElement(
                 suite, "testcase", name=rule_id, classname=_clean(shown), time="0"

@@ -76,6 +76,8 @@ def verdict(report: Report) -> str:
         tail.append(f"{report.suppressed} suppressed")
     if report.baselined:
         tail.append(f"{report.baselined} baselined")
+    if report.new_suppressions:
+        tail.append(f"{_plural(len(report.new_suppressions), 'new suppression')}")
     extra = f" ({', '.join(tail)})" if tail else ""
     if failing:
         return (
@@ -122,6 +124,28 @@ def _finding_line(report: Report, f: Finding, shown: str) -> str:
     return line
 
 
+def _new_suppressions(report: Report, room: int) -> str:
+    """The suppressions the change added, each with what it hides (a reviewer's list)."""
+    items = report.new_suppressions
+    if not items:
+        return ""
+    since = f" since {code(report.gate_rev)}" if report.gate_rev else ""
+    text = f"#### 🔕 Suppressions added{since}\n\n"
+    for shown, item in enumerate(items):
+        hides = _plural(len(item.hides), "finding") if item.hides else "nothing yet"
+        entry = (
+            f"- {code(item.shown or item.path)} line {_link(report, item.shown or item.path, item.line)}: "
+            f"{code('ignore[' + ', '.join(item.rules) + ']')} {escape(item.reason)} (hides {hides})\n"
+        )
+        for f in item.hides:
+            entry += f"  - {ICONS.get(f.severity, '')} {code(f.rule)} {message(f.message)}\n"
+        if len(text) + len(entry) > room:
+            text += f"- … and {_plural(len(items) - shown, 'more suppression')} (see the JSON report)\n"
+            break
+        text += entry
+    return text + "\n"
+
+
 def render(report: Report, limit: int = LIMIT) -> str:
     head = [verdict(report), ""]
     if report.findings:
@@ -155,6 +179,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
             shown_findings += 1
         body += "\n"
     left = len(report.findings) - shown_findings
+    body += _new_suppressions(report, budget - len(body))
     graphs_left = 0
     if report.graphs:
         intro = "#### Job graphs of the affected workflows\n\n"

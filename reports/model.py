@@ -11,6 +11,7 @@ from auditor.rule import Rule
 
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
+    from auditor.suppress import NewSuppression
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Report:
     # Where a person reads a file at the scanned commit: ``{base}{path}#L{line}``
     # (e.g. ``https://github.com/o/r/blob/<sha>/``); None gives relative links.
     link_base: str | None = None
+    # The gate (``--new-since REV``, or a baseline's commit): the revision compared
+    # with, and the inline suppressions the change added since (with the findings
+    # they hide). Every format lists them, so a reviewer sees what was silenced.
+    gate_rev: str | None = None
+    new_suppressions: list[NewSuppression] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}

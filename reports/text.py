@@ -46,6 +46,7 @@ def render(report: Report) -> str:
             caret = " " * (f.column - 1) + "^" + "~" * (width - 1)
             out.append(f"  {shown}")
             out.append(f"  {_DIM if colour else ''}{caret}{_RESET if colour else ''}")
+    out.extend(new_suppression_lines(report))
     counts = report.counts()
     total = len(report.findings)
     parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['note']} note(s)"]
@@ -54,8 +55,28 @@ def render(report: Report) -> str:
         tail.append(f"{report.suppressed} suppressed")
     if report.baselined:
         tail.append(f"{report.baselined} baselined")
+    if report.new_suppressions:
+        tail.append(f"{len(report.new_suppressions)} new suppression(s)")
     extra = f" ({', '.join(tail)})" if tail else ""
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     verdict = "no findings" if total == 0 else f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)
     out.append(f"auditor: {files} checked, {verdict}{extra}")
     return "\n".join(out) + "\n"
+
+
+def new_suppression_lines(report: Report) -> list[str]:
+    """The suppressions the change added since the gate's revision, one line each."""
+    items = report.new_suppressions
+    if not items:
+        return []
+    since = f" since {_clean(report.gate_rev)}" if report.gate_rev else ""
+    out = [f"auditor: {len(items)} suppression(s) added{since} (each silences what it names):"]
+    for item in items:
+        hides = f"hides {len(item.hides)} finding(s)" if item.hides else "hides nothing yet"
+        out.append(
+            f"  {_clean(item.shown or item.path)}:{item.line}:{item.column}: "
+            f"ignore[{_clean(', '.join(item.rules))}] {_clean(item.reason)} ({hides})"
+        )
+        for f in item.hides:
+            out.append(f"    {f.severity}[{f.rule}] line {f.line}: {_message(f.message)}")
+    return out

@@ -108,10 +108,11 @@ class Rule:
         finding at the line named; ``use_instead`` runs with the same files and
         policy (``tests/rules/test_docs.py`` runs both).
         """
-        extras = _extras(self)
         where = f", reported at line {self.example_line}:" if self.example_line else ":"
         example = [f"`{self.example_path}`{where}", _fenced(self.example_path, self.example)]
-        same = ", with the same policy and files as the example:" if extras else ":"
+        shared = [w for w, has in (("policy", self.example_policy is not None),
+                                   ("files", bool(self.example_files))) if has]  # fmt: skip
+        same = f", with the same {' and '.join(shared)} as the example:" if shared else ":"
         instead = [f"`{self.example_path}`{same}", _fenced(self.example_path, self.use_instead)]
         notes = []
         if self.reports_in_org_scans:
@@ -129,7 +130,7 @@ class Rule:
             f"Default severity: **{self.severity}**. {self.summary}\n\n"
             f"## What it does\n\n{self.what.strip()}\n\n"
             f"## Why is this bad?\n\n{self.why.strip()}\n\n"
-            "## Example\n\n" + "\n\n".join(notes + example + extras) + "\n\n"
+            "## Example\n\n" + "\n\n".join(notes + example + _extras(self)) + "\n\n"
             "## Use instead\n\n" + "\n\n".join(instead) + "\n"
         )
 

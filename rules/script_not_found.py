@@ -124,6 +124,11 @@ if [ "$pin" != "$1" ]; then
 fi
 """),
     ),
+    example_policy="""
+version: 1
+roles:
+  verify: {scripts: [.github/scripts/verify-pin.sh]}
+""",
     check=check,
     tags=("promote-path", "scripts"),
     options=("scope",),

@@ -73,7 +73,12 @@ class Rule:
     this bad / example / use instead) and are what ``auditor explain`` prints
     and SARIF carries as help text. ``example`` and ``use_instead`` are whole
     workflows that ``tests/rules/test_docs.py`` runs: the example must fire at
-    ``example_line``, the alternative must be clean.
+    ``example_line``, the alternative must be clean (no finding of any rule).
+    Both are written at ``example_path`` beside ``example_files``, with
+    ``example_policy`` as ``.auditor.yml``. For a rule that reports only in org
+    scans (``reports_in_org_scans``) every path is ``REPOSITORY/PATH``. A
+    character a documentation page must not print is written ``<U+XXXX>``
+    (``expand_placeholders``).
     """
 
     id: str

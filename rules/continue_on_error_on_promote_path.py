@@ -67,24 +67,86 @@ running the old image. Gitea ignores job-level `continue-on-error` today, but
 the same file often runs on a GitHub mirror, and the intent is the problem.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   publish:
     runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
-      - name: Promote image (best effort)
-        continue-on-error: true
-        run: curl -sS -X POST "$CP_URL/promote"
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        continue-on-error: true   # "best effort"
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   publish:
     runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
-      - name: Promote image
-        run: curl --fail-with-body -sS -X POST "$CP_URL/promote"
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=27,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote-path", "fail-loud"),
     options=("scope",),

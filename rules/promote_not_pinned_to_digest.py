@@ -90,16 +90,84 @@ tag pins whatever it points to now. The digest identifies exactly the image
 that was built, tested and pushed.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    steps: [{run: 'curl --fail -X POST "$CP/promote" -d image=acme/app:latest'}]
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "image=ghcr.io/acme/app:latest" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {DIGEST: '${{ needs.publish.outputs.digest }}'}
-    steps: [{run: 'curl --fail -X POST "$CP/promote" -d "digest=$DIGEST"'}]
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=28,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "digest"),
 )

@@ -91,15 +91,85 @@ pin on a control plane, and it is exactly the token whose missing
 `statuses: write` turned the incident's promotion into a swallowed 403.
 """,
     example="""
-      - name: Promote image
-        env: {TOKEN: '${{ secrets.GITEA_TOKEN }}'}
-        run: curl --fail -H "Authorization: token $TOKEN" -X POST "$CP/promote"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: git.example.com, username: ci, password: '${{ secrets.REGISTRY_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'git.example.com/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.GITEA_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-      - name: Promote image
-        env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
-        run: curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: git.example.com, username: ci, password: '${{ secrets.REGISTRY_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'git.example.com/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=23,
+    example_path='.gitea/workflows/release.yml',
     check=check,
     tags=("promote", "secrets"),
 )

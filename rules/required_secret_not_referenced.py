@@ -88,16 +88,106 @@ pin: its request is rejected, and unless everything else is fail-loud, that
 rejection is silent. An empty secret is the empty string, silently, too.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {TOKEN: '${{ secrets.GITHUB_TOKEN }}'}
-    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
-    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ matrix.target == 'prod' && secrets.CP_ADMIN_API_TOKEN || secrets.CP_ADMIN_API_TOKEN_STAGING }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
+""",
+    example_line=19,
+    example_path='.github/workflows/release.yml',
+    example_policy="""
+version: 1
+promote:
+  # each environment's control plane has its own admin token
+  required_secrets: [CP_ADMIN_API_TOKEN, CP_ADMIN_API_TOKEN_STAGING]
 """,
     check=check,
     tags=("promote", "secrets"),

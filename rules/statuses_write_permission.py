@@ -71,14 +71,86 @@ grant is missing on the forge, the POST 403s and is easily swallowed. Gitea
 ignores `permissions` today, but the same files run on GitHub mirrors.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
 permissions:
   contents: read
-  statuses: write
+  packages: write
+  statuses: write   # left from when 'promote' meant posting a commit status
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
 permissions:
   contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=8,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("permissions",),
 )

@@ -144,24 +144,97 @@ prod and staging, or is skipped on the runs that promote proves nothing about
 the promotion that just happened.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './promote.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
-  verify-pin:
-    needs: [publish, promote-pin]
-    steps: [{run: ./verify.sh prod}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.prod.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './promote.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
-  verify-pin:
-    needs: [publish, promote-pin]
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './verify.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
 """,
+    example_line=34,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "verify"),
 )

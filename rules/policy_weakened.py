@@ -67,18 +67,31 @@ revision closes that hole for the change itself; this finding makes sure the
 weakening is not merged quietly for every change after it.
 """,
     example="""
-# .auditor.yml, changed in the same pull request as a workflow that
-# grants statuses: write
+# .auditor.yml as the pull request changes it (`auditor check . --new-since origin/main`)
 version: 1
 rules:
   statuses-write-permission: "off"
 """,
     use_instead="""
-# .auditor.yml: left as it is on the base branch; the workflow drops
-# the grant instead (or the policy change goes in a reviewed PR of its own)
+# .auditor.yml as it is on the base branch: the change leaves it alone (a policy change
+# goes in a reviewed pull request of its own)
 version: 1
 """,
+    example_line=4,
+    example_path=".auditor.yml",
+    example_files=((".github/workflows/ci.yml", """
+name: ci
+on: pull_request
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
+"""),),
     check=check,
     kinds=frozenset(),  # no file kind: the engine never runs it per file
-    tags=("policy",),
+    tags=("policy", "gate"),  # its docs example runs as a gate: use_instead is the base revision
 )

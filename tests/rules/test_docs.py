@@ -58,6 +58,17 @@ def scan(rule: Rule, tmp: Path, main_text: str) -> Run:
             args += ["--policy", str(policy)]
         repos = sorted({rel.split("/", 1)[0] for rel, _ in files})
         run = run_cli("org", *args, *[str(root / r) for r in repos])
+    elif "gate" in rule.tags:
+        # a gate rule: the base revision holds use_instead, the change is the text given
+        import subprocess
+
+        (root / rule.example_path).write_text(expand(rule.use_instead), encoding="utf-8")
+        git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", "base"], check=True)
+        (root / rule.example_path).write_text(expand(main_text), encoding="utf-8")
+        run = run_cli("check", *args[1:], "--new-since", "HEAD", str(root))
     else:
         if rule.example_policy is not None:
             (root / POLICY_FILE).write_text(expand(rule.example_policy), encoding="utf-8")

@@ -34,9 +34,34 @@ FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 SEVERITIES = ("error", "warning", "note")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"auditor: error: {message}", err=True)
+def _fail(*messages: str) -> NoReturn:
+    """Exit 2 with one line per message on stderr, each escaped by ``errors.message_line``
+    (messages quote policy keys, paths and git refs from the repository)."""
+    from auditor.errors import message_line
+
+    for message in messages:
+        click.echo(f"auditor: error: {message_line(message)}", err=True)
     sys.exit(2)
+
+
+def _stdout_failed(exc: OSError) -> bool:
+    """Whether ``exc`` is standard output failing (a full disk, a closed pipe): what is
+    still buffered cannot be flushed, or a write error that names no file (every file
+    auditor writes is named in its errors). Standard output is then pointed at
+    /dev/null, so exiting does not fail a second time."""
+    import errno
+
+    try:
+        sys.stdout.flush()
+        failed = exc.filename is None and exc.errno in (
+            errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)  # fmt: skip
+    except (OSError, ValueError, AttributeError):
+        failed = True
+    if failed:
+        from auditor.outputs import abandon_stdout
+
+        abandon_stdout()
+    return failed
 
 
 def _csv(value: str | None) -> frozenset[str]:
@@ -65,9 +90,20 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("auditor: interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:
+            if _stdout_failed(exc):
+                _fail(f"cannot write standard output: {exc.strerror or exc}")
+            _internal(exc)
         except Exception as exc:  # last line of defence
-            click.echo(f"auditor: internal error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(2)
+            _internal(exc)
+
+
+def _internal(exc: Exception) -> NoReturn:
+    from auditor.errors import message_line
+
+    click.echo(f"auditor: internal error: {message_line(f'{type(exc).__name__}: {exc}')}",
+               err=True)  # fmt: skip
+    sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -283,7 +319,7 @@ def check(
             stdout_colour=colour, job_graph=job_graph,
         )  # fmt: skip
     except outputs.OutputError as exc:
-        _fail(str(exc))
+        _fail(*exc.reasons)
     sys.exit(exit_code(result.findings, fail_on))
 
 

@@ -44,6 +44,37 @@ def _fail(*messages: str) -> NoReturn:
     sys.exit(2)
 
 
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line, exit 130 (pool workers ignore SIGINT; the pool is terminated)."""
+    click.echo("auditor: interrupted", err=True)
+    exit_interrupted()
+
+
+def exit_interrupted() -> NoReturn:
+    """Exit 130 after a caught KeyboardInterrupt.
+
+    CPython 3.11 remembers a KeyboardInterrupt that escaped an ``exec()`` of a
+    string (``dataclasses`` builds methods that way while modules import) even
+    when the program catches it later, and ``python -m`` then kills itself with
+    SIGINT at exit instead of exiting 130. Running an empty ``exec`` resets it.
+    """
+    exec("")
+    sys.exit(130)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """A KeyboardInterrupt that Python wrapped (``__set_name__`` failing in a class being
+    made as a module imports is a RuntimeError whose cause is the interrupt)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _stdout_failed(exc: OSError) -> bool:
     """Whether ``exc`` is standard output failing (a full disk, a closed pipe): what is
     still buffered cannot be flushed, or a write error that names no file (every file
@@ -82,19 +113,26 @@ def _use_colour(stream: Any) -> bool:
 class _Group(click.Group):
     """Turns any unexpected exception into exit 2 with one line, never a traceback."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:  # click itself would say "Aborted!" and exit 1
+            _interrupted()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.echo("auditor: interrupted", err=True)
-            sys.exit(130)
+            _interrupted()
         except OSError as exc:
             if _stdout_failed(exc):
                 _fail(f"cannot write standard output: {exc.strerror or exc}")
             _internal(exc)
         except Exception as exc:  # last line of defence
+            if _caused_by_interrupt(exc):
+                _interrupted()
             _internal(exc)
 
 

@@ -353,7 +353,7 @@ def check(
     try:
         outputs.emit(
             report, outputs.Output(fmt, output or "-"), extra_outputs,
-            lambda text: click.echo(text, nl=False, color=colour),
+            outputs.write_stdout,
             stdout_colour=colour, job_graph=job_graph,
         )  # fmt: skip
     except outputs.OutputError as exc:

@@ -184,7 +184,7 @@ def _emit(
         outputs.emit(
             lambda: org.make_report(result, fail_on, __version__),
             outputs.Output(fmt, output or "-"), extra,
-            lambda text: click.echo(text, nl=False, color=colour), stdout_colour=colour,
+            outputs.write_stdout, stdout_colour=colour,
             memo=memo,
         )  # fmt: skip
     except outputs.OutputError as exc:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import os
 import secrets
+import select
 import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -152,10 +154,40 @@ def write(text: str, path: str, stdout: Callable[[str], None]) -> None:
     try:
         target = Path(path)
         if target.parent != Path(""):
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:  # a file where the folder should be
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
         _write_atomically(target, text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output whole, or raise ``OSError``.
+
+    Through the stream's binary layer, with short writes resumed: under
+    ``python -u`` / ``PYTHONUNBUFFERED`` that layer is the raw file, whose
+    ``write`` may take only part of the data (a pipe whose reader went away
+    takes what fits), and ``print``/``click.echo`` would then drop the rest
+    silently: a truncated report and exit status 1.
+    """
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding host's): it writes whole or raises
+        stream.write(text)
+        stream.flush()
+        return
+    data = memoryview(text.encode(getattr(stream, "encoding", None) or "utf-8", "replace"))
+    while data:
+        try:
+            written = buffer.write(data)
+        except BlockingIOError as exc:  # a non-blocking descriptor: wait until it takes more
+            written = exc.characters_written
+            select.select([], [stream.fileno()], [])
+        data = data[written or 0 :]
+    buffer.flush()
 
 
 def _reason(exc: OSError) -> str:

@@ -432,7 +432,9 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     for file in files:
         facts = engine.workflow_facts(repo, file)
         if facts is None:
-            click.echo(f"auditor: {file}: not a parsable workflow; skipped", err=True)
+            from auditor.errors import message_line
+
+            click.echo(f"auditor: {message_line(file)}: not a parsable workflow; skipped", err=True)
             continue
         graphs.append(facts.pipeline())
     click.echo(render_graphs(graphs, fmt), nl=False)

@@ -12,7 +12,7 @@ def run() -> None:
         from auditor.cli import main
     except KeyboardInterrupt:
         sys.stderr.write("auditor: interrupted\n")
-        exec("")  # see auditor.cli.exit_interrupted
+        exec("")  # see auditor.exits.exit_interrupted
         sys.exit(130)
     main()
 

@@ -35,64 +35,10 @@ SEVERITIES = ("error", "warning", "note")
 
 
 def _fail(*messages: str) -> NoReturn:
-    """Exit 2 with one line per message on stderr, each escaped by ``errors.message_line``
-    (messages quote policy keys, paths and git refs from the repository)."""
-    from auditor.errors import message_line
+    """Exit 2 with one escaped line per message on stderr (``auditor.exits.fail``)."""
+    from auditor.exits import fail
 
-    for message in messages:
-        click.echo(f"auditor: error: {message_line(message)}", err=True)
-    sys.exit(2)
-
-
-def _interrupted() -> NoReturn:
-    """Ctrl-C: one line, exit 130 (pool workers ignore SIGINT; the pool is terminated)."""
-    click.echo("auditor: interrupted", err=True)
-    exit_interrupted()
-
-
-def exit_interrupted() -> NoReturn:
-    """Exit 130 after a caught KeyboardInterrupt.
-
-    CPython 3.11 remembers a KeyboardInterrupt that escaped an ``exec()`` of a
-    string (``dataclasses`` builds methods that way while modules import) even
-    when the program catches it later, and ``python -m`` then kills itself with
-    SIGINT at exit instead of exiting 130. Running an empty ``exec`` resets it.
-    """
-    exec("")
-    sys.exit(130)
-
-
-def _caused_by_interrupt(exc: BaseException) -> bool:
-    """A KeyboardInterrupt that Python wrapped (``__set_name__`` failing in a class being
-    made as a module imports is a RuntimeError whose cause is the interrupt)."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        if isinstance(cause, KeyboardInterrupt):
-            return True
-        seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def _stdout_failed(exc: OSError) -> bool:
-    """Whether ``exc`` is standard output failing (a full disk, a closed pipe): what is
-    still buffered cannot be flushed, or a write error that names no file (every file
-    auditor writes is named in its errors). Standard output is then pointed at
-    /dev/null, so exiting does not fail a second time."""
-    import errno
-
-    try:
-        sys.stdout.flush()
-        failed = exc.filename is None and exc.errno in (
-            errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)  # fmt: skip
-    except (OSError, ValueError, AttributeError):
-        failed = True
-    if failed:
-        from auditor.outputs import abandon_stdout
-
-        abandon_stdout()
-    return failed
+    fail(*messages)
 
 
 def _csv(value: str | None) -> frozenset[str]:
@@ -116,32 +62,20 @@ class _Group(click.Group):
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except KeyboardInterrupt:  # click itself would say "Aborted!" and exit 1
-            _interrupted()
+        except KeyboardInterrupt as exc:  # click itself would say "Aborted!" and exit 1
+            from auditor.exits import unexpected
+
+            unexpected(exc)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
-        except KeyboardInterrupt:
-            _interrupted()
-        except OSError as exc:
-            if _stdout_failed(exc):
-                _fail(f"cannot write standard output: {exc.strerror or exc}")
-            _internal(exc)
-        except Exception as exc:  # last line of defence
-            if _caused_by_interrupt(exc):
-                _interrupted()
-            _internal(exc)
+        except (KeyboardInterrupt, Exception) as exc:  # last line of defence
+            from auditor.exits import unexpected
 
-
-def _internal(exc: Exception) -> NoReturn:
-    from auditor.errors import message_line
-
-    click.echo(f"auditor: internal error: {message_line(f'{type(exc).__name__}: {exc}')}",
-               err=True)  # fmt: skip
-    sys.exit(2)
+            unexpected(exc)  # Ctrl-C: exit 130; a broken stdout: exit 2; else internal error
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -66,7 +66,11 @@ class StepRef:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A rule's raw observation; ``path`` is set only when it lies in another file."""
+    """A rule's raw observation; ``path`` is set only when it lies in another file.
+
+    ``message`` becomes one line (``one_line``): a newline in a repository string
+    it quotes (a step name) is shown as ``\\n``, never a line of its own.
+    """
 
     message: str
     span: Span

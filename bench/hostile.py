@@ -74,9 +74,22 @@ def _block(lines: list[str], indent: int = 10) -> str:
 PROMOTE = "curl --fail -X POST https://cp.example/promote -d digest=sha256:0"
 
 
+PUBLISH = (
+    "  publish:\n    runs-on: ubuntu-latest\n"
+    "    outputs:\n      digest: ${{ steps.push.outputs.digest }}\n"
+    "    steps:\n      - id: push\n        uses: docker/build-push-action@v6\n"
+    "        with:\n          push: true\n          tags: ghcr.io/o/app:latest\n"
+)
+PINNED = ("curl --fail -X POST https://cp.example/promote -H \"Authorization: Bearer "
+          "${{ secrets.CP_ADMIN_API_TOKEN }}\" -d digest=${{ needs.publish.outputs.digest }}")  # fmt: skip
+
+
 def needs_chain(n: int) -> Files:
-    jobs = [_promote_job("promote-0", None, PROMOTE)]
-    jobs += [_promote_job(f"promote-{i}", f"promote-{i - 1}", PROMOTE) for i in range(1, n)]
+    """A publish job, then N promote jobs each needing only the one before: one promote path
+    N jobs long (every job has all the others before it as ancestors)."""
+    run = _block([PINNED])
+    jobs = [PUBLISH, _promote_job("promote-0", "publish", run)]
+    jobs += [_promote_job(f"promote-{i}", f"promote-{i - 1}", run) for i in range(1, n)]
     return {".github/workflows/chain.yml": "on: push\njobs:\n" + "".join(jobs)}
 
 

@@ -29,9 +29,11 @@ FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 SEVERITIES = ("error", "warning", "note")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"auditor: error: {message}", err=True)
-    sys.exit(2)
+def _fail(*messages: str) -> NoReturn:
+    """Exit 2 with one escaped line per message on stderr (``auditor.exits.fail``)."""
+    from auditor.exits import fail
+
+    fail(*messages)
 
 
 def _csv(value: str | None) -> frozenset[str]:
@@ -52,17 +54,23 @@ def _use_colour(stream: Any) -> bool:
 class _Group(click.Group):
     """Turns any unexpected exception into exit 2 with one line, never a traceback."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:  # click itself would say "Aborted!" and exit 1
+            from auditor.exits import unexpected
+
+            unexpected(exc)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
-        except KeyboardInterrupt:
-            click.echo("auditor: interrupted", err=True)
-            sys.exit(130)
-        except Exception as exc:  # last line of defence
-            click.echo(f"auditor: internal error: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(2)
+        except (KeyboardInterrupt, Exception) as exc:  # last line of defence
+            from auditor.exits import unexpected
+
+            unexpected(exc)  # Ctrl-C: exit 130; a broken stdout: exit 2; else internal error
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,11 +160,11 @@ def check(
     try:
         outputs.emit(
             report, outputs.Output(fmt, output or "-"), extra_outputs,
-            lambda text: click.echo(text, nl=False, color=colour),
+            outputs.write_stdout,
             stdout_colour=colour, job_graph=result.job_graph,
         )  # fmt: skip
     except outputs.OutputError as exc:
-        _fail(str(exc))
+        _fail(*exc.reasons)
     sys.exit(exit_code(result.findings, fail_on))
 
 
@@ -241,7 +249,9 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     for file in files:
         facts = engine.workflow_facts(repo, file)
         if facts is None:
-            click.echo(f"auditor: {file}: not a parsable workflow; skipped", err=True)
+            from auditor.errors import message_line
+
+            click.echo(f"auditor: {message_line(file)}: not a parsable workflow; skipped", err=True)
             continue
         graphs.append(facts.pipeline())
     click.echo(render_graphs(graphs, fmt), nl=False)

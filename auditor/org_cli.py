@@ -34,11 +34,15 @@ class _Progress:
         self.last_step = -1
 
     def say(self, message: str) -> None:
+        """One line of progress; it may quote a URL or a path from ``--repos``, so it is
+        escaped like every other line auditor prints (``errors.message_line``)."""
         if not self.quiet:
+            from auditor.errors import message_line
+
             if self.bar is not None:
-                self.bar.console.print(message, markup=False, highlight=False)
+                self.bar.console.print(message_line(message), markup=False, highlight=False)
             else:
-                click.echo(f"auditor: {message}", err=True)
+                click.echo(f"auditor: {message_line(message)}", err=True)
 
     def __call__(self, done: int, total: int) -> None:
         if self.quiet or total <= 0:
@@ -123,8 +127,10 @@ def run_org(
         unknown -= {r.id for r in builtin_rules()}
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+    from auditor.errors import message_line
+
     for error in result.errors:  # not progress: shown even with --quiet
-        click.echo(f"auditor: error: {error} (not scanned)", err=True)
+        click.echo(f"auditor: error: {message_line(error)} (not scanned)", err=True)
     took = time.monotonic() - started
     if result.reused:
         progress.say(
@@ -181,8 +187,8 @@ def _emit(
         outputs.emit(
             lambda: org.make_report(result, fail_on, __version__),
             outputs.Output(fmt, output or "-"), extra,
-            lambda text: click.echo(text, nl=False, color=colour), stdout_colour=colour,
+            outputs.write_stdout, stdout_colour=colour,
             memo=memo,
         )  # fmt: skip
     except outputs.OutputError as exc:
-        fail(str(exc))
+        fail(*exc.reasons)  # every output was attempted: one line per failure

@@ -4,12 +4,16 @@ GitHub turns these into inline annotations on the pull request; Gitea and
 Forgejo runners print them as log lines, so every command is also readable as
 plain text, and a last plain line sums the run up. Escaping follows the
 runner: ``%``, CR and LF in the message; additionally ``:`` and ``,`` in the
-properties, which the runner would otherwise read as delimiters.
+properties, which the runner would otherwise read as delimiters
+(actions/runner's ``ActionCommand``: ``%25``, ``%0D``, ``%0A``, and ``%3A``,
+``%2C`` in properties). Control characters in repository strings (a path, a
+quoted step name) are shown as ``\\xNN`` first (``findings.printable``), so a
+command is always one line and carries no terminal escape sequence.
 """
 
 from __future__ import annotations
 
-from auditor.findings import Finding
+from auditor.findings import Finding, printable
 from auditor.suppress import NewSuppression
 from reports.model import Report
 
@@ -17,7 +21,8 @@ COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(escaped)  # the other controls (CR and LF are percent-escaped by now)
 
 
 def escape_property(text: str) -> str:

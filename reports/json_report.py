@@ -12,9 +12,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from auditor.findings import INVISIBLE
 from reports.model import Report
 
 SCHEMA_VERSION = 1
+
+# ``json.dumps`` escapes only C0 controls; these others (DEL, C1, the Unicode
+# line separators, bidirectional controls) pass raw with ``ensure_ascii=False``.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in INVISIBLE if c >= 0x20}
+
+
+def dumps(doc: Any) -> str:
+    """``doc`` as indented JSON, readable UTF-8, that is safe to print into a terminal or a
+    CI log: strings keep their exact value, but invisible controls are ``\\uNNNN``
+    escapes and ``##[`` (a legacy workflow command, anywhere in a log line) is
+    ``#\\u0023[``, which every JSON reader decodes back."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return text.replace("##[", "#\\u0023[") + "\n"
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -47,4 +61,4 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(report))

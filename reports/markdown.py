@@ -14,9 +14,10 @@ import re
 from collections import Counter, defaultdict
 from urllib.parse import quote
 
-from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
+from auditor.findings import SEVERITIES, SEVERITY_RANK, TEXT_ESCAPES, Finding, printable
 from reports.graph import mermaid
 from reports.model import Report
+from reports.source import SourceLines
 
 LIMIT = 65_000
 ICONS = {"error": "🔴", "warning": "🟠", "note": "🔵"}
@@ -24,8 +25,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 
 def escape(text: str) -> str:
-    """Inline text from a repository: no markup, no HTML, one line."""
-    text = re.sub(r"\s+", " ", text)
+    """Inline text from a repository: no markup, no HTML, one line, no control
+    character (``printable``); ``[`` is escaped, so no ``##[`` workflow command."""
+    text = re.sub(r"\s+", " ", printable(text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -46,8 +48,13 @@ def message(text: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code span that survives backticks in ``text``."""
-    text = " ".join(text.split()) or " "
+    """Inline code span that survives backticks in ``text``.
+
+    A code span shows its text literally, so control characters are shown as
+    ``\\xNN`` and a ``##[`` (a workflow command anywhere in a CI log line) as
+    ``#\\x23[``.
+    """
+    text = " ".join(printable(text).split()).replace("##[", "#" + TEXT_ESCAPES[1] + "[") or " "
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -105,7 +112,7 @@ def summary_table(report: Report) -> list[str]:
     return lines
 
 
-def _finding_line(report: Report, f: Finding, shown: str) -> str:
+def _finding_line(report: Report, f: Finding, shown: str, sources: SourceLines) -> str:
     where = _link(report, shown, f.line)
     context = ""
     if f.job is not None:
@@ -118,9 +125,9 @@ def _finding_line(report: Report, f: Finding, shown: str) -> str:
         f"- {ICONS.get(f.severity, '')} **{f.severity}** line {where}, col {f.column}: "
         f"{code(f.rule)} {message(f.message)}{context}"
     )
-    source = report.source_line(f)
-    if source is not None and source.strip():
-        line += f"\n  {code(source.strip()[:200])}"
+    excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
+    if excerpt is not None:
+        line += f"\n  {code(excerpt.stripped())}"
     return line
 
 
@@ -154,6 +161,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_file[report.display_path(f)].append(f)
+    sources = SourceLines(report)
     # Reserve room for the closing note, whatever it ends up saying.
     budget = limit - 400
     shown_findings = 0
@@ -170,7 +178,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
             continue
         body += section
         for f in findings:
-            entry = _finding_line(report, f, shown) + "\n"
+            entry = _finding_line(report, f, shown, sources) + "\n"
             if len(body) + len(entry) > budget:
                 stopped = True
                 left_files.add(shown)

@@ -11,7 +11,6 @@ follows its finding across unrelated edits.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 from auditor.findings import Finding
 from auditor.rule import Rule
+from reports.json_report import dumps
 from reports.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -213,4 +213,4 @@ def _suppressed_results(
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(report))

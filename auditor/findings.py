@@ -78,6 +78,9 @@ class Hit:
     job: str | None = None
     step: StepRef | None = None
     path: str | None = None
+    # At most this severity, whatever the policy gives the rule: one rule, one id, but
+    # a milder case (a grant outside a release workflow, a reusable workflow's contract).
+    at_most: str | None = None
 
 
 def hit(
@@ -88,10 +91,11 @@ def hit(
     job: str | None = None,
     step: Step | StepRef | None = None,
     path: str | None = None,
+    at_most: str | None = None,
 ) -> Hit:
     """A hit located at a model value (its whole span) or at an explicit span."""
     span = node if isinstance(node, Span) else node.span
-    return Hit(message, span, subject, job, _step_ref(step), path)
+    return Hit(message, span, subject, job, _step_ref(step), path, at_most)
 
 
 def hit_in(
@@ -275,6 +279,8 @@ def make_finding(
 ) -> Finding:
     path = h.path or default_path
     span = h.span
+    if h.at_most is not None and SEVERITY_RANK.get(h.at_most, 3) < SEVERITY_RANK.get(severity, 3):
+        severity = h.at_most
     return Finding(
         rule=rule,
         severity=severity,

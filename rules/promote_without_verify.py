@@ -16,8 +16,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     verifiers = facts.roles.players(Role.VERIFY)
     # one backward pass: every job with a verify job below it
     verified = facts.graph.reach(verifiers, down=False)
+    contract = facts.workflow.triggers and set(facts.workflow.triggers) <= {"workflow_call"}
     for job in facts.workflow.jobs:
-        if job.id not in facts.artifact_promotes or job.id in verified:
+        if job.id not in facts.artifact_promotes or job.id in verified or job.id in facts.roles.self_verified:
             continue
         sub = facts.callees.get(job.id)
         if sub is not None and any(sub.verifies_of(p) for p in sub.artifact_promotes):
@@ -31,6 +32,20 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                     "unless it equals the digest just pushed")
         reason = facts.roles.reason(job.id, Role.PROMOTE)
         why = reason.text if reason is not None else ""
+        if contract:
+            # a reusable workflow is verified by its callers: each call site is checked
+            # end to end where the caller is scanned (same repository or auditor org)
+            yield hit(
+                job.key,
+                f"job '{job.id}' promotes an artifact ({why}) and this reusable workflow has no "
+                "verify after it: the contract is that every caller verifies the promotion (a job "
+                "that needs the call and reads the pin back); callers scanned with it are checked "
+                "end to end — or add the verify here",
+                "contract",
+                job=job.id,
+                at_most="note",
+            )
+            continue
         yield hit(
             job.key,
             f"job '{job.id}' promotes an artifact ({why}; path "

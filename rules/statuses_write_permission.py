@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from auditor.findings import Hit, hit
-from auditor.model import LEVELS, Job, Permissions
+from auditor.model import LEVELS, Job, Permissions, RunStep, UsesStep
 from auditor.rule import Rule, RuleContext
 from auditor.span import Span
 
@@ -29,28 +30,78 @@ def _job_overrides_all(jobs: tuple[Job, ...]) -> bool:
     return bool(jobs) and all(job.permissions.declared for job in jobs)
 
 
+# What visibly posts a commit status: the REST endpoint, the Octokit call, the CLI, the
+# status-posting actions. A PR gate that reports its result this way needs the grant.
+_POSTS_STATUS = re.compile(r"/statuses/|createCommitStatus|repos\.createStatus|\bgh\s+api\b[^\n]*statuses",
+                           re.IGNORECASE)
+_STATUS_ACTIONS = frozenset({
+    "myrotvorets/set-commit-status-action", "ouzi-dev/commit-status-updater", "sibz/github-status-action",
+    "guibranco/github-status-action-v2", "niteoweb/pull_request_status_action", "geekdada/status-action",
+    "hkusu/status-create-action", "teamniteo/pull_request_status_action", "conda-incubator/status-action",
+})  # fmt: skip
+
+
+def _posts_statuses(job: Job, callees: frozenset[str]) -> bool | None:
+    """The job visibly posts commit statuses (True), visibly does not (False), or calls a
+    workflow the scan cannot see (None: the grant may be what it needs)."""
+    if job.is_reusable_call:
+        return None if job.id not in callees else False
+    for step in job.action_steps():
+        if isinstance(step, RunStep) and step.run is not None and _POSTS_STATUS.search(step.run.value):
+            return True
+        if isinstance(step, UsesStep) and step.uses is not None:
+            if step.uses.name in _STATUS_ACTIONS:
+                return True
+            script = step.with_text("script")
+            if script is not None and _POSTS_STATUS.search(script.value):
+                return True
+    return False
+
+
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    workflow = ctx.workflow
-    if workflow is None:
+    facts = ctx.facts
+    if facts is None:
         return
-    forbidden = ctx.policy.forbidden_permissions
+    workflow = facts.workflow
+    policy = ctx.policy
+    forbidden = policy.forbidden_permissions
     if not forbidden:
         return
     note = (" (Gitea ignores workflow and job permissions today; the grant still applies on "
             "GitHub mirrors and once Gitea honours it)") if workflow.forge == "gitea" else ""
-    fix = ("the policy forbids it (permissions.forbidden): a commit status is not a promotion, "
-           "and a best-effort status POST is how one fails silently — remove the grant, or, for "
-           "a workflow whose job really is posting statuses (a PR gate), waive it in the policy "
-           "with the reason")
+    release = [j.id for j in workflow.jobs if facts.roles.of(j.id)]
+    everywhere = policy.forbidden_in == "everywhere"
+    callees = frozenset(facts.graph.callees)
+    if release or everywhere:
+        where = (f"a release workflow (job '{release[0]}' plays {sorted(facts.roles.of(release[0]))[0]})"
+                 if release else "any workflow (permissions.forbidden_in: everywhere)")
+        fix = (f"the policy forbids it in {where}: a commit status is not a promotion, and a "
+               "best-effort status POST is how one fails silently — remove the grant and promote "
+               "through the control plane with its own credential")
+        at_most = None
+    else:
+        fix = ("no step of this workflow posts a commit status, so the token carries a write scope "
+               "it never uses (least privilege): remove the grant")
+        at_most = "warning"
+
+    def judged(jobs: list[Job]) -> bool:
+        """Report a grant to ``jobs``: always in a release workflow; elsewhere only when
+        none of them visibly posts statuses (a PR gate that reports its result is fine)."""
+        return at_most is None or all(_posts_statuses(j, callees) is False for j in jobs)
+
     # A workflow-level block that every job replaces grants nothing.
     if workflow.permissions.declared and not _job_overrides_all(workflow.jobs):
-        for span, scope, text in _grants(workflow.permissions, forbidden):
-            yield hit(span, f"the workflow grants {text} to every job's token{note}; {fix}",
-                      f"workflow:{scope}")
+        inheriting = [j for j in workflow.jobs if not j.permissions.declared]
+        if judged(inheriting):
+            for span, scope, text in _grants(workflow.permissions, forbidden):
+                yield hit(span, f"the workflow grants {text} to every job's token{note}; {fix}",
+                          f"workflow:{scope}", at_most=at_most)
     for job in workflow.jobs:
+        if not judged([job]):
+            continue
         for span, scope, text in _grants(job.permissions, forbidden):
             yield hit(span, f"job '{job.id}' grants {text} to its token{note}; {fix}",
-                      f"job:{scope}", job=job.id)
+                      f"job:{scope}", job=job.id, at_most=at_most)
 
 
 RULE = Rule(
@@ -58,11 +109,21 @@ RULE = Rule(
     severity="error",
     summary="The Actions token is granted a forbidden scope (by default `statuses: write`).",
     what="""
-Reports every workflow- or job-level `permissions` grant of a scope the policy
+Reports a workflow- or job-level `permissions` grant of a scope the policy
 forbids (`permissions.forbidden`, default `statuses: write`), including
-`write-all` (and `read-all` for scopes forbidden at `read`). Reusable-call jobs
-are checked like any other job. A workflow-level block is not reported when
-every job replaces it with its own.
+`write-all` (and `read-all` for scopes forbidden at `read`):
+
+- in a **release workflow** (one with a publish, promote or verify job) every
+  such grant is an error;
+- elsewhere a grant that no step uses is a **warning** (least privilege), and
+  a job that visibly posts commit statuses (a `/statuses/` REST call,
+  `createCommitStatus`, a status-posting action) — a PR gate reporting its
+  result — is left alone, as is a call to a reusable workflow the scan cannot
+  see;
+- `permissions.forbidden_in: everywhere` in the policy makes every grant an
+  error, wherever it is.
+
+A workflow-level block is not reported when every job replaces it with its own.
 """,
     why="""
 A commit status is not a promotion. Granting `statuses: write` is the sign of a

@@ -106,12 +106,15 @@ def test_write_all_job_level_flow_style_and_reusable_call(repo: Any) -> None:
             uses: ./.github/workflows/other.yml
           c: {runs-on: x, permissions: read-all, steps: [{run: make}]}
     """
-    found = scan(repo(workflow(text)), STATUSES)
+    other = "on: workflow_call\njobs:\n  t: {runs-on: x, steps: [{run: make test}]}\n"
+    found = scan(repo({**workflow(text), ".github/workflows/other.yml": other}), STATUSES)
     assert where(found) == [
         (STATUSES, 3, col_of(text, "write-all")),
         (STATUSES, 5, col_of(text, "statuses: write")),
     ]
     assert [f["job"] for f in found] == ["a", "b"]
+    # no release job here: unused grants are least-privilege warnings
+    assert {f["severity"] for f in found} == {"warning"}
 
 
 def test_job_blocks_replace_the_workflow_grant(repo: Any) -> None:

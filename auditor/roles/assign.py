@@ -119,8 +119,8 @@ def _scan(job: Job) -> _JobScan:
 def _promotes(m: Match, step: ActionStep, scan: _JobScan) -> bool:
     if m.entry.role is not PROMOTE:
         return False
-    if m.entry.id in _KUBERNETES and scan.test_cluster:
-        return False  # kubectl/helm against a cluster the job made to test in
+    if scan.test_cluster:
+        return False  # kubectl/helm against a cluster the job made to test in, a test image copied
     return not ("needs-git-push" in m.entry.tags and scan.last_push < step.index)
 
 
@@ -150,7 +150,7 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> 
         if m.entry.role is PUBLISH:
             add(PUBLISH, "catalogue", m.entry.id, f"pushes an image ({m.detail[:60]})")
         elif _promotes(m, step, scan):
-            add(PROMOTE, "catalogue", m.entry.id, f"promotes with {m.detail[:80]}", m.entry.moves_artifact)
+            add(PROMOTE, "catalogue", m.entry.id, f"promotes with {m.detail[:80]}", m.moves_artifact)
             if m.verifies:
                 add(VERIFY, "catalogue", m.entry.id, f"waits for and checks the result ({m.detail[:60]})")
         elif m.entry.role is VERIFY and not (m.entry.id in _KUBERNETES and scan.test_cluster):

@@ -50,6 +50,9 @@ class Found:
     detail: str  # what matched, for people: the command line or the action
     image: str | None = None  # the image (or version) reference the step moves, as written
     verifies: bool = False  # the same step also waits for and checks the result (helm --wait)
+    # None: the entry's ``moves_artifact``; False: this use of the tool does not by itself move
+    # a built artifact (``kubectl apply`` of a static manifest, a third-party chart)
+    moves_artifact: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,11 @@ class Match:
     def verifies(self) -> bool:
         return self.found.verifies
 
+    @property
+    def moves_artifact(self) -> bool:
+        moves = self.found.moves_artifact
+        return self.entry.moves_artifact if moves is None else moves
+
 
 Matcher = Callable[[StepView], "Found | None"]
 
@@ -88,6 +96,9 @@ class Entry:
     match: Matcher
     programs: frozenset[str] = frozenset()  # programs whose commands it reads
     actions: frozenset[str] = frozenset()  # actions (lower-cased owner/repo[/path]) it reads
+    # a regex over the lower-cased ``uses:`` name, for actions known by a word in their path
+    # (``chainguard-dev/actions/setup-kind``, ``./.github/actions/setup-k3d``)
+    action_pattern: str = ""
     moves_artifact: bool = True  # a promote that by itself moves a built artifact
     bad: str = ""  # a workflow the checker must flag because of this entry
     bad_rule: str = ""  # the rule that flags it

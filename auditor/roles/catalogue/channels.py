@@ -9,28 +9,39 @@ from __future__ import annotations
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, on_commands
+from auditor.roles.catalogue.publish import local_target
 from auditor.roles.commands import Command
 
 
+def _destination(cmd: Command) -> str | None:
+    words = cmd.positionals()
+    skip = 3 if cmd.program == "regctl" else 2
+    return words[skip] if len(words) > skip else None
+
+
 def _crane(cmd: Command) -> bool:
-    return cmd.program in ("crane", "gcrane") and (
-        cmd.has("tag") or cmd.has("copy") or cmd.has("cp") or cmd.has("mutate", "--tag"))
+    if cmd.program not in ("crane", "gcrane"):
+        return False
+    if cmd.has("tag"):
+        return not local_target(cmd.positionals()[1] if len(cmd.positionals()) > 1 else None)
+    return (cmd.has("copy") or cmd.has("cp")) and not local_target(_destination(cmd))
 
 
 def _regctl(cmd: Command) -> bool:
-    return cmd.program == "regctl" and (cmd.has("image", "copy") or cmd.has("image", "tag")
-                                        or cmd.has("tag", "add"))  # fmt: skip
+    if cmd.program != "regctl":
+        return False
+    if cmd.has("image", "copy"):
+        return not local_target(_destination(cmd))
+    return cmd.has("image", "tag") or cmd.has("tag", "add")
 
 
 def _skopeo(cmd: Command) -> bool:
     if cmd.program != "skopeo" or not (cmd.has("copy") or cmd.has("sync")):
         return False
     refs = [w for w in cmd.positionals()[1:] if "://" in w]
-    return len(refs) >= 2 and all(r.startswith(("docker://", "docker-daemon:")) or "://" in r for r in refs)
-
-
-def _docker_tag_push(cmd: Command) -> bool:
-    return cmd.program in ("docker", "podman") and cmd.has("tag")
+    # between two registries (docker://…), not to or from an archive or the local daemon
+    return len(refs) >= 2 and all(r.startswith("docker://") for r in refs[:2]) and not local_target(
+        refs[1].removeprefix("docker://"))
 
 
 def _source(cmd: Command) -> str | None:

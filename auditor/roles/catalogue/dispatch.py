@@ -19,28 +19,45 @@ from auditor.roles.commands import Command
 _IMAGE_WORD = re.compile(r"image|digest", re.IGNORECASE)
 _ARTIFACT_WORD = re.compile(r"image|digest|tag|version|sha\b|ref\b", re.IGNORECASE)
 _DEPLOY_NAME = re.compile(r"deploy|promot|rollout|release-to|\bcd\b", re.IGNORECASE)
+# Targets that publish no runtime: docs and sites, package repositories, package managers.
+_NOT_RUNTIME = re.compile(r"docs?\b|site|pages|package|homebrew|\bbrew|winget|chocolatey|\bsnap", re.I)
+# The keys a dispatch always carries, which say nothing about what is handed on.
+_ENVELOPE = frozenset({"ref", "owner", "repo", "workflow_id", "event_type", "client_payload", "inputs"})
+_KEY = re.compile(r"""["']?([A-Za-z_][\w.-]*)["']?\s*:(?!//)""")
+_FIELD_KEY = re.compile(r"^(?:inputs\[)?([A-Za-z_][\w.-]*)\]?=")
+_DISPATCH_URL = re.compile(r"/dispatches\b")
+_WORKFLOW_FILE = re.compile(r"/workflows/([^/\s\"']+)/dispatches")
+_EVENT_TYPE = re.compile(r"""["']?(?:event_type|event-type|workflow_id)["']?\s*[:=]\s*["']?([\w./-]+)""")
 
 
-def _hands_on_artifact(fields: str, target: str) -> bool:
-    return _IMAGE_WORD.search(fields) is not None or (
-        _ARTIFACT_WORD.search(fields) is not None and _DEPLOY_NAME.search(target) is not None)
-_DISPATCH_URL = re.compile(r"/dispatches\b|/actions/workflows/[^/\s\"']+/dispatches")
+def _hands_on_artifact(keys: list[str], target: str) -> bool:
+    """The dispatch hands on an image (or, for a deploy target, a version of one)."""
+    if _NOT_RUNTIME.search(target):
+        return False
+    names = " ".join(k for k in keys if k not in _ENVELOPE)
+    return _IMAGE_WORD.search(names) is not None or (
+        _ARTIFACT_WORD.search(names) is not None and _DEPLOY_NAME.search(target) is not None)
+
+
+def _fields(cmd: Command) -> list[str]:
+    return cmd.flags("-f", "-F", "--field", "--raw-field")
 
 
 def _gh_workflow_run(cmd: Command) -> bool:
     if cmd.program != "gh" or not cmd.has("workflow", "run"):
         return False
-    fields = [cmd.argv[i + 1] for i, w in enumerate(cmd.argv[:-1]) if w in ("-f", "-F", "--field", "--raw-field")]
-    fields += [w.split("=", 1)[1] for w in cmd.argv if w.startswith(("--field=", "--raw-field="))]
-    names = " ".join(f.split("=", 1)[0] for f in fields)
+    keys = [m.group(1) for f in _fields(cmd) if (m := _FIELD_KEY.match(f))]
+    if "--json" in cmd.argv:
+        keys += _KEY.findall(" ".join(cmd.argv))  # inputs as JSON on stdin or in a here-string
     target = cmd.positionals()[2] if len(cmd.positionals()) > 2 else ""
-    return _hands_on_artifact(names, target)
+    return _hands_on_artifact(keys, target)
 
 
 def _field(cmd: Command) -> str | None:
-    for i, w in enumerate(cmd.argv[:-1]):
-        if w in ("-f", "-F", "--field", "--raw-field") and _ARTIFACT_WORD.search(cmd.argv[i + 1].split("=", 1)[0]):
-            return cmd.argv[i + 1]
+    for value in _fields(cmd):
+        m = _FIELD_KEY.match(value)
+        if m and m.group(1) not in _ENVELOPE and _ARTIFACT_WORD.search(m.group(1)):
+            return value
     return None
 
 
@@ -48,24 +65,44 @@ def _rest_dispatch(cmd: Command) -> bool:
     if cmd.program not in ("curl", "gh", "wget", "http"):
         return False
     text = " ".join(cmd.argv)
-    return _DISPATCH_URL.search(text) is not None and _hands_on_artifact(text, text)
+    if _DISPATCH_URL.search(text) is None:
+        return False
+    payload = " ".join(cmd.flags("-d", "--data", "--data-raw", "--data-binary", "--json", "--body-data",
+                                 "--post-data"))  # fmt: skip
+    keys = _KEY.findall(payload) + [m.group(1) for f in _fields(cmd) if (m := _FIELD_KEY.match(f))]
+    workflow = _WORKFLOW_FILE.search(text)
+    event = _EVENT_TYPE.search(payload) or _EVENT_TYPE.search(" ".join(cmd.flags("-f", "-F")))
+    target = " ".join(g.group(1) for g in (workflow, event) if g is not None)
+    return _hands_on_artifact(keys, target)
 
 
 def _github_script(view: StepView) -> Found | None:
     script = view.with_.get("script", "")
     if "createWorkflowDispatch" not in script and "createDispatchEvent" not in script:
         return None
-    if not _hands_on_artifact(script, script):
+    event = _EVENT_TYPE.search(script)
+    if not _hands_on_artifact(_KEY.findall(script), event.group(1) if event else ""):
         return None
     return Found(f"{view.uses}: createWorkflowDispatch")
 
 
+_WAITING_ACTIONS = frozenset({"convictional/trigger-workflow-and-wait"})
+
+
 def _dispatch_action(view: StepView) -> Found | None:
-    payload = " ".join(view.with_.get(k, "") for k in ("client-payload", "inputs", "workflow_inputs"))
-    target = " ".join(view.with_.get(k, "") for k in ("event-type", "workflow", "repository"))
-    if not _hands_on_artifact(payload, target):
+    payload = " ".join(view.with_.get(k, "") for k in ("client-payload", "inputs", "workflow_inputs",
+                                                       "client_payload"))  # fmt: skip
+    target = " ".join(view.with_.get(k, "") for k in ("event-type", "workflow", "workflow_file_name",
+                                                      "repository", "repo"))  # fmt: skip
+    if not _hands_on_artifact(_KEY.findall(payload), target):
         return None
-    return Found(f"{view.uses}", payload.strip()[:200] or None)
+    # trigger-and-wait fails the step when the started run fails (wait_workflow defaults to true)
+    waits = view.uses in _WAITING_ACTIONS and view.with_.get("wait_workflow", "true").strip().lower() != "false"
+    return Found(f"{view.uses}", payload.strip()[:200] or None, verifies=waits)
+
+
+def _run_watch(cmd: Command) -> bool:
+    return cmd.program == "gh" and cmd.has("run", "watch") and "--exit-status" in cmd.argv
 
 
 ENTRIES = (
@@ -111,5 +148,17 @@ ENTRIES = (
         actions=frozenset({"peter-evans/repository-dispatch", "benc-uk/workflow-dispatch",
                            "the-actions-org/workflow-dispatch", "convictional/trigger-workflow-and-wait",
                            "lasith-kg/dispatch-workflow"}),
+    ),
+    Entry(
+        id="gh-run-watch",
+        role=Role.VERIFY,
+        title="gh run watch --exit-status",
+        what="Waits for a workflow run (the deploy just dispatched) and fails when it fails.",
+        reference="The run the dispatch started (`gh run list --workflow deploy.yml -L1 --json "
+                  "databaseId`).",
+        verification="It is the verification of a dispatch: the deploy's own failure fails this "
+                     "workflow; the deploy workflow should read its result back.",
+        match=on_commands(_run_watch),
+        programs=frozenset({"gh"}),
     ),
 )

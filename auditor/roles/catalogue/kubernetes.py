@@ -3,21 +3,62 @@
 from __future__ import annotations
 
 from auditor.kinds import Role
-from auditor.roles.catalogue.base import Entry, image_in, on_commands
+from auditor.roles.catalogue.base import DIGEST_TEXT, Entry, Found, StepView, image_in, on_commands
 from auditor.roles.commands import Command
 
 _KUBECTL = frozenset({"kubectl", "oc", "k"})
+# What renders a manifest with the image the job chose, piped into `kubectl apply -f -`.
+_RENDERERS = frozenset({"kustomize", "envsubst", "helm", "kbld", "ytt", "sed", "yq", "jsonnet", "cue"})
 
 
-def _kubectl_promote(cmd: Command) -> bool:
-    if cmd.program not in _KUBECTL:
-        return False
-    if cmd.has("set", "image") or cmd.has("rollout", "restart") or cmd.has("rollout", "undo"):
+def _dry_run(cmd: Command) -> bool:
+    return any(w.startswith("--dry-run") and not w.endswith("=none") for w in cmd.argv)
+
+
+def _installs_config(cmd: Command) -> bool:
+    """``kubectl apply`` of what is not a workload built here: a manifest from a URL (a
+    third-party install), CRDs, or the output of another kubectl (``create ns x --dry-run
+    -o yaml | kubectl apply -f -``, a secret copied between namespaces)."""
+    if cmd.piped_from in _KUBECTL:
         return True
-    if cmd.has("apply") or cmd.has("replace") or cmd.has("create", "deployment"):
-        # `kubectl apply -f x --dry-run=client` changes nothing
-        return not any(w.startswith("--dry-run") and not w.endswith("=none") for w in cmd.argv)
-    return cmd.has("patch") and any("image" in w for w in cmd.argv)
+    sources = cmd.flags("-f", "--filename", "-k", "--kustomize")
+    return bool(sources) and all(
+        s.startswith(("http://", "https://")) or "crd" in s.lower() for s in sources
+    )
+
+
+def _renders_image(cmd: Command) -> bool:
+    """The command writes an image into a manifest (``kustomize edit set image``, ``envsubst``,
+    ``yq -i '.image…'``, ``sed -i 's|image: …|'``)."""
+    p = cmd.program
+    if p == "kustomize":
+        return cmd.has("edit", "set", "image")
+    if p == "envsubst":
+        return True
+    return p in ("sed", "yq") and any(("image" in w or "tag" in w) for w in cmd.argv[1:]) and any(
+        w == "-i" or w.startswith("-i") or w == "--inplace" for w in cmd.argv[1:])
+
+
+def _kubectl_deploy(view: StepView) -> Found | None:
+    rendered = False
+    for cmd in view.commands:
+        if cmd.program not in _KUBECTL:
+            rendered = rendered or _renders_image(cmd)
+            continue
+        if cmd.program not in _KUBECTL:
+            continue
+        if cmd.has("set", "image") or (cmd.has("patch") and any("image" in w for w in cmd.argv)):
+            return Found(cmd.text[:120], _kubectl_image(cmd))
+        if cmd.has("rollout", "restart") or cmd.has("rollout", "undo") or cmd.has("rollout", "latest"):
+            return Found(cmd.text[:120])
+        if cmd.has("create", "deployment") and not _dry_run(cmd):
+            return Found(cmd.text[:120], cmd.flag("--image"))
+        if (cmd.has("apply") or cmd.has("replace")) and not _dry_run(cmd) and not _installs_config(cmd):
+            # a manifest as it is in the repository moves no new artifact by itself; it does
+            # when the job renders the image into it (kustomize, envsubst, helm template …)
+            moves = rendered or cmd.piped_from in _RENDERERS or DIGEST_TEXT.search(cmd.text) is not None
+            return Found(cmd.text[:120], image_in(cmd.argv[1:]), moves_artifact=moves)
+    return None
 
 
 def _kubectl_image(cmd: Command) -> str | None:
@@ -31,11 +72,35 @@ def _kubectl_verify(cmd: Command) -> bool:
         return False
     if cmd.has("rollout", "status"):
         return True
-    return bool(cmd.has("wait") and any(w.startswith("--for") for w in cmd.argv))
+    if not cmd.has("wait"):
+        return False
+    condition = cmd.flag("--for") or ""
+    # waiting for nodes (the cluster itself) or for a deletion checks no rollout
+    targets = [w.lower() for w in cmd.positionals()[1:]]
+    return bool(condition) and condition != "delete" and not any(
+        t.startswith(("node", "nodes", "no/")) or t in ("no",) for t in targets)
 
 
 def _helm_promote(cmd: Command) -> bool:
-    return cmd.program == "helm" and (cmd.has("upgrade") or cmd.has("install") or cmd.has("rollback"))
+    return cmd.program == "helm" and (cmd.has("upgrade") or cmd.has("install") or cmd.has("rollback")) and (
+        not _dry_run(cmd))
+
+
+def _helm_moves(cmd: Command) -> bool:
+    """A release whose image the command sets moves an artifact; one that only installs a
+    chart (a third-party dependency, a chart whose values pin the image) does not by itself."""
+    return _helm_image(cmd) is not None or DIGEST_TEXT.search(cmd.text) is not None
+
+
+def _helm(view: StepView) -> Found | None:
+    for cmd in view.commands:
+        if _helm_promote(cmd):
+            return Found(cmd.text[:120], _helm_image(cmd), _helm_waits(cmd), _helm_moves(cmd))
+    return None
+
+
+def _helm_test(cmd: Command) -> bool:
+    return cmd.program == "helm" and cmd.has("test")
 
 
 def _helm_image(cmd: Command) -> str | None:
@@ -52,8 +117,12 @@ def _helm_image(cmd: Command) -> str | None:
 
 
 def _helm_waits(cmd: Command) -> bool:
-    return any(w in ("--atomic", "--wait", "--rollback-on-failure") or w.startswith(("--atomic=", "--wait="))
-               for w in cmd.argv)  # fmt: skip
+    for w in cmd.argv:
+        if w in ("--atomic", "--wait", "--rollback-on-failure", "--wait-for-jobs"):
+            return True
+        if w.startswith(("--atomic=", "--wait=", "--rollback-on-failure=")):
+            return w.split("=", 1)[1].lower() not in ("false", "0", "none")
+    return False
 
 
 def _argocd_promote(cmd: Command) -> bool:
@@ -61,6 +130,18 @@ def _argocd_promote(cmd: Command) -> bool:
         cmd.has("app", "set") or cmd.has("app", "sync") or cmd.has("app", "create")
         or cmd.has("app", "rollback") or cmd.has("app", "patch")
     )
+
+
+def _argocd(view: StepView) -> Found | None:
+    for cmd in view.commands:
+        if _argocd_promote(cmd):
+            # `app set --kustomize-image/--helm-set image…` moves an image; a bare sync applies
+            # whatever the tracked revision says (the GitOps commit is the promote then)
+            image = cmd.flag("--kustomize-image") or next(
+                (v for v in cmd.flags("--helm-set", "--helm-set-string", "-p", "--parameter")
+                 if "image" in v.lower() or "tag" in v.lower()), None)  # fmt: skip
+            return Found(cmd.text[:120], image, moves_artifact=image is not None)
+    return None
 
 
 def _argocd_verify(cmd: Command) -> bool:
@@ -83,8 +164,8 @@ ENTRIES = (
         verification="`kubectl rollout status deploy/app --timeout=…` after it fails the step when "
                      "the new pods never become ready; a read-back of the running image "
                      "(`kubectl get deploy/app -o jsonpath=…`) compared with the digest.",
-        match=on_commands(_kubectl_promote, image=_kubectl_image),
-        programs=_KUBECTL,
+        match=_kubectl_deploy,
+        programs=_KUBECTL | {"kustomize", "envsubst", "sed", "yq"},
     ),
     Entry(
         id="kubectl-rollout-status",
@@ -105,7 +186,18 @@ ENTRIES = (
                   "written from the digest.",
         verification="`--atomic` or `--wait` makes helm wait for the release to be ready and fail "
                      "(and with --atomic roll back) otherwise; `helm test` after it.",
-        match=on_commands(_helm_promote, image=_helm_image, verifies=_helm_waits),
+        match=_helm,
+        programs=frozenset({"helm"}),
+    ),
+    Entry(
+        id="helm-test",
+        role=Role.VERIFY,
+        title="helm test",
+        what="Runs the chart's test hooks against the installed release and fails when one fails.",
+        reference="It tests the release the promote just upgraded.",
+        verification="It is a verification when the chart's tests check the running service (a "
+                     "request to it, its reported version).",
+        match=on_commands(_helm_test),
         programs=frozenset({"helm"}),
     ),
     Entry(
@@ -116,7 +208,7 @@ ENTRIES = (
         reference="`argocd app set APP --kustomize-image REPO@${DIGEST}` or a GitOps commit of "
                   "the digest that the sync then applies.",
         verification="`argocd app wait APP --health --timeout …` after the sync.",
-        match=on_commands(_argocd_promote, image=lambda c: image_in(c.argv[3:])),
+        match=_argocd,
         programs=frozenset({"argocd"}),
     ),
     Entry(

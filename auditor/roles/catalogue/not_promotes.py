@@ -10,6 +10,8 @@ clusters) the Kubernetes entries from making such a job a promote.
 
 from __future__ import annotations
 
+import re
+
 from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
 from auditor.roles.commands import Command
 
@@ -25,6 +27,8 @@ _PACKAGE_ACTIONS = frozenset({
     "rust-lang/crates-io-auth-action", "katyo/publish-crates", "nuget/setup-nuget", "gradle/gradle-build-action",
     "hexpm/hex-publish", "vedantmgoyal2009/winget-releaser", "homebrew/actions/bump-packages",
     "mislav/bump-homebrew-formula-action", "dawidd6/action-homebrew-bump-formula",
+    "helm/chart-releaser-action", "stefanprodan/helm-gh-pages", "rajatjindal/krew-release-bot",
+    "actions/publish-immutable-action", "actions/publish-action", "rubygems/release-gem",
 })  # fmt: skip
 _PAGES_ACTIONS = frozenset({
     "actions/deploy-pages", "actions/upload-pages-artifact", "peaceiris/actions-gh-pages",
@@ -36,7 +40,13 @@ _CLUSTER_ACTIONS = frozenset({
     "helm/kind-action", "engineerd/setup-kind", "container-tools/kind-action", "absaoss/k3d-action",
     "nolar/setup-k3d-k3s", "medyagh/setup-minikube", "manusa/actions-setup-minikube",
     "debianmaster/actions-k3s", "helm/chart-testing-action", "jupyterhub/action-k3s-helm",
+    "sigstore/scaffolding/actions/setup",
 })  # fmt: skip
+# Cluster-making actions known by a word of their path: chainguard-dev/actions/setup-kind,
+# replicatedhq/replicated-actions/create-cluster, a local ./.github/actions/setup-k3d.
+_CLUSTER_WORDS = (r"(?:^|[/_.-])(?:kind|k3d|k3s|minikube|microk8s|kwok|k0s|vcluster)(?:$|[/_.-])"
+                  r"|(?:create|setup)-cluster|cluster-(?:create|setup)")
+_CLUSTER_TARGET = re.compile(r"(?:^|[-_.:])(?:kind|k3d|k3s|minikube|kwok)(?:$|[-_.:])", re.IGNORECASE)
 
 
 def _release_cli(cmd: Command) -> bool:
@@ -67,14 +77,23 @@ def _docs_cli(cmd: Command) -> bool:
     p = cmd.program
     return (p == "mkdocs" and cmd.has("gh-deploy")) or (p in ("wrangler", "npx") and "pages" in cmd.argv) or (
         p == "vercel" and "--prod" not in cmd.argv) or (p == "netlify" and cmd.has("deploy")) or (
-        p == "firebase" and cmd.has("deploy") and any("hosting" in w for w in cmd.argv))
+        p == "firebase" and cmd.has("deploy") and any("hosting" in w for w in cmd.argv)) or (
+        p == "mike" and cmd.has("deploy"))
 
 
 def _cluster_cli(cmd: Command) -> bool:
+    """The job makes (or loads images into) a cluster of its own: kind, k3d, minikube (any of
+    their commands: `kind load docker-image` means a kind cluster is there), a make target named
+    after one (`make kind-create-cluster`), chart-testing's `ct install`, k3s from its script."""
     p = cmd.program
-    return (p == "kind" and cmd.has("create", "cluster")) or (p == "k3d" and cmd.has("cluster", "create")) or (
-        p == "minikube" and cmd.has("start")) or (p == "ctlptl" and cmd.has("create")) or (
-        p == "ct" and cmd.has("install")) or (p == "tilt" and (cmd.has("ci") or cmd.has("up")))
+    if p in ("kind", "k3d", "minikube", "microk8s", "kwokctl", "vcluster"):
+        return not cmd.has("version") and not cmd.has("completion")
+    if p in ("make", "gmake", "just", "task"):
+        return any(_CLUSTER_TARGET.search(t) for t in cmd.positionals() if "=" not in t)
+    if p == "curl":
+        return cmd.piped_to in ("sh", "bash") and any("get.k3s.io" in w for w in cmd.argv)
+    return (p == "ctlptl" and cmd.has("create")) or (p == "ct" and cmd.has("install")) or (
+        p == "tilt" and (cmd.has("ci") or cmd.has("up")))
 
 
 def _any_action(view: StepView) -> Found | None:
@@ -136,7 +155,7 @@ ENTRIES = (
         reference="-",
         verification="-",
         match=on_commands(_docs_cli),
-        programs=frozenset({"mkdocs", "wrangler", "npx", "vercel", "netlify", "firebase"}),
+        programs=frozenset({"mkdocs", "wrangler", "npx", "vercel", "netlify", "firebase", "mike"}),
         tags=("not-promote",),
     ),
     Entry(
@@ -159,7 +178,8 @@ ENTRIES = (
         reference="-",
         verification="-",
         match=on_commands(_cluster_cli),
-        programs=frozenset({"kind", "k3d", "minikube", "ctlptl", "ct", "tilt"}),
+        programs=frozenset({"kind", "k3d", "minikube", "microk8s", "kwokctl", "vcluster", "ctlptl", "ct",
+                            "tilt", "make", "gmake", "just", "task", "curl"}),
         tags=("test-cluster",),
     ),
     Entry(
@@ -171,6 +191,7 @@ ENTRIES = (
         verification="-",
         match=_any_action,
         actions=_CLUSTER_ACTIONS,
+        action_pattern=_CLUSTER_WORDS,
         tags=("test-cluster",),
     ),
 )

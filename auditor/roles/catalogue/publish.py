@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
 from auditor.roles.commands import Command
@@ -11,30 +13,69 @@ _BUILD_ACTIONS = frozenset({
 })  # fmt: skip
 
 
+_PUSH_ACTIONS = frozenset({
+    "jerray/publish-docker-action", "elgohr/publish-docker-github-action",
+    "mr-smithers-excellent/docker-build-push", "redhat-actions/push-to-registry",
+})  # fmt: skip
+
+
+def _push_action(view: StepView) -> Found | None:
+    registry = view.with_.get("registry", "")
+    if local_target(registry) or view.with_.get("push", "").strip().lower() == "false":
+        return None
+    return Found(f"{view.uses} {registry}".strip())
+
+
 def _action_pushes(view: StepView) -> Found | None:
     push = view.with_.get("push", "").strip().lower()
     outputs = view.with_.get("outputs", "")
     if (push and push != "false") or "type=registry" in outputs or "push=true" in outputs:
+        tags = [t.strip() for t in re.split(r"[\n,]", view.with_.get("tags", "")) if t.strip()]
+        if tags and all(local_target(t) for t in tags):
+            return None  # a registry on the runner (a service container, a kind cluster's)
         return Found(f"{view.uses} with push: {push or 'true'}")
     return None
+
+
+# Where a push leaves no published artifact: a registry on the runner, a test cluster's, an
+# ephemeral one (ttl.sh), or a file (buildah/podman push to an archive or a directory).
+LOCAL_REGISTRY = re.compile(
+    r"^(?:[a-z]+://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|kind\.local|ko\.local|ttl\.sh|registry\.local)"
+    r"(?::\d+)?(?:/|$)|^(?:oci-archive|docker-archive|oci|dir|containers-storage|docker-daemon):",
+    re.IGNORECASE,
+)
+
+
+def local_target(ref: str | None) -> bool:
+    return ref is not None and LOCAL_REGISTRY.search(ref) is not None
+
+
+def _ko_local(cmd: Command) -> bool:
+    repo = next((a.split("=", 1)[1] for a in cmd.assigns if a.startswith("KO_DOCKER_REPO=")), None)
+    return local_target(repo) or any(w in ("--local", "-L", "--push=false") for w in cmd.argv)
 
 
 def _cli_push(cmd: Command) -> bool:
     p = cmd.program
     if p in ("docker", "podman", "buildah", "nerdctl"):
         if cmd.has("push") or cmd.has("image", "push") or cmd.has("manifest", "push"):
-            return True
+            refs = cmd.positionals()[1 if cmd.has("push") else 2:]
+            if p in ("buildah", "podman") and len(refs) == 2:
+                refs = refs[1:]  # `buildah push IMAGE DESTINATION`
+            return not refs or not all(local_target(r) for r in refs)
         if (cmd.has("buildx", "build") or cmd.has("buildx", "bake") or cmd.has("build")) and (
             "--push" in cmd.argv or any("push=true" in w for w in cmd.argv)
         ):
-            return True
+            tags = cmd.flags("-t", "--tag")
+            return not tags or not all(local_target(t) for t in tags)
         return cmd.has("buildx", "imagetools", "create")
     if p == "crane":
         return cmd.has("push") or cmd.has("append") or cmd.has("mutate")
     if p == "oras":
         return cmd.has("push")
     if p == "ko":
-        return cmd.has("build") or cmd.has("publish") or cmd.has("resolve") or cmd.has("apply")
+        return (cmd.has("build") or cmd.has("publish") or cmd.has("resolve") or cmd.has("apply")) and (
+            not _ko_local(cmd))
     return p == "jib"
 
 
@@ -62,5 +103,16 @@ ENTRIES = (
         verification="Promote and verify that digest.",
         match=on_commands(_cli_push),
         programs=frozenset({"docker", "podman", "buildah", "nerdctl", "crane", "oras", "ko", "jib"}),
+    ),
+    Entry(
+        id="registry-push-action",
+        role=Role.PUBLISH,
+        title="push actions (redhat-actions/push-to-registry, elgohr/Publish-Docker-Github-Action …)",
+        what="Actions that push an image (some build it first) to a registry.",
+        reference="Their `digest` output (push-to-registry) or a `crane digest` of the pushed tag "
+                  "afterwards; expose it as a job output.",
+        verification="Promote and verify that digest.",
+        match=_push_action,
+        actions=_PUSH_ACTIONS,
     ),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, on_commands
+from auditor.roles.catalogue.examples import pipeline
 from auditor.roles.catalogue.publish import local_target
 from auditor.roles.commands import Command
 
@@ -61,6 +62,96 @@ def _promote_target(cmd: Command) -> bool:
         return any("promot" in w.lower() for w in cmd.argv[2:])
     return False
 
+# -- examples -----------------------------------------------------------------------------
+
+
+def _promote(steps: str, setup: str, env: str) -> str:
+    return f"""
+promote:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+{env}  steps:
+{setup}{steps}"""
+
+
+_TOKEN = "    REGISTRY_TOKEN: ${{ secrets.GHCR_PROMOTE_TOKEN }}\n"
+_DIGEST = "    DIGEST: ${{ needs.publish.outputs.digest }}\n"
+_CRANE_SETUP = """\
+    - uses: imjasonh/setup-crane@v0.4
+    - run: crane auth login ghcr.io -u release-bot -p "$REGISTRY_TOKEN"
+"""
+_CRANE_TAG = """\
+    - name: Move the stable channel to the image just pushed
+      run: crane tag "ghcr.io/acme/app@$DIGEST" stable
+"""
+_CRANE_BY_TAG = """\
+    - name: Move the stable channel to latest
+      run: crane tag ghcr.io/acme/app:latest stable
+"""
+_CRANE_CHECK = """\
+    - name: Read the channel back
+      run: |
+        moved=$(crane digest ghcr.io/acme/app:stable)
+        test "$moved" = "$DIGEST"
+"""
+_REGCTL_SETUP = """\
+    - uses: regclient/actions/regctl-installer@main
+    - run: regctl registry login ghcr.io -u release-bot -p "$REGISTRY_TOKEN"
+"""
+_REGCTL_COPY = """\
+    - name: Copy the image to the prod repository
+      run: regctl image copy "ghcr.io/acme/app@$DIGEST" ghcr.io/acme/app-prod:stable
+"""
+_REGCTL_CHECK = """\
+    - name: Read the copy back
+      run: |
+        copied=$(regctl image digest ghcr.io/acme/app-prod:stable)
+        test "$copied" = "$DIGEST"
+"""
+_SKOPEO_COPY = """\
+    - name: Sync the release to the customer registry
+      run: |
+        skopeo copy --all --dest-creds "release-bot:$REGISTRY_TOKEN" \\
+          "docker://ghcr.io/acme/app@$DIGEST" docker://registry.example.com/acme/app:stable
+"""
+_SKOPEO_BY_TAG = """\
+    - name: Sync latest to the customer registry
+      run: |
+        skopeo copy --all --dest-creds "release-bot:$REGISTRY_TOKEN" \\
+          docker://ghcr.io/acme/app:latest docker://registry.example.com/acme/app:latest
+"""
+_SKOPEO_CHECK = """\
+    - name: Read the copy back
+      run: |
+        copied=$(skopeo inspect --creds "release-bot:$REGISTRY_TOKEN" --format '{{.Digest}}' \\
+          docker://registry.example.com/acme/app:stable)
+        test "$copied" = "$DIGEST"
+"""
+_MAKE_PROMOTE = """\
+    - uses: actions/checkout@v4
+    - name: Promote to the stable channel
+      run: make promote CHANNEL=stable DIGEST="$DIGEST"
+"""
+_MAKE_BY_VERSION = """\
+    - uses: actions/checkout@v4
+    - name: Promote to the stable channel
+      run: make promote CHANNEL=stable
+"""
+_CHANNEL_VERIFY = """
+verify:
+  needs: [publish, promote]
+  runs-on: ubuntu-latest
+  env:
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - uses: imjasonh/setup-crane@v0.4
+    - name: The stable channel names the digest just pushed
+      run: |
+        moved=$(crane digest ghcr.io/acme/app:stable)
+        test "$moved" = "$DIGEST"
+"""
+
 
 ENTRIES = (
     Entry(
@@ -72,6 +163,9 @@ ENTRIES = (
         verification="`crane digest DST:stable` read back and compared with the digest.",
         match=on_commands(_crane, image=_source),
         programs=frozenset({"crane", "gcrane"}),
+        bad=pipeline(_promote(_CRANE_BY_TAG, _CRANE_SETUP, _TOKEN)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_promote(_CRANE_TAG + _CRANE_CHECK, _CRANE_SETUP, _TOKEN + _DIGEST)),
     ),
     Entry(
         id="regctl-copy",
@@ -82,6 +176,10 @@ ENTRIES = (
         verification="`regctl image digest DST:stable` compared with the digest.",
         match=on_commands(_regctl, image=_source),
         programs=frozenset({"regctl"}),
+        bad=pipeline(_promote(_REGCTL_COPY.replace('"ghcr.io/acme/app@$DIGEST"', "ghcr.io/acme/app:latest"),
+                              _REGCTL_SETUP, _TOKEN)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_promote(_REGCTL_COPY + _REGCTL_CHECK, _REGCTL_SETUP, _TOKEN + _DIGEST)),
     ),
     Entry(
         id="skopeo-copy",
@@ -93,6 +191,9 @@ ENTRIES = (
                      "the digest.",
         match=on_commands(_skopeo, image=lambda c: next((w for w in c.positionals()[1:] if "://" in w), None)),
         programs=frozenset({"skopeo"}),
+        bad=pipeline(_promote(_SKOPEO_BY_TAG, "", _TOKEN)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_promote(_SKOPEO_COPY + _SKOPEO_CHECK, "", _TOKEN + _DIGEST)),
     ),
     Entry(
         id="promote-target",
@@ -104,5 +205,8 @@ ENTRIES = (
         verification="A later step or job that reads the channel back and compares.",
         match=on_commands(_promote_target, image=lambda c: next((w for w in c.argv if "=" in w), None)),
         programs=frozenset({"make", "gmake", "just", "task", "mage", "nix"}),
+        bad=pipeline(_promote(_MAKE_BY_VERSION, "", _TOKEN)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_promote(_MAKE_PROMOTE, "", _TOKEN + _DIGEST), _CHANNEL_VERIFY),
     ),
 )

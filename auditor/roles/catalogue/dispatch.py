@@ -12,6 +12,7 @@ import re
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
+from auditor.roles.catalogue.examples import READ_BACK, pipeline
 from auditor.roles.commands import Command
 
 # What is handed on names an image for certain, or (for a workflow named like a deploy) a
@@ -104,6 +105,76 @@ def _dispatch_action(view: StepView) -> Found | None:
 def _run_watch(cmd: Command) -> bool:
     return cmd.program == "gh" and cmd.has("run", "watch") and "--exit-status" in cmd.argv
 
+# -- examples -----------------------------------------------------------------------------
+
+
+def _dispatch(steps: str, env: str = "") -> str:
+    return f"""
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+    GH_TOKEN: ${{{{ secrets.DEPLOY_DISPATCH_TOKEN }}}}
+{env}  steps:
+{steps}"""
+
+
+_DIGEST = "    DIGEST: ${{ needs.publish.outputs.digest }}\n"
+_GH_RUN = """\
+    - name: Start the deploy workflow with the digest
+      run: gh workflow run deploy.yml -R acme/deployments -f digest="$DIGEST"
+"""
+_GH_RUN_BY_TAG = """\
+    - name: Start the deploy workflow
+      run: gh workflow run deploy.yml -R acme/deployments -f image=ghcr.io/acme/app:latest
+"""
+_GH_WATCH = """\
+    - name: Wait for the deploy and fail with it
+      run: |
+        sleep 10
+        run_id=$(gh run list -R acme/deployments --workflow deploy.yml -L 1 --json databaseId -q '.[0].databaseId')
+        gh run watch "$run_id" -R acme/deployments --exit-status
+"""
+_REST = """\
+    - name: Dispatch the deploy
+      run: |
+        curl --fail-with-body -sS -X POST -H "Authorization: Bearer $GH_TOKEN" \\
+          https://api.github.com/repos/acme/deployments/dispatches \\
+          -d '{"event_type":"deploy","client_payload":{"digest":"${{ needs.publish.outputs.digest }}"}}'
+"""
+_SCRIPT = """\
+    - uses: actions/github-script@v7
+      with:
+        github-token: ${{ secrets.DEPLOY_DISPATCH_TOKEN }}
+        script: |
+          await github.rest.actions.createWorkflowDispatch({
+            owner: 'acme',
+            repo: 'deployments',
+            workflow_id: 'deploy.yml',
+            ref: 'main',
+            inputs: { digest: '${{ needs.publish.outputs.digest }}' },
+          })
+"""
+_PETER = """\
+    - uses: peter-evans/repository-dispatch@v3
+      with:
+        token: ${{ secrets.DEPLOY_DISPATCH_TOKEN }}
+        repository: acme/deployments
+        event-type: deploy
+        client-payload: '{"image": "ghcr.io/acme/app:latest"}'
+"""
+_TRIGGER_AND_WAIT = """\
+    - uses: convictional/trigger-workflow-and-wait@v1.6.5
+      with:
+        owner: acme
+        repo: deployments
+        github_token: ${{ secrets.DEPLOY_DISPATCH_TOKEN }}
+        workflow_file_name: deploy.yml
+        client_payload: '{"digest": "${{ needs.publish.outputs.digest }}"}'
+        wait_workflow: true
+"""
+_BY_TAG = "${{ needs.publish.outputs.digest }}"
+
 
 ENTRIES = (
     Entry(
@@ -116,6 +187,9 @@ ENTRIES = (
                      "the deployed state back.",
         match=on_commands(_gh_workflow_run, image=_field),
         programs=frozenset({"gh"}),
+        bad=pipeline(_dispatch(_GH_RUN_BY_TAG)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_dispatch(_GH_RUN + _GH_WATCH, _DIGEST)),
     ),
     Entry(
         id="repository-dispatch",
@@ -126,6 +200,9 @@ ENTRIES = (
         verification="Watch the started run, or read the deployed state back.",
         match=on_commands(_rest_dispatch),
         programs=frozenset({"curl", "gh", "wget", "http"}),
+        bad=pipeline(_dispatch(_REST.replace('"digest":"' + _BY_TAG, '"image":"ghcr.io/acme/app:latest'))),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_dispatch(_REST), READ_BACK),
     ),
     Entry(
         id="create-workflow-dispatch",
@@ -136,6 +213,9 @@ ENTRIES = (
         verification="Watch the started run, or read the deployed state back.",
         match=_github_script,
         actions=frozenset({"actions/github-script"}),
+        bad=pipeline(_dispatch(_SCRIPT.replace("digest: '" + _BY_TAG, "image: 'ghcr.io/acme/app:latest"))),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_dispatch(_SCRIPT), READ_BACK),
     ),
     Entry(
         id="dispatch-action",
@@ -148,6 +228,9 @@ ENTRIES = (
         actions=frozenset({"peter-evans/repository-dispatch", "benc-uk/workflow-dispatch",
                            "the-actions-org/workflow-dispatch", "convictional/trigger-workflow-and-wait",
                            "lasith-kg/dispatch-workflow"}),
+        bad=pipeline(_dispatch(_PETER)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_dispatch(_TRIGGER_AND_WAIT)),
     ),
     Entry(
         id="gh-run-watch",
@@ -160,5 +243,8 @@ ENTRIES = (
                      "workflow; the deploy workflow should read its result back.",
         match=on_commands(_run_watch),
         programs=frozenset({"gh"}),
+        bad=pipeline(_dispatch(_GH_RUN, _DIGEST)),
+        bad_rule="promote-without-verify",
+        good=pipeline(_dispatch(_GH_RUN + _GH_WATCH, _DIGEST)),
     ),
 )

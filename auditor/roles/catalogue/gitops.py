@@ -12,6 +12,7 @@ import re
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, Found, StepView, image_in
+from auditor.roles.catalogue.examples import pipeline, release
 from auditor.roles.commands import Command
 
 _IMAGE_EDIT = re.compile(r"image|tag|digest|newTag|newName", re.IGNORECASE)
@@ -46,6 +47,63 @@ def _push(view: StepView) -> Found | None:
     pushes = [c for c in view.commands if _git_push(c)]
     return Found(pushes[0].text[:120]) if pushes else None
 
+# -- examples -----------------------------------------------------------------------------
+
+_BUMP = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - uses: actions/checkout@v4
+      with:
+        repository: acme/deployments
+        token: ${{ secrets.DEPLOYMENTS_REPO_TOKEN }}
+    - name: Bump the image in the production overlay
+      working-directory: overlays/prod
+      run: |
+        kustomize edit set image "app=ghcr.io/acme/app@$DIGEST"
+        git config user.name release-bot
+        git config user.email release-bot@acme.example
+        git commit -am "app: deploy $DIGEST"
+        git push
+"""
+_BUMP_BY_TAG = _BUMP.replace("""  env:
+    DIGEST: ${{ needs.publish.outputs.digest }}
+""", "").replace('"app=ghcr.io/acme/app@$DIGEST"', "app=ghcr.io/acme/app:${{ github.sha }}").replace(
+    '"app: deploy $DIGEST"', '"app: deploy ${{ github.sha }}"')
+_VERIFY = """
+verify:
+  needs: [publish, deploy]
+  runs-on: ubuntu-latest
+  env:
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - uses: azure/k8s-set-context@v4
+      with:
+        method: kubeconfig
+        kubeconfig: ${{ secrets.KUBE_CONFIG }}
+    - name: Wait for Argo CD to roll it out, then read the running image back
+      run: |
+        kubectl rollout status deployment/app -n prod --timeout=10m
+        running=$(kubectl get deployment/app -n prod -o jsonpath='{.spec.template.spec.containers[0].image}')
+        test "$running" = "ghcr.io/acme/app@$DIGEST"
+"""
+_TAG_MOVE = """
+move-stable-tag:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: write
+  steps:
+    - uses: actions/checkout@v4
+    - name: Move the stable tag to this commit
+      continue-on-error: true
+      run: |
+        git tag -f stable
+        git push -f origin stable
+"""
+
 
 ENTRIES = (
     Entry(
@@ -62,6 +120,9 @@ ENTRIES = (
         match=_gitops,
         programs=frozenset({"kustomize", "yq", "sed"}),
         tags=("needs-git-push",),
+        bad=pipeline(_BUMP_BY_TAG),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_BUMP, _VERIFY),
     ),
     Entry(
         id="git-push",
@@ -69,10 +130,14 @@ ENTRIES = (
         title="git push (what a GitOps image bump needs to take effect)",
         what="Pushes commits or tags. On its own it is not a promote (a branch merge or a tag "
              "move is name-only at most); after an image bump it makes the bump the deploy.",
-        reference="-",
-        verification="-",
+        reference="It moves commits and tags, not images: the image a GitOps commit names is "
+                  "what the `gitops-image-bump` entry reads.",
+        verification="Nothing to verify for a tag move; for a GitOps bump, the bump's verification.",
         match=_push,
         programs=frozenset({"git"}),
         tags=("git-push",),
+        bad=release(_TAG_MOVE),
+        bad_rule="",
+        good=release(_TAG_MOVE.replace("      continue-on-error: true\n", "")),
     ),
 )

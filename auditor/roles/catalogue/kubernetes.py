@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import DIGEST_TEXT, Entry, Found, StepView, image_in, on_commands
+from auditor.roles.catalogue.examples import pipeline
 from auditor.roles.commands import Command
 
 _KUBECTL = frozenset({"kubectl", "oc", "k"})
@@ -151,6 +152,84 @@ def _argocd_verify(cmd: Command) -> bool:
 def _flux_promote(cmd: Command) -> bool:
     return cmd.program == "flux" and (cmd.has("reconcile") or cmd.has("resume"))
 
+# -- examples -----------------------------------------------------------------------------
+
+_CONTEXT = """\
+    - uses: azure/k8s-set-context@v4
+      with:
+        method: kubeconfig
+        kubeconfig: ${{ secrets.KUBE_CONFIG }}
+"""
+
+
+def _deploy(steps: str, name: str = "deploy", env: str = "") -> str:
+    """A deploy job after publish, with cluster credentials, running ``steps``."""
+    return f"""
+{name}:
+  needs: publish
+  runs-on: ubuntu-latest
+  environment: production
+{env}  steps:
+{_CONTEXT}{steps}"""
+
+
+_DIGEST_LINE = "    DIGEST: ${{ needs.publish.outputs.digest }}\n"
+_DIGEST_ENV = "  env:\n" + _DIGEST_LINE
+_SET_IMAGE = """\
+    - name: Point the deployment at the new image
+      run: kubectl set image deployment/app app=ghcr.io/acme/app@${{ needs.publish.outputs.digest }}
+"""
+_ROLLOUT = """\
+    - name: Wait for the rollout
+      run: kubectl rollout status deployment/app --timeout=5m
+"""
+_HELM_PINNED = """\
+    - name: Upgrade the release
+      run: |
+        helm upgrade --install app ./charts/app --namespace prod \\
+          --set image.repository=ghcr.io/acme/app --set image.digest="$DIGEST"
+"""
+_HELM_TEST = """\
+    - name: Run the chart's tests against the release
+      run: helm test app --namespace prod --timeout 5m
+"""
+_ARGO_ENV = """\
+  env:
+    DIGEST: ${{ needs.publish.outputs.digest }}
+    ARGOCD_SERVER: argocd.example.com
+    ARGOCD_AUTH_TOKEN: ${{ secrets.ARGOCD_AUTH_TOKEN }}
+"""
+_ARGO_SYNC = """\
+    - name: Point the application at the image and sync
+      run: |
+        argocd app set app --kustomize-image "ghcr.io/acme/app@$DIGEST"
+        argocd app sync app
+"""
+_ARGO_WAIT = """\
+    - name: Wait until the application is synced and healthy
+      run: argocd app wait app --sync --health --timeout 600
+"""
+_FLUX_BUMP = """\
+    - uses: actions/checkout@v4
+      with:
+        repository: acme/fleet
+        token: ${{ secrets.FLEET_REPO_TOKEN }}
+    - name: Pin the digest in the fleet repository
+      working-directory: apps/prod
+      run: |
+        kustomize edit set image "ghcr.io/acme/app@$DIGEST"
+        git commit -am "app: deploy $DIGEST"
+        git push
+"""
+_FLUX_RECONCILE = """\
+    - name: Apply it now
+      run: flux reconcile kustomization apps --with-source
+"""
+_FLUX_WAIT = """\
+    - name: Wait until Flux reports the kustomization ready
+      run: kubectl wait kustomization/apps -n flux-system --for=condition=ready --timeout=5m
+"""
+
 
 ENTRIES = (
     Entry(
@@ -166,6 +245,9 @@ ENTRIES = (
                      "(`kubectl get deploy/app -o jsonpath=…`) compared with the digest.",
         match=_kubectl_deploy,
         programs=_KUBECTL | {"kustomize", "envsubst", "sed", "yq"},
+        bad=pipeline(_deploy(_SET_IMAGE.replace("@${{ needs.publish.outputs.digest }}", ":latest"))),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_deploy(_SET_IMAGE + _ROLLOUT)),
     ),
     Entry(
         id="kubectl-rollout-status",
@@ -176,6 +258,9 @@ ENTRIES = (
         verification="It is the verification: run it after the promote, with a `--timeout`.",
         match=on_commands(_kubectl_verify),
         programs=_KUBECTL,
+        bad=pipeline(_deploy(_SET_IMAGE)),
+        bad_rule="promote-without-verify",
+        good=pipeline(_deploy(_SET_IMAGE + _ROLLOUT)),
     ),
     Entry(
         id="helm-upgrade",
@@ -188,6 +273,10 @@ ENTRIES = (
                      "(and with --atomic roll back) otherwise; `helm test` after it.",
         match=_helm,
         programs=frozenset({"helm"}),
+        bad=pipeline(_deploy(_HELM_PINNED.replace('--set image.digest="$DIGEST"', "--set image.tag=latest"))),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_deploy(_HELM_PINNED.replace("--namespace prod", "--namespace prod --atomic --timeout 10m"),
+                              env=_DIGEST_ENV)),
     ),
     Entry(
         id="helm-test",
@@ -199,6 +288,9 @@ ENTRIES = (
                      "request to it, its reported version).",
         match=on_commands(_helm_test),
         programs=frozenset({"helm"}),
+        bad=pipeline(_deploy(_HELM_PINNED, env=_DIGEST_ENV)),
+        bad_rule="promote-without-verify",
+        good=pipeline(_deploy(_HELM_PINNED + _HELM_TEST, env=_DIGEST_ENV)),
     ),
     Entry(
         id="argocd-app",
@@ -210,6 +302,9 @@ ENTRIES = (
         verification="`argocd app wait APP --health --timeout …` after the sync.",
         match=_argocd,
         programs=frozenset({"argocd"}),
+        bad=pipeline(_deploy(_ARGO_SYNC.replace("@$DIGEST", ":latest"), env=_ARGO_ENV.replace(_DIGEST_LINE, ""))),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_deploy(_ARGO_SYNC + _ARGO_WAIT, env=_ARGO_ENV)),
     ),
     Entry(
         id="argocd-app-wait",
@@ -220,6 +315,9 @@ ENTRIES = (
         verification="It is the verification (with `--health` and a `--timeout`).",
         match=on_commands(_argocd_verify),
         programs=frozenset({"argocd"}),
+        bad=pipeline(_deploy(_ARGO_SYNC, env=_ARGO_ENV)),
+        bad_rule="promote-without-verify",
+        good=pipeline(_deploy(_ARGO_SYNC + _ARGO_WAIT, env=_ARGO_ENV)),
     ),
     Entry(
         id="flux-reconcile",
@@ -233,5 +331,8 @@ ENTRIES = (
         match=on_commands(_flux_promote),
         programs=frozenset({"flux"}),
         moves_artifact=False,
+        bad=pipeline(_deploy(_FLUX_RECONCILE)),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_deploy(_FLUX_BUMP + _FLUX_RECONCILE + _FLUX_WAIT, env=_DIGEST_ENV)),
     ),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
+from auditor.roles.catalogue.examples import pipeline, release
 from auditor.roles.commands import Command
 
 _RELEASE_ACTIONS = frozenset({
@@ -99,6 +100,150 @@ def _cluster_cli(cmd: Command) -> bool:
 def _any_action(view: StepView) -> Found | None:
     return Found(view.uses or "")
 
+# -- examples -----------------------------------------------------------------------------
+# Each bad example is the not-a-promote step in a job named like a promote (the name
+# fallback would make it one), done sloppily (`continue-on-error: true`, which on a promote
+# path is an error): it must get no finding. The good one is the same job done tidily.
+
+_TAGS = """\
+name: release
+on:
+  push:
+    tags: ['v*']
+permissions:
+  contents: read
+jobs:
+"""
+
+
+def _sloppy(job: str, step_name: str) -> str:
+    """``job`` with ``continue-on-error: true`` on the step named ``step_name``."""
+    marker = f"    - name: {step_name}\n"
+    assert marker in job
+    return job.replace(marker, marker + "      continue-on-error: true\n")
+
+
+_GH_RELEASE = """
+promote-release:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: write
+  steps:
+    - uses: actions/checkout@v4
+    - run: make dist
+    - name: Publish the GitHub release
+      env:
+        GH_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+      run: gh release create "$GITHUB_REF_NAME" dist/* --generate-notes
+"""
+_RELEASE_ACTION = """
+promote-release:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: write
+  steps:
+    - uses: actions/checkout@v4
+    - run: make dist
+    - name: Publish the GitHub release
+      uses: softprops/action-gh-release@v2
+      with:
+        files: dist/*
+        generate_release_notes: true
+"""
+_TWINE = """
+promote-to-pypi:
+  runs-on: ubuntu-latest
+  steps:
+    - uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: '3.12'
+    - run: pip install build twine
+    - run: python -m build
+    - name: Upload to PyPI
+      env:
+        TWINE_USERNAME: __token__
+        TWINE_PASSWORD: ${{ secrets.PYPI_API_TOKEN }}
+      run: twine upload dist/*
+"""
+_PYPI_ACTION = """
+promote-to-pypi:
+  runs-on: ubuntu-latest
+  environment: pypi
+  permissions:
+    contents: read
+    id-token: write
+  steps:
+    - uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: '3.12'
+    - run: pip install build
+    - run: python -m build
+    - name: Upload to PyPI (trusted publishing)
+      uses: pypa/gh-action-pypi-publish@release/v1
+"""
+_MKDOCS = """
+promote-docs:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: write
+  steps:
+    - uses: actions/checkout@v4
+    - uses: actions/setup-python@v5
+      with:
+        python-version: '3.12'
+    - run: pip install mkdocs-material
+    - name: Deploy the site to GitHub Pages
+      run: mkdocs gh-deploy --force
+"""
+_PAGES = """
+promote-docs:
+  runs-on: ubuntu-latest
+  environment:
+    name: github-pages
+    url: ${{ steps.deployment.outputs.page_url }}
+  permissions:
+    contents: read
+    pages: write
+    id-token: write
+  steps:
+    - uses: actions/checkout@v4
+    - run: make site
+    - uses: actions/upload-pages-artifact@v3
+      with:
+        path: site
+    - name: Deploy to GitHub Pages
+      id: deployment
+      uses: actions/deploy-pages@v4
+"""
+_KIND_E2E = """
+e2e:
+  needs: publish
+  runs-on: ubuntu-latest
+  steps:
+    - uses: actions/checkout@v4
+    - name: Create a cluster to test in
+      run: kind create cluster --wait 2m
+    - name: Deploy the image under test
+      run: |
+        kubectl apply -f deploy/
+        kubectl set image deployment/app app=ghcr.io/acme/app:latest
+        kubectl rollout status deployment/app --timeout=3m
+    - run: make e2e
+"""
+_KIND_ACTION_E2E = """
+e2e:
+  needs: publish
+  runs-on: ubuntu-latest
+  steps:
+    - uses: actions/checkout@v4
+    - uses: helm/kind-action@v1
+    - name: Install the chart under test
+      run: helm upgrade --install app ./charts/app --set image.tag=latest --wait
+    - run: make e2e
+"""
+
 
 ENTRIES = (
     Entry(
@@ -106,68 +251,86 @@ ENTRIES = (
         role=None,
         title="GitHub/Gitea releases and their assets",
         what="Publishes a release and uploads its assets. Not a promote: nothing running moves.",
-        reference="-",
-        verification="-",
+        reference="A release names a version; nothing running moves to it.",
+        verification="Nothing to verify as a promotion; the release's assets can be checksummed and signed.",
         match=on_commands(_release_cli),
         programs=frozenset({"gh", "goreleaser"}),
         tags=("not-promote",),
+        bad=release(_sloppy(_GH_RELEASE, "Publish the GitHub release"), header=_TAGS),
+        bad_rule="",
+        good=release(_GH_RELEASE, header=_TAGS),
     ),
     Entry(
         id="github-release-action",
         role=None,
         title="release actions (softprops/action-gh-release, release-please, changesets …)",
         what="Publish a release (and its notes and assets). Not a promote.",
-        reference="-",
-        verification="-",
+        reference="A release names a version; nothing running moves to it.",
+        verification="Nothing to verify as a promotion.",
         match=_any_action,
         actions=_RELEASE_ACTIONS,
         tags=("not-promote",),
+        bad=release(_sloppy(_RELEASE_ACTION, "Publish the GitHub release"), header=_TAGS),
+        bad_rule="",
+        good=release(_RELEASE_ACTION, header=_TAGS),
     ),
     Entry(
         id="package-upload",
         role=None,
         title="package-registry uploads (PyPI, npm, crates, RubyGems, NuGet, Maven, charts)",
         what="Uploads a package version. Not a promote: consumers choose versions themselves.",
-        reference="-",
-        verification="-",
+        reference="Consumers pick the version (a lock file, a version range): the upload moves nobody.",
+        verification="Nothing to verify as a promotion; the registry refuses a second upload of the same version.",
         match=on_commands(_package_cli),
         programs=frozenset({"twine", "flit", "npm", "yarn", "pnpm", "bun", "lerna", "poetry", "uv", "hatch",
                             "pdm", "cargo", "vsce", "ovsx", "changeset", "nx", "gem", "dotnet", "nuget", "mvn",
                             "./mvnw", "mvnw", "gradle", "./gradlew", "gradlew", "helm"}),
         tags=("not-promote",),
+        bad=release(_sloppy(_TWINE, "Upload to PyPI"), header=_TAGS),
+        bad_rule="",
+        good=release(_TWINE, header=_TAGS),
     ),
     Entry(
         id="package-upload-action",
         role=None,
         title="package publishing actions (pypa/gh-action-pypi-publish …)",
         what="Upload a package version. Not a promote.",
-        reference="-",
-        verification="-",
+        reference="Consumers pick the version: the upload moves nobody.",
+        verification="Nothing to verify as a promotion.",
         match=_any_action,
         actions=_PACKAGE_ACTIONS,
         tags=("not-promote",),
+        bad=release(_sloppy(_PYPI_ACTION, "Upload to PyPI (trusted publishing)"), header=_TAGS),
+        bad_rule="",
+        good=release(_PYPI_ACTION, header=_TAGS),
     ),
     Entry(
         id="static-site-deploy",
         role=None,
         title="docs and preview deploys of static sites (Pages, Netlify, Vercel previews, …)",
         what="Publishes a static site or a preview. Not a promote unless the policy says so.",
-        reference="-",
-        verification="-",
+        reference="A static site is built from the repository, not from a pushed image.",
+        verification="Nothing to verify as a promotion (unless the policy lists it).",
         match=on_commands(_docs_cli),
         programs=frozenset({"mkdocs", "wrangler", "npx", "vercel", "netlify", "firebase", "mike"}),
         tags=("not-promote",),
+        bad=release(_sloppy(_MKDOCS, "Deploy the site to GitHub Pages")),
+        bad_rule="",
+        good=release(_MKDOCS),
     ),
     Entry(
         id="static-site-deploy-action",
         role=None,
         title="Pages and static-hosting actions (actions/deploy-pages, peaceiris/actions-gh-pages …)",
         what="Publish a static site or a preview. Not a promote.",
-        reference="-",
-        verification="-",
+        reference="A static site is built from the repository, not from a pushed image.",
+        verification="Nothing to verify as a promotion.",
         match=_any_action,
         actions=_PAGES_ACTIONS,
         tags=("not-promote",),
+        bad=release(_sloppy(_PAGES, "Deploy to GitHub Pages")),
+        bad_rule="",
+        good=release(_PAGES),
     ),
     Entry(
         id="test-cluster",
@@ -175,23 +338,29 @@ ENTRIES = (
         title="throw-away test clusters (kind, k3d, minikube, chart-testing, tilt ci)",
         what="Creates a cluster inside the job to test against. kubectl or helm against it is a "
              "test, not a deploy.",
-        reference="-",
-        verification="-",
+        reference="The cluster lives as long as the job: what is deployed to it reaches nobody.",
+        verification="The test's own assertions; no promotion to verify.",
         match=on_commands(_cluster_cli),
         programs=frozenset({"kind", "k3d", "minikube", "microk8s", "kwokctl", "vcluster", "ctlptl", "ct",
                             "tilt", "make", "gmake", "just", "task", "curl"}),
         tags=("test-cluster",),
+        bad=pipeline(_sloppy(_KIND_E2E, "Deploy the image under test")),
+        bad_rule="",
+        good=pipeline(_KIND_E2E),
     ),
     Entry(
         id="test-cluster-action",
         role=None,
         title="test-cluster actions (helm/kind-action, setup-minikube, k3d-action …)",
         what="Create a cluster inside the job to test against.",
-        reference="-",
-        verification="-",
+        reference="The cluster lives as long as the job: what is deployed to it reaches nobody.",
+        verification="The test's own assertions; no promotion to verify.",
         match=_any_action,
         actions=_CLUSTER_ACTIONS,
         action_pattern=_CLUSTER_WORDS,
         tags=("test-cluster",),
+        bad=pipeline(_sloppy(_KIND_ACTION_E2E, "Install the chart under test")),
+        bad_rule="",
+        good=pipeline(_KIND_ACTION_E2E),
     ),
 )

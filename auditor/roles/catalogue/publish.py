@@ -6,6 +6,7 @@ import re
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
+from auditor.roles.catalogue.examples import GHCR, publish, release
 from auditor.roles.commands import Command
 
 _BUILD_ACTIONS = frozenset({
@@ -79,6 +80,89 @@ def _cli_push(cmd: Command) -> bool:
     return p == "jib"
 
 
+# The deploy job every publish example feeds: a pinned `kubectl set image`, then rollout status.
+_DEPLOY = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  environment: production
+  steps:
+    - uses: azure/k8s-set-context@v4
+      with:
+        method: kubeconfig
+        kubeconfig: ${{ secrets.KUBE_CONFIG }}
+    - name: Roll out the image just pushed
+      run: |
+        kubectl set image deployment/app app=ghcr.io/acme/app@${{ needs.publish.outputs.digest }}
+        kubectl rollout status deployment/app --timeout=5m
+"""
+# ... and the same deploy, by tag, when the publish job exposes no digest
+_DEPLOY_BY_TAG = _DEPLOY.replace("@${{ needs.publish.outputs.digest }}", ":latest")
+
+_CLI_PUBLISH = """
+publish:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: read
+    packages: write
+  steps:
+    - uses: actions/checkout@v4
+    - uses: docker/login-action@v3
+      with:
+        registry: ghcr.io
+        username: ${{ github.actor }}
+        password: ${{ secrets.GITHUB_TOKEN }}
+    - uses: imjasonh/setup-crane@v0.4
+    - name: Build and push
+      run: |
+        docker build -t ghcr.io/acme/app:latest .
+        docker push ghcr.io/acme/app:latest
+"""
+_CLI_PUBLISH_DIGEST = _CLI_PUBLISH.replace("""  steps:
+""", """  outputs:
+    digest: ${{ steps.push.outputs.digest }}
+  steps:
+""").replace("""    - name: Build and push
+      run: |
+        docker build -t ghcr.io/acme/app:latest .
+        docker push ghcr.io/acme/app:latest
+""", """    - name: Build and push
+      id: push
+      run: |
+        docker build -t ghcr.io/acme/app:latest .
+        docker push ghcr.io/acme/app:latest
+        digest=$(crane digest ghcr.io/acme/app:latest)
+        echo "digest=$digest" >> "$GITHUB_OUTPUT"
+""")
+
+_ACTION_PUBLISH = """
+publish:
+  runs-on: ubuntu-latest
+  permissions:
+    contents: read
+    packages: write
+  steps:
+    - uses: actions/checkout@v4
+    - uses: redhat-actions/buildah-build@v2
+      with:
+        image: app
+        tags: latest
+        containerfiles: ./Containerfile
+    - id: push
+      uses: redhat-actions/push-to-registry@v2
+      with:
+        image: app
+        tags: latest
+        registry: ghcr.io/acme
+        username: ${{ github.actor }}
+        password: ${{ secrets.GITHUB_TOKEN }}
+"""
+_ACTION_PUBLISH_DIGEST = _ACTION_PUBLISH.replace("""  steps:
+""", """  outputs:
+    digest: ${{ steps.push.outputs.digest }}
+  steps:
+""", 1)
+
 ENTRIES = (
     Entry(
         id="docker-build-push-action",
@@ -91,6 +175,9 @@ ENTRIES = (
         verification="Promote and verify the digest, not the tags the action also pushed.",
         match=_action_pushes,
         actions=_BUILD_ACTIONS,
+        bad=release(publish(GHCR, digest=False), _DEPLOY_BY_TAG),
+        bad_rule="digest-not-exposed",
+        good=release(publish(GHCR), _DEPLOY),
     ),
     Entry(
         id="registry-push",
@@ -103,6 +190,9 @@ ENTRIES = (
         verification="Promote and verify that digest.",
         match=on_commands(_cli_push),
         programs=frozenset({"docker", "podman", "buildah", "nerdctl", "crane", "oras", "ko", "jib"}),
+        bad=release(_CLI_PUBLISH, _DEPLOY_BY_TAG),
+        bad_rule="digest-not-exposed",
+        good=release(_CLI_PUBLISH_DIGEST, _DEPLOY),
     ),
     Entry(
         id="registry-push-action",
@@ -114,5 +204,8 @@ ENTRIES = (
         verification="Promote and verify that digest.",
         match=_push_action,
         actions=_PUSH_ACTIONS,
+        bad=release(_ACTION_PUBLISH, _DEPLOY_BY_TAG),
+        bad_rule="digest-not-exposed",
+        good=release(_ACTION_PUBLISH_DIGEST, _DEPLOY),
     ),
 )

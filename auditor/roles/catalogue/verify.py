@@ -13,6 +13,7 @@ import re
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import DIGEST_TEXT, Entry, Found, StepView
+from auditor.roles.catalogue.examples import pipeline
 from auditor.roles.commands import Command
 
 _READERS = frozenset({"kubectl", "oc", "crane", "gcrane", "regctl", "skopeo", "docker", "podman", "curl",
@@ -169,6 +170,64 @@ def _read_back(view: StepView) -> Found | None:
 def _health_action(view: StepView) -> Found | None:
     return Found(view.uses or "", verifies=True)
 
+# -- examples -----------------------------------------------------------------------------
+
+_PROMOTE = """
+promote:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+    CP_TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - name: Pin the digest on the control plane
+      run: |
+        curl --fail-with-body -sS -X POST -H "Authorization: Bearer $CP_TOKEN" \\
+          -d "{\\"digest\\": \\"$DIGEST\\"}" https://cp.example.com/api/runtime/promote
+"""
+_SMOKE = """\
+    - name: Smoke-test the service
+      run: curl --fail-with-body -sS --retry 5 --retry-all-errors https://app.example.com/healthz
+"""
+_VERIFY_PIN = """
+verify-pin:
+  needs: [publish, promote]
+  runs-on: ubuntu-latest
+  env:
+    CP_TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - name: Read the pin back
+      run: |
+        pinned=$(curl --fail-with-body -sS -H "Authorization: Bearer $CP_TOKEN" https://cp.example.com/api/runtime/pin)
+        test "$pinned" = "$DIGEST"
+"""
+_WEBAPP = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  permissions:
+    contents: read
+    id-token: write
+  steps:
+    - uses: azure/login@v2
+      with:
+        client-id: ${{ vars.AZURE_CLIENT_ID }}
+        tenant-id: ${{ vars.AZURE_TENANT_ID }}
+        subscription-id: ${{ vars.AZURE_SUBSCRIPTION_ID }}
+    - uses: azure/webapps-deploy@v3
+      with:
+        app-name: acme-app
+        images: acme.azurecr.io/app@${{ needs.publish.outputs.digest }}
+"""
+_HEALTH = """\
+    - uses: jtalk/url-health-check-action@v4
+      with:
+        url: https://acme-app.azurewebsites.net/healthz
+        max-attempts: 10
+        retry-delay: 10s
+"""
+
 
 ENTRIES = (
     Entry(
@@ -182,6 +241,9 @@ ENTRIES = (
                      "`--fail-with-body`), or `wget`; a plain `curl` exits 0 on a 500.",
         match=_smoke_test,
         programs=frozenset({"curl", "wget"}),
+        bad=pipeline(_PROMOTE + _SMOKE.replace("curl --fail-with-body -sS", "curl -sS")),
+        bad_rule="promote-without-verify",
+        good=pipeline(_PROMOTE + _SMOKE),
     ),
     Entry(
         id="read-back",
@@ -193,6 +255,9 @@ ENTRIES = (
         verification="It is the verification the incident lacked.",
         match=_read_back,
         programs=_READERS,
+        bad=pipeline(_PROMOTE),
+        bad_rule="promote-without-verify",
+        good=pipeline(_PROMOTE, _VERIFY_PIN),
     ),
     Entry(
         id="health-check-action",
@@ -203,5 +268,8 @@ ENTRIES = (
         verification="It is the verification.",
         match=_health_action,
         actions=_HEALTH_ACTIONS,
+        bad=pipeline(_WEBAPP, image="acme.azurecr.io/app"),
+        bad_rule="promote-without-verify",
+        good=pipeline(_WEBAPP + _HEALTH, image="acme.azurecr.io/app"),
     ),
 )

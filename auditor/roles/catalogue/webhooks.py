@@ -12,6 +12,7 @@ import re
 
 from auditor.kinds import Role
 from auditor.roles.catalogue.base import Entry, Found, StepView
+from auditor.roles.catalogue.examples import READ_BACK, pipeline
 from auditor.roles.commands import Command
 
 _CLIENTS = frozenset({"curl", "wget", "http", "https", "xh", "httpie"})
@@ -48,6 +49,42 @@ def _match(view: StepView) -> Found | None:
             return Found(cmd.text[:120], payload)
     return None
 
+# -- examples -----------------------------------------------------------------------------
+
+_HOOK = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+    DEPLOY_HOOK_URL: ${{ secrets.RENDER_DEPLOY_HOOK_URL }}
+    DIGEST: ${{ needs.publish.outputs.digest }}
+  steps:
+    - name: Deploy the image just pushed
+      run: curl --fail-with-body -sS -X POST "$DEPLOY_HOOK_URL&imgURL=ghcr.io/acme/app@$DIGEST"
+"""
+_HOOK_BY_TAG = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  env:
+    DEPLOY_HOOK_URL: ${{ secrets.RENDER_DEPLOY_HOOK_URL }}
+  steps:
+    - name: Redeploy (the service pulls ghcr.io/acme/app:latest)
+      run: curl --fail-with-body -sS -X POST "$DEPLOY_HOOK_URL"
+"""
+_HTTP_ACTION = """
+deploy:
+  needs: publish
+  runs-on: ubuntu-latest
+  steps:
+    - uses: fjogeleit/http-request-action@v1
+      with:
+        url: https://cp.example.com/api/deploy
+        method: POST
+        bearerToken: ${{ secrets.CP_DEPLOY_TOKEN }}
+        data: '{"service": "app", "digest": "${{ needs.publish.outputs.digest }}"}'
+"""
+
 
 ENTRIES = (
     Entry(
@@ -60,6 +97,9 @@ ENTRIES = (
                       "the pin compared with the digest, or a smoke test of the service.",
         match=_match,
         programs=_CLIENTS,
+        bad=pipeline(_HOOK_BY_TAG),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_HOOK, READ_BACK),
     ),
     Entry(
         id="deploy-webhook-action",
@@ -71,5 +111,9 @@ ENTRIES = (
         match=_hook_action,
         actions=frozenset({"fjogeleit/http-request-action", "joelwmale/webhook-action",
                            "distributhor/workflow-webhook"}),
+        bad=pipeline(_HTTP_ACTION.replace('"digest": "${{ needs.publish.outputs.digest }}"',
+                                          '"image": "ghcr.io/acme/app:latest"')),
+        bad_rule="promote-not-pinned-to-digest",
+        good=pipeline(_HTTP_ACTION, READ_BACK),
     ),
 )

@@ -83,8 +83,21 @@ def _ssh_action(view: StepView) -> Found | None:
     return Found(f"{view.uses}: {found.group(0)}", image_in(script.split()))
 
 
-def _ssh_cli(cmd: Command) -> bool:
-    return cmd.program == "ssh" and _PULL_OR_UP.search(" ".join(cmd.argv[1:])) is not None
+def _ssh_remote(view: StepView) -> Found | None:
+    """``ssh HOST 'docker pull …'``, or ``ssh HOST bash <<EOF`` whose heredoc pulls or starts
+    the image (the heredoc feeds the remote shell: its lines are the remote commands)."""
+    for cmd in view.commands:
+        if cmd.program != "ssh":
+            continue
+        remote = " ".join(cmd.argv[1:])
+        found = _PULL_OR_UP.search(remote)
+        if found is None and "<<" in remote and view.run is not None:
+            found = _PULL_OR_UP.search(view.run)
+            if found is not None:
+                return Found(f"{cmd.text[:60]} … {found.group(0)}", image_in(view.run.split()))
+        if found is not None:
+            return Found(cmd.text[:120], image_in(cmd.argv[2:]))
+    return None
 
 # -- examples -----------------------------------------------------------------------------
 
@@ -443,11 +456,11 @@ ENTRIES = (
     Entry(
         id="ssh-remote-deploy",
         role=Role.PROMOTE,
-        title="ssh HOST 'docker pull … && docker compose up'",
+        title="ssh HOST 'docker pull … && docker compose up' (or a heredoc fed to the remote shell)",
         what="Runs the deploy on a server over ssh.",
         reference="The image in the remote command; pin it to the digest.",
         verification="A health check of the server after it that fails loud.",
-        match=on_commands(_ssh_cli, image=lambda c: image_in(c.argv[2:])),
+        match=_ssh_remote,
         programs=frozenset({"ssh"}),
         bad=pipeline(_job(_SSH_AGENT, _SSH_CLI.replace("@$DIGEST", ":latest"), oidc=False)),
         bad_rule="promote-not-pinned-to-digest",

@@ -62,14 +62,20 @@ def _field(cmd: Command) -> str | None:
     return None
 
 
+_BODY_FLAGS = frozenset({"-d", "--data", "--data-raw", "--data-binary", "--json", "--body-data", "--post-data",
+                         "--input"})  # fmt: skip
+_BODY_PREFIXES = tuple(f"{f}=" for f in _BODY_FLAGS if f.startswith("--"))
+
+
 def _rest_dispatch(cmd: Command) -> bool:
     if cmd.program not in ("curl", "gh", "wget", "http"):
         return False
     text = " ".join(cmd.argv)
     if _DISPATCH_URL.search(text) is None:
         return False
-    payload = " ".join(cmd.flags("-d", "--data", "--data-raw", "--data-binary", "--json", "--body-data",
-                                 "--post-data"))  # fmt: skip
+    # the body as written from its flag on (a quoted JSON body with spaces is split into words)
+    at = next((i for i, w in enumerate(cmd.argv) if w in _BODY_FLAGS or w.startswith(_BODY_PREFIXES)), None)
+    payload = " ".join(cmd.argv[at:]) if at is not None else ""
     keys = _KEY.findall(payload) + [m.group(1) for f in _fields(cmd) if (m := _FIELD_KEY.match(f))]
     workflow = _WORKFLOW_FILE.search(text)
     event = _EVENT_TYPE.search(payload) or _EVENT_TYPE.search(" ".join(cmd.flags("-f", "-F")))

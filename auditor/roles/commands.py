@@ -43,6 +43,7 @@ _PREFIXES = frozenset({
     "if", "while", "until", "!", "{", "eval",
 })  # fmt: skip
 _QUOTES = "\"'"
+_EXPRESSION = re.compile(r"\$\{\{[^\n]*?\}\}")
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _HEREDOC = re.compile(r"(?<!<)<<(?!<)-?\s*(['\"]?)([A-Za-z_][\w-]*)\1")
 _FEEDS_SHELL = re.compile(r"(?:^|[\s/])(?:ba|z|da|k)?sh\b|\bssh\b")
@@ -116,6 +117,10 @@ def _unquote(word: str) -> str:
     return word.strip(_QUOTES) if word[:1] in _QUOTES else word
 
 
+def _placeholder(match: re.Match[str]) -> str:
+    return "$" + "_" * (match.end() - match.start() - 1)
+
+
 def _blank_heredocs(text: str) -> str:
     """``text`` with the bodies of heredocs that do not feed a shell blanked (offsets kept)."""
     lines = text.split("\n")
@@ -181,17 +186,20 @@ def commands(run: str, programs: frozenset[str] | None = None,
     source = shell_text(run)
     if "<<" in source:
         source = _blank_heredocs(source)
+    # `${{ matrix.image }}` is one word by the time the shell runs (the runner substitutes it),
+    # and what it holds is no separator: split a copy where each expression is a placeholder
+    work = _EXPRESSION.sub(_placeholder, source) if "${{" in source else source
     out: list[Command] = []
     if screen is None:
-        pieces = _pieces(source)
+        pieces = _pieces(work)
     else:
         pieces = []
-        for start, end in _lines(source, screen):
+        for start, end in _lines(work, screen):
             pieces.extend((text, offset + start, captured) for text, offset, captured
-                          in _pieces(source[start:end]))  # fmt: skip
+                          in _pieces(work[start:end]))  # fmt: skip
     for piece, offset, captured in pieces:
-        # a substitution's placeholder spans exactly its text, so a word's span in ``piece``
-        # is the same word as written in ``source`` (``$(id -u)`` with its space)
+        # a placeholder (substitution, expression) spans exactly its text, so a word's span in
+        # ``piece`` is the same word as written in ``source`` (``$(id -u)`` with its space)
         previous = ""  # program of the command piped into the next one
         size = len(piece)
         for match in _SEGMENT.finditer(piece):

@@ -36,12 +36,39 @@ def _regctl(cmd: Command) -> bool:
     return cmd.has("image", "tag") or cmd.has("tag", "add")
 
 
+_SKOPEO_VALUE_FLAGS = frozenset({
+    "--src-creds", "--dest-creds", "--creds", "--authfile", "--src-authfile", "--dest-authfile",
+    "--format", "-f", "--multi-arch", "--src-cert-dir", "--dest-cert-dir", "--retry-times",
+    "--src-registry-token", "--dest-registry-token", "--sign-by", "--override-arch", "--override-os",
+    "--src", "--dest", "--scoped", "--digestfile", "--additional-tag",
+})  # fmt: skip
+
+
+def _skopeo_refs(cmd: Command) -> list[str]:
+    """``skopeo copy|sync [options] SOURCE DESTINATION``: the two references."""
+    refs: list[str] = []
+    skip = False
+    for word in cmd.argv[2:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _SKOPEO_VALUE_FLAGS
+        else:
+            refs.append(word)
+    return refs[-2:] if len(refs) >= 2 else []
+
+
+def _registry(ref: str) -> bool:
+    """A registry reference (``docker://…``), or a variable that holds one."""
+    return ref.startswith("docker://") or (ref.startswith("$") and ":" not in ref.lstrip("${"))
+
+
 def _skopeo(cmd: Command) -> bool:
     if cmd.program != "skopeo" or not (cmd.has("copy") or cmd.has("sync")):
         return False
-    refs = [w for w in cmd.positionals()[1:] if "://" in w]
-    # between two registries (docker://…), not to or from an archive or the local daemon
-    return len(refs) >= 2 and all(r.startswith("docker://") for r in refs[:2]) and not local_target(
+    refs = _skopeo_refs(cmd)
+    # between two registries, not to or from an archive, a directory or the local daemon
+    return len(refs) == 2 and all(_registry(r) for r in refs) and not local_target(
         refs[1].removeprefix("docker://"))
 
 
@@ -189,7 +216,7 @@ ENTRIES = (
         reference="`skopeo copy docker://SRC@${DIGEST} docker://DST:stable`.",
         verification="`skopeo inspect --format '{{.Digest}}' docker://DST:stable` compared with "
                      "the digest.",
-        match=on_commands(_skopeo, image=lambda c: next((w for w in c.positionals()[1:] if "://" in w), None)),
+        match=on_commands(_skopeo, image=lambda c: next(iter(_skopeo_refs(c)), None)),
         programs=frozenset({"skopeo"}),
         bad=pipeline(_promote(_SKOPEO_BY_TAG, "", _TOKEN)),
         bad_rule="promote-not-pinned-to-digest",

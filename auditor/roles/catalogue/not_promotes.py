@@ -25,7 +25,7 @@ _RELEASE_ACTIONS = frozenset({
 })  # fmt: skip
 _PACKAGE_ACTIONS = frozenset({
     "pypa/gh-action-pypi-publish", "js-devtools/npm-publish", "jetbrains/intellij-platform-plugin-publisher",
-    "rust-lang/crates-io-auth-action", "katyo/publish-crates", "nuget/setup-nuget", "gradle/gradle-build-action",
+    "rust-lang/crates-io-auth-action", "katyo/publish-crates",
     "hexpm/hex-publish", "vedantmgoyal2009/winget-releaser", "homebrew/actions/bump-packages",
     "mislav/bump-homebrew-formula-action", "dawidd6/action-homebrew-bump-formula",
     "helm/chart-releaser-action", "stefanprodan/helm-gh-pages", "rajatjindal/krew-release-bot",

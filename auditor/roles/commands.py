@@ -50,6 +50,7 @@ _FEEDS_SHELL = re.compile(r"(?:^|[\s/])(?:ba|z|da|k)?sh\b|\bssh\b")
 _DURATION = re.compile(r"^\d+(?:\.\d+)?[smhd]?$")
 _WRAPPERS = frozenset({"docker", "podman", "nerdctl"})
 _MAX_NESTING = 8
+_SHORT = 1000  # characters: below this, finding the lines that name a program costs more than it saves
 # Global options that take a separate value and are often written before the sub-command.
 _VALUE_FLAGS = frozenset({
     "-n", "--namespace", "--context", "--kube-context", "--kubeconfig", "--cluster", "--server",
@@ -190,8 +191,8 @@ def commands(run: str, programs: frozenset[str] | None = None,
     # and what it holds is no separator: split a copy where each expression is a placeholder
     work = _EXPRESSION.sub(_placeholder, source) if "${{" in source else source
     out: list[Command] = []
-    if screen is None:
-        pieces = _pieces(work)
+    if screen is None or len(work) < _SHORT:
+        pieces = _pieces(work)  # a short script costs less split whole than screened by line
     else:
         pieces = []
         for start, end in _lines(work, screen):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from auditor.graph import JobGraph, build_graph
 from auditor.kinds import Role
-from auditor.model import ActionStep, Job, Workflow
+from auditor.model import ActionStep, Job, Step, Workflow
 from auditor.policy import Policy
 from auditor.refindex import RefIndex, build_index
 from auditor.roles.assign import RoleAssignment, assign
@@ -86,6 +86,26 @@ class Facts:
         # the job publishes itself: look for a publisher above its needs
         found = [self.paths.from_publish[n] for n in self.graph.needs(job_id) if n in self.paths.from_publish]
         return min(found)[2] if found else None
+
+    def cannot_turn_green(self, job: Job, step: Step) -> bool:
+        """``step`` cannot turn a failed promotion green (DESIGN.md, "Semantics"): it runs
+        only when something failed (``if: failure()``), or it is a notification under
+        ``always()``/``!cancelled()`` that runs after the job's promote and is neither a
+        promote nor a verify itself. Its own continue-on-error or unchecked curl is then not
+        a swallowed promotion."""
+        condition = step.if_.value if step.if_ is not None and step.if_.kind == "str" else ""
+        if not condition:
+            return False
+        squeezed = "".join(condition.split())
+        if "failure()" in squeezed and "!failure()" not in squeezed and "success()" not in squeezed:
+            return True
+        if "always()" not in squeezed and "!cancelled()" not in squeezed:
+            return False
+        own = self.roles.step_roles(job.id, step.index)
+        if own & {Role.PROMOTE, Role.VERIFY}:
+            return False
+        first = next((s.index for s in self.promote_steps(job)), None)
+        return first is not None and step.index > first
 
     def promote_steps(self, job: Job) -> list[ActionStep]:
         """The steps of ``job`` that promote, in run order."""

@@ -39,7 +39,7 @@ from auditor.parse import parse_bytes
 from auditor.yamltree import Span, YMap, YNode, YScalar, YSeq
 
 if TYPE_CHECKING:
-    from auditor.repo import RepoSource
+    from auditor.sources import RepoSource
 
 POLICY_FILENAMES = (".auditor.yml", ".auditor.yaml")
 SEVERITY_CHOICES = ("error", "warning", "note", "off")

@@ -38,7 +38,8 @@ class PipelineGraph:
     jobs: tuple[str, ...]
     needs: Mapping[str, tuple[str, ...]]
     roles: Mapping[str, frozenset[Role]]
-    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # job → role reason texts
+    # job → (role, why) for each role it plays: which catalogue entry matched which step
+    reasons: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,8 @@ class Facts:
             self.workflow.path, jobs,
             {j: tuple(self.graph.needs(j)) for j in jobs},
             {j: self.roles.of(j) for j in jobs},
-            {j: tuple(r.text for r in self.roles.reasons.get(j, {}).values()) for j in jobs},
+            {j: tuple((str(role), r.text) for role, r in sorted(self.roles.reasons.get(j, {}).items()))
+             for j in jobs},
         )  # fmt: skip
 
 

@@ -45,7 +45,7 @@ POLICY_FILENAMES = (".auditor.yml", ".auditor.yaml")
 SEVERITY_CHOICES = ("error", "warning", "note", "off")
 
 DEFAULT_PUBLISH_NAMES = ()  # publish is recognised by what a job does, not by its name
-DEFAULT_PROMOTE_NAMES = (r"(?i)promot",)
+DEFAULT_PROMOTE_NAMES = (r"(?i)promot|rollout|release-to",)
 DEFAULT_PROMOTE_ENDPOINTS = (r"/promote\b",)
 DEFAULT_VERIFY_NAMES = (r"(?i)verif",)
 DEFAULT_PLATFORM_TOKENS = ("GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN")

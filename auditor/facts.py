@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from auditor.graph import JobGraph, build_graph
 from auditor.kinds import Role
-from auditor.model import ActionStep, Job, Step, Workflow
+from auditor.model import ActionStep, Job, Step, WaitAllStep, WaitStep, Workflow
 from auditor.policy import Policy
 from auditor.refindex import RefIndex, build_index
 from auditor.roles.assign import RoleAssignment, assign
@@ -107,6 +107,22 @@ class Facts:
             return False
         first = next((s.index for s in self.promote_steps(job)), None)
         return first is not None and step.index > first
+
+    def unwaited_promotes(self, job: Job) -> list[ActionStep]:
+        """Promote steps run with ``background: true`` that no later ``wait`` (naming them)
+        or ``wait-all`` covers before the job ends: their failure can be lost (DESIGN.md,
+        "Semantics"). ``parallel:`` members are waited for at the end of their group."""
+        out: list[ActionStep] = []
+        for step in self.promote_steps(job):
+            if not step.background:
+                continue
+            sid = step.id.value if step.id is not None else None
+            later = [s for s in job.flat_steps if s.index > step.index]
+            if not any(isinstance(s, WaitAllStep) or (isinstance(s, WaitStep) and sid is not None
+                                                     and any(t.stripped == sid for t in s.targets))
+                       for s in later):  # fmt: skip
+                out.append(step)
+        return out
 
     def promote_steps(self, job: Job) -> list[ActionStep]:
         """The steps of ``job`` that promote, in run order."""

@@ -325,7 +325,8 @@ PASSING: list[tuple[str, str, ShellSpec]] = [
     (
         "harmless-substitutions",
         'f() {\n  local now=$(date +%s)\n  local dir=$(dirname "$0")\n}\n'
-        'export SHA=$(git rev-parse HEAD)\necho "sha=$(git rev-parse --short HEAD)" >> "$GITHUB_OUTPUT"\n',
+        'export DIR=$(pwd)/bin\nexport OS="$(echo "$1" | cut -d \'-\' -f 1)"\n'
+        'echo "sha=$(git rev-parse --short HEAD)" >> "$GITHUB_OUTPUT"\n',
         DEFAULT,
     ),
     ("plain-assignment-keeps-status", 'DIGEST=$(crane digest img)\necho "$DIGEST"\n', DEFAULT),
@@ -513,8 +514,8 @@ def test_script_calls() -> None:
 def test_not_script_calls() -> None:
     text = snippet(
         """
-        "$GITHUB_WORKSPACE/scripts/x.sh"
         bash "$SCRIPT"
+        "$RUNNER_TEMP/scripts/x.sh"
         /usr/local/bin/tool
         ~/bin/tool
         python -m pip install .
@@ -524,7 +525,6 @@ def test_not_script_calls() -> None:
         ./node_modules/.bin/eslint .
         source /etc/os-release
         curl https://example.com/x.sh
-        bash ${{ github.action_path }}/run.sh
         deploy.sh
         curl -fsSLO https://example.com/get/install.sh
         bash install.sh

@@ -48,10 +48,9 @@ that contain it are skipped, the others are still analysed, and
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
+from auditor.scripts.collector import collector_paused
 from auditor.scripts.issues import OutputWrite, ScriptIssue, ShellReport
 from auditor.scripts.shell.body import Body
 from auditor.scripts.shell.calls import calls_and_inline, dir_changes
@@ -63,11 +62,9 @@ from auditor.scripts.shells import ShellSpec
 
 __all__ = [
     "DETECTORS",
-    "PAUSE_COLLECTOR_AT",
     "Detector",
     "analyse_shell",
     "blank_expressions",
-    "collector_paused",
     "github_output_writes",
 ]
 
@@ -97,32 +94,6 @@ def analyse_shell(text: str, spec: ShellSpec) -> ShellReport:
         return ShellReport(parse_error=_internal_error(text))
     issues = sorted(_dedupe(found), key=lambda i: (i.start, i.detector))
     return ShellReport(tuple(issues), tuple(calls), outputs, tuple(inline), _parse_error(t), tuple(dirs))
-
-
-#: Bodies at least this long are analysed with the cyclic garbage collector paused.
-PAUSE_COLLECTOR_AT = 32_768
-
-
-@contextmanager
-def collector_paused(size: int) -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a large body (``size`` characters) is analysed.
-
-    The analysis allocates one index entry per tree node and creates no
-    reference cycles (reference counting frees it all), but the collector's
-    full passes walk every live object, and while a 60,000-line body's index
-    grows they made the analysis measurably super-linear (a 4× larger body
-    took 5-6× the time; 4.2-4.7× with the collector paused). Small bodies,
-    the usual case, are left alone. The collector is re-enabled only if it
-    was enabled, and on every exit path.
-    """
-    if size < PAUSE_COLLECTOR_AT or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def github_output_writes(text: str) -> tuple[OutputWrite, ...]:

@@ -646,3 +646,38 @@ def test_fuzz_never_raises_and_offsets_stay_in_bounds() -> None:
                 assert 0 <= item.start <= item.end <= len(text)
             for inline in report.inline_python:
                 assert inline.start >= 0 and inline.start + len(inline.code) <= len(text)
+
+
+def test_script_calls_anchored_at_the_workspace_or_the_action() -> None:
+    text = snippet(
+        """
+        "${GITHUB_WORKSPACE}/scripts/a.sh" --fast
+        $GITHUB_WORKSPACE/scripts/b.sh
+        bash "$GITHUB_WORKSPACE/ci/c.sh"
+        ${{ github.workspace }}/scripts/d.sh
+        source "${GITHUB_ACTION_PATH}/lib.sh"
+        bash ${{ github.action_path }}/run.sh
+        python3 "$GITHUB_WORKSPACE/tools/e.py"
+        """
+    )
+    calls = analyse_shell(text, DEFAULT).calls
+    assert [(c.path, c.interpreter, c.anchor, line_col(text, c.start)[0]) for c in calls] == [
+        ("scripts/a.sh", "exec", "workspace", 1),
+        ("scripts/b.sh", "exec", "workspace", 2),
+        ("ci/c.sh", "bash", "workspace", 3),
+        ("scripts/d.sh", "exec", "workspace", 4),
+        ("lib.sh", "source", "action", 5),
+        ("run.sh", "bash", "action", 6),
+        ("tools/e.py", "python", "workspace", 7),
+    ]
+
+
+def test_folder_changes() -> None:
+    text = 'cd deploy\npushd "$GITHUB_WORKSPACE/ops"\ncd "$RUNNER_TEMP"\ncd -\nx=$(cd sub && pwd)\n'
+    dirs = analyse_shell(text, DEFAULT).dirs
+    assert [(d.path, d.anchor, line_col(text, d.start)[0]) for d in dirs] == [
+        ("deploy", "cwd", 1),
+        ("ops", "workspace", 2),
+        (None, "cwd", 3),
+        (None, "cwd", 4),
+    ]

@@ -37,7 +37,8 @@ DETECTOR = Detector(
     summary="`trap '' ERR` ignores the ERR condition",
     what="""
 `trap '' ERR` (also `trap "" ERR EXIT`, `trap -- '' ERR`): an empty action
-for the ERR condition.
+for the ERR condition. Other traps (`trap 'rm -f "$tmp"' EXIT`, `trap - ERR`,
+which restores the default) are left alone.
 """,
     why="""
 An empty ERR trap tells bash to ignore the condition that `set -E`, error

@@ -73,6 +73,7 @@ __all__ = [
     "StepPlace",
     "StepScripts",
     "analyse_run",
+    "analyse_step",
     "analyse_uses",
     "effective_shell",
     "hits",
@@ -477,21 +478,24 @@ def _action(uses: str, scope: _Scope, found: list[ScriptFinding], scripts: list[
 
 def _load_action(read: Reader, max_bytes: int, folder: str) -> tuple[str, Workflow] | None:
     """The ``action.yml`` (or ``.yaml``) of a local action folder, modelled; None if absent or not an action."""
-    from auditor.build import build_action
-    from auditor.parse import parse_bytes
-
     for name in ("action.yml", "action.yaml"):
         path = f"{folder}/{name}" if folder else name
         data = read(path)
         if data is None or len(data) > max_bytes:
             continue
-        parsed = parse_bytes(data, path)
-        if parsed.root is not None:
-            action = build_action(path, parsed.root, [])
-            if action is not None:
-                return path, action
-        return None
+        action = _model_action(path, data)
+        return (path, action) if action is not None else None
     return None
+
+
+@lru_cache(maxsize=64)
+def _model_action(path: str, data: bytes) -> Workflow | None:
+    """``action.yml`` bytes → the model (a pure function of the bytes; memoised: three rules ask in turn)."""
+    from auditor.build import build_action
+    from auditor.parse import parse_bytes
+
+    parsed = parse_bytes(data, path)
+    return build_action(path, parsed.root, []) if parsed.root is not None else None
 
 
 # --- model access: where each step runs ----------------------------------------------------
@@ -526,14 +530,17 @@ def _with_text(step: Step, key: str) -> str | None:
     return value.value.strip() if isinstance(value, YScalar) and value.kind != "null" else None
 
 
-def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace]]:
-    """Each code-running step of ``job`` (``run:`` or a local ``uses: ./…``), with where it runs.
+def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace, ShellSpec]]:
+    """Each code-running step of ``job`` (``run:`` or a local ``uses: ./…``), where it runs, and its shell.
 
     Follows the job's checkouts in order: ``actions/checkout`` of this
     repository makes its scripts available; one of another repository into
     a ``path:`` makes that folder foreign, and into the workspace replaces it.
+    The job-level parts of the effective shell are worked out once per job.
     """
     default_cwd = _defaults_value(job, workflow, "working-directory")
+    default_shell = _defaults_value(job, workflow, "shell")
+    windows = default_shell is None and _runs_on_windows(job)
     checked_out = False
     foreign: list[str] = []
     earlier: list[str] = []  # text of earlier steps (scripts they may create)
@@ -553,7 +560,7 @@ def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace]
             continue
         place = StepPlace(_cwd(step.working_directory, default_cwd), checked_out, tuple(foreign), tuple(earlier))
         if step.run is not None or uses.startswith("./"):
-            yield step, place
+            yield step, place, _shell_of(step, default_shell, windows)
         if step.run is not None:
             earlier.append(step.run.value)
         for values in (step.with_, step.env):  # inputs and env may name files a step creates
@@ -561,11 +568,10 @@ def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace]
                 earlier.extend(v.value for _k, v in values.items() if isinstance(v, YScalar))
 
 
-def analyse_step(job: Job, workflow: Workflow, step: Step, place: StepPlace, read: Reader,
-                 max_bytes: int) -> StepScripts:  # fmt: skip
-    """:func:`analyse_run` or :func:`analyse_uses` for a step of the model."""
+def analyse_step(step: Step, place: StepPlace, shell: ShellSpec, read: Reader, max_bytes: int) -> StepScripts:
+    """:func:`analyse_run` or :func:`analyse_uses` for a step of the model (``shell``: its effective shell)."""
     if step.run is not None:
-        return analyse_run(step.run, effective_shell(job, workflow, step), read, place, max_bytes=max_bytes)
+        return analyse_run(step.run, shell, read, place, max_bytes=max_bytes)
     if step.uses is not None:
         return analyse_uses(step.uses.value.strip(), read, place, max_bytes=max_bytes)
     return StepScripts()
@@ -625,8 +631,13 @@ def _windows_only_step(step: Step) -> bool:
 
 def effective_shell(job: Job, workflow: Workflow, step: Step) -> ShellSpec:
     """The effective shell of ``step`` of ``job`` (step, then job and workflow defaults)."""
-    shell = step.shell.value if step.shell is not None else _defaults_value(job, workflow, "shell")
-    if shell is None and (_runs_on_windows(job) or _windows_only_step(step)):
+    default = _defaults_value(job, workflow, "shell")
+    return _shell_of(step, default, default is None and _runs_on_windows(job))
+
+
+def _shell_of(step: Step, default: str | None, windows_job: bool) -> ShellSpec:
+    shell = step.shell.value if step.shell is not None else default
+    if shell is None and (windows_job or _windows_only_step(step)):
         return _PWSH
     return resolve_shell(shell)
 
@@ -663,8 +674,8 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
         if not everywhere and job.id not in graph.promote_path:
             continue
         place_words = _place_words(graph, job)
-        for step, place in step_places(job, workflow):
-            result = analyse_step(job, workflow, step, place, ctx.repo.read, ctx.policy.max_file_bytes)
+        for step, place, shell in step_places(job, workflow):
+            result = analyse_step(step, place, shell, ctx.repo.read, ctx.policy.max_file_bytes)
             ref = StepRef.of(step)
             named = f"step '{step.label}' of job '{job.id}'{place_words}"
             for finding in result.findings:

@@ -72,8 +72,9 @@ def _model() -> tuple[Workflow, Job]:
 
 def test_one_run_step_gives_typed_immutable_findings_calls_and_outputs() -> None:
     workflow, job = _model()
-    (run_step, place), (uses_step, uses_place) = list(step_places(job, workflow))
+    (run_step, place, shell), (uses_step, uses_place, _) = list(step_places(job, workflow))
     assert place == StepPlace(cwd="", checked_out=True, foreign=(), earlier=())
+    assert shell == effective_shell(job, workflow, run_step) == resolve_shell(None)
     repo = Repo({"scripts/verify.sh": SCRIPT})
     assert run_step.run is not None
     result = analyse_run(run_step.run, effective_shell(job, workflow, run_step), repo.read, place,

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.scripts.collector import collector_paused
+from auditor.scripts.collector import PAUSE_COLLECTOR_AT, collector_paused
 from auditor.scripts.issues import OutputWrite, ScriptIssue, ShellReport
 from auditor.scripts.shell.body import Body
 from auditor.scripts.shell.calls import calls_and_inline, dir_changes
@@ -107,6 +107,8 @@ def github_output_writes(text: str) -> tuple[OutputWrite, ...]:
     if "GITHUB_OUTPUT" not in text and "set-output" not in text:
         return ()
     try:
+        if len(text) < PAUSE_COLLECTOR_AT:  # the usual case: no context manager per call
+            return output_writes(parse(text))
         with collector_paused(len(text)):
             return output_writes(parse(text))
     except RecursionError:  # pragma: no cover - safety net

@@ -41,7 +41,6 @@ __all__ = [
     "Context",
     "Rec",
     "Tree",
-    "enclosing_substitution",
     "in_test",
     "is_condition",
     "is_statement",
@@ -85,7 +84,7 @@ LEAVES = frozenset({"word", "raw_string", "number", "comment", "string_content",
 
 # The inner node kinds filed by the walk (everything else is only linked to its parent).
 _FILED = (
-    "command", "list", "pipeline", "declaration_command", "command_substitution", "process_substitution",
+    "command", "list", "pipeline", "command_substitution", "process_substitution",
     "file_redirect", "heredoc_redirect", "variable_assignment", "for_statement",
 )  # fmt: skip
 
@@ -136,7 +135,6 @@ class Tree:
     lists: list[Rec] = field(default_factory=list)
     pipelines: list[Rec] = field(default_factory=list)
     pipeline_starts: list[int] = field(default_factory=list)
-    declarations: list[Rec] = field(default_factory=list)
     substitutions: list[Rec] = field(default_factory=list)
     redirects: list[Rec] = field(default_factory=list)  # file_redirect
     heredocs: list[Rec] = field(default_factory=list)  # heredoc_redirect
@@ -270,7 +268,6 @@ def _walk(t: Tree, roots: Sequence[Node]) -> None:
     t.lists = found["list"]
     t.pipelines = found["pipeline"]
     t.pipeline_starts = [r.node.start_byte for r in t.pipelines]
-    t.declarations = found["declaration_command"]
     subs = found["command_substitution"] + found["process_substitution"]
     subs.sort(key=lambda r: (r.node.start_byte, -r.node.end_byte))
     t.substitutions = subs
@@ -422,18 +419,6 @@ def is_condition(t: Tree, node: Node) -> bool:
         if c == child:
             return True
     return False
-
-
-def enclosing_substitution(t: Tree, node: Node) -> Node | None:
-    """The innermost ``$(…)``/``<(…)`` around ``node`` (within :data:`CLIMB` steps), or None."""
-    up = t.parent(node)
-    for _ in range(CLIMB):
-        if up is None or up.type == "program":
-            return None
-        if up.type in SUBSTITUTIONS:
-            return up
-        up = t.parent(up)
-    return None
 
 
 def value_holder(t: Tree, sub: Node) -> Node | None:

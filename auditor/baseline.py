@@ -11,11 +11,17 @@ lines are inserted above it or unrelated jobs are reordered.
 - **``--new-since REV``** runs the same checks on the same files as they are
   at git revision REV, read from the object store (``GitSource``: no
   checkout), and keeps only findings whose fingerprint REV does not have.
+
+A baseline recorded in a git checkout also records the commit it was taken
+at: like ``--new-since REV``, a check against it then reads the repository's
+policy from that commit (``auditor.check``), so the change being checked
+cannot relax the policy that judges it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +46,9 @@ class BaselineError(Exception):
 class Baseline:
     fingerprints: frozenset[str]
     source: str = ""
+    # The commit the baseline was recorded at (None: not in a git checkout, or a JSON
+    # report used as a baseline): a later check reads the policy from it.
+    commit: str | None = None
 
     def split(self, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
         """(findings not in the baseline, how many were in it)."""
@@ -59,7 +68,9 @@ def partition(
     return new, known
 
 
-def baseline_document(findings: Iterable[Finding], tool_version: str) -> dict[str, Any]:
+def baseline_document(
+    findings: Iterable[Finding], tool_version: str, commit: str | None = None
+) -> dict[str, Any]:
     entries = sorted(
         (
             {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.path, "repo": f.repo,
@@ -68,17 +79,22 @@ def baseline_document(findings: Iterable[Finding], tool_version: str) -> dict[st
         ),
         key=lambda e: (e["repo"] or "", e["path"], e["rule"], e["fingerprint"]),
     )  # fmt: skip
-    return {
+    doc: dict[str, Any] = {
         "kind": BASELINE_KIND,
         "version": BASELINE_VERSION,
         "tool": {"name": "auditor", "version": tool_version},
-        "count": len(entries),
-        "findings": entries,
     }
+    if commit is not None:
+        doc["commit"] = commit
+    doc["count"] = len(entries)
+    doc["findings"] = entries
+    return doc
 
 
-def write_baseline(path: Path, findings: Iterable[Finding], tool_version: str) -> int:
-    doc = baseline_document(findings, tool_version)
+def write_baseline(
+    path: Path, findings: Iterable[Finding], tool_version: str, commit: str | None = None
+) -> int:
+    doc = baseline_document(findings, tool_version, commit)
     try:
         path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -109,33 +125,46 @@ def load_baseline(path: Path) -> Baseline:
         if not isinstance(fp, str) or not fp:
             raise BaselineError(f"{path}: findings[{i}]: no fingerprint")
         prints.add(fp)
-    return Baseline(frozenset(prints), str(path))
+    commit = data.get("commit") if data.get("kind") == BASELINE_KIND else None
+    if commit is not None and (
+        not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit)
+    ):
+        raise BaselineError(f"{path}: 'commit' is not a full commit id")
+    return Baseline(frozenset(prints), str(path), commit)
 
 
 # -- --new-since REV ------------------------------------------------------------
 
 
-def fingerprints_at(engine: Engine, target: Target, rev: str) -> frozenset[str]:
+def fingerprints_at(
+    engine: Engine, target: Target, rev: str, *, source: GitSource | None = None,
+    repo_name: str | None = None,
+) -> frozenset[str]:
     """Fingerprints of the findings ``engine`` reports for ``target`` as it was at ``rev``.
 
     The target's folder is located inside its git repository (a folder of a
     checkout compares with that folder at ``rev``); the engine's counters are
     left as they were, so the working tree's numbers are not inflated.
+    ``source``: that view of ``rev``, when the caller has one open already.
     """
     if target.root is None:
         raise GitError("--new-since needs repository paths, not standard input")
-    top, prefix = repo_prefix(target.root)
     saved = engine.suppressed, engine.files_analysed
+    own = source is None
+    if source is None:
+        top, prefix = repo_prefix(target.root)
+        source = GitSource(top, rev, prefix=prefix)
     try:
-        with GitSource(top, rev, prefix=prefix) as source:
-            only = target.only
-            if only is not None:  # files that did not exist at rev have no old findings
-                only = [(path, kind) for path, kind in only if source.size(path) is not None]
-                if not only:
-                    return frozenset()
-            findings, _ = engine.scan(source, root_label=target.label, only=only)
+        only = target.only
+        if only is not None:  # files that did not exist at rev have no old findings
+            only = [(path, kind) for path, kind in only if source.size(path) is not None]
+            if not only:
+                return frozenset()
+        findings, _ = engine.scan(source, repo_name=repo_name, root_label=target.label, only=only)
     finally:
         engine.suppressed, engine.files_analysed = saved
+        if own:
+            source.close()
     return frozenset(f.fingerprint for f in findings)
 
 

@@ -14,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.build import build_action, build_workflow
+from auditor.build import build_action, build_workflow, unterminated_expressions
 from auditor.cache import ResultCache, analyse_with_cache
 from auditor.errors import InternalError, PolicyError
-from auditor.findings import Finding, fingerprint, make_finding
-from auditor.graph import JobGraph, build_graph
+from auditor.facts import Facts, analyse
+from auditor.findings import Finding, Hit, fingerprint, make_finding
+from auditor.kinds import FileKind
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy
@@ -110,6 +111,9 @@ class Engine:
         self.cache: ResultCache | None = None  # set by the CLI unless --no-cache
         self.today = dt.date.today()
         self._cache_hash: str | None = None
+        # When a list: the findings suppressions and waivers removed, kept here (the
+        # gate shows what a new suppression hides; auditor.check sets it).
+        self.kept_suppressed: list[Finding] | None = None
 
     def cache_hash(self) -> str:
         """Hash of everything about this engine that can change a file's findings."""
@@ -121,30 +125,30 @@ class Engine:
 
     # -- one file ---------------------------------------------------------------
 
-    def _file_info(self, repo: RepoContext, path: str, kind: str) -> tuple[FileInfo, Any]:
+    def _file_info(self, repo: RepoContext, path: str, kind: str) -> tuple[FileInfo, Workflow | None]:
+        file_kind: FileKind = "action" if kind == "action" else "workflow"
         size = repo.source.size(path)
         if size is not None and size > self.policy.max_file_bytes:
-            return FileInfo(path, kind, size, None, (), too_large=True), None
+            return FileInfo(path, file_kind, size, None, (), too_large=True), None
         try:
             data = repo.source.read(path)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
-            return FileInfo(path, kind, size or 0, None, (problem,)), None
+            return FileInfo(path, file_kind, size or 0, None, (problem,)), None
         if len(data) > self.policy.max_file_bytes:
-            return FileInfo(path, kind, len(data), None, (), too_large=True), None
+            return FileInfo(path, file_kind, len(data), None, (), too_large=True), None
         parsed = parse_bytes(data, path)
         problems = list(parsed.problems)
         model = None
         if parsed.root is not None:
-            if kind == "action":
+            if file_kind == "action":
                 model = build_action(path, parsed.root, problems)
             else:
                 model = build_workflow(path, parsed.root, problems)
-        info = FileInfo(
-            path, kind, len(data), parsed.source, tuple(problems),
-            expression_scalars=parsed.expression_scalars,
-        )  # fmt: skip
+            if parsed.source is not None:
+                problems.extend(unterminated_expressions(parsed.expression_scalars, parsed.source))
+        info = FileInfo(path, file_kind, len(data), parsed.source, tuple(problems))
         return info, model
 
     def analyse_file(self, repo: RepoContext, path: str, kind: str) -> list[Finding]:
@@ -152,22 +156,26 @@ class Engine:
         self.files_analysed += 1
         try:
             info, model = self._file_info(repo, path, kind)
-            graph = None
+            facts = None
             if model is not None:
-                if kind == "workflow":
+                if info.kind == "workflow":
                     repo.workflows.setdefault(path, model)
-                graph = self.annotated_graph(model, repo)
-                if kind == "workflow":
-                    repo.job_roles[path] = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
-                    if any(graph.roles.get(j) for j in graph.jobs):
-                        repo.job_needs[path] = {j: list(graph.needs(j)) for j in graph.jobs}
-            ctx = RuleContext(info, self.policy, repo, model, graph)
+                facts = self.facts(model, repo)
+                if info.kind == "workflow":
+                    pipeline = facts.pipeline()
+                    repo.job_roles[path] = {j: sorted(str(r) for r in pipeline.roles[j]) for j in pipeline.jobs}
+                    if any(pipeline.roles[j] for j in pipeline.jobs):
+                        repo.job_needs[path] = {j: list(pipeline.needs[j]) for j in pipeline.jobs}
             findings: list[Finding] = []
             for rule in self.rules:
-                if rule.scope != "file" and (model is None or kind not in rule.kinds):
+                if rule.scope != "file" and (facts is None or info.kind not in rule.kinds):
                     continue
                 severity = self.policy.severity_for(rule.id, rule.severity)
-                ctx.options = self.policy.rules[rule.id].options if rule.id in self.policy.rules else {}
+                options = self.policy.rules[rule.id].options if rule.id in self.policy.rules else {}
+                ctx = RuleContext(info, self.policy, repo, facts, options)
+                if rule.origin != "builtin":
+                    findings.extend(_run_custom(rule, ctx, severity, path, repo.name))
+                    continue
                 for h in rule.check(ctx):
                     findings.append(make_finding(rule.id, severity, h, path, repo.name))
         except (PolicyError, InternalError):
@@ -176,22 +184,18 @@ class Engine:
             raise InternalError(path, exc) from exc
         return self._postprocess(findings, info, repo)
 
-    def annotated_graph(self, workflow: Workflow, repo: RepoContext) -> JobGraph:
-        """The job graph of ``workflow`` with roles assigned under this engine's policy.
+    def facts(self, workflow: Workflow, repo: RepoContext) -> Facts:
+        """The analysis of ``workflow`` under this engine's policy, computed once.
 
-        The one place a graph is built and annotated: the scan, ``auditor graph``
-        and the report renderers' graphs all come from here.
+        The one place a workflow is analysed: the scan, ``auditor graph`` and the
+        report renderers' graphs all come from here.
         """
-        from auditor import roles
+        return analyse(workflow, self.policy, repo)
 
-        graph = build_graph(workflow, repo.resolve_local_uses)
-        roles.annotate(graph, self.policy, repo)
-        return graph
-
-    def workflow_graph(self, repo: RepoContext, path: str) -> JobGraph | None:
-        """The annotated graph of the workflow at ``path``, or None if it does not parse."""
+    def workflow_facts(self, repo: RepoContext, path: str) -> Facts | None:
+        """The facts of the workflow at ``path``, or None if it does not parse."""
         workflow = repo.workflow(path)
-        return self.annotated_graph(workflow, repo) if workflow is not None else None
+        return self.facts(workflow, repo) if workflow is not None else None
 
     # -- post-processing ----------------------------------------------------------
 
@@ -215,6 +219,8 @@ class Engine:
                 lines = by_path_lines[f.path]
                 if f.rule in lines.get(f.line, ()) or self._waived(f):
                     self.suppressed += 1
+                    if self.kept_suppressed is not None:
+                        self.kept_suppressed.append(f)
                     continue
             count = seen.get(f.fingerprint, 0)
             seen[f.fingerprint] = count + 1
@@ -265,6 +271,33 @@ class Engine:
         if self.cache is not None:
             self.cache.flush()
         return findings, summary
+
+
+def _run_custom(
+    rule: Rule, ctx: RuleContext, severity: str, path: str, repo: str | None
+) -> list[Finding]:
+    """A custom rule's findings on one file; whatever it raises (``sys.exit`` included)
+    is an error finding of that rule on that file, never the end of the scan."""
+    from auditor.findings import printable
+    from auditor.rules_loader import contained_failure, watch_interrupts
+    from auditor.span import Span
+
+    watch_interrupts()  # before the rule runs: a real Ctrl-C must still end the run
+    out: list[Finding] = []
+    try:
+        for h in rule.check(ctx):
+            out.append(make_finding(rule.id, severity, h, path, repo))
+    except BaseException as exc:  # someone else's code: contain it
+        if not contained_failure(exc):
+            raise
+        reason = printable(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+        message = (
+            f"custom rule '{rule.id}' ({rule.origin}) failed on this file: {reason}; its "
+            "check did not run here, so this file is not proven to pass it — fix the rule"
+        )
+        failure = Hit(message, Span(1, 1, 1, 1), f"rule-failed:{type(exc).__name__}")
+        out.append(make_finding(rule.id, "error", failure, path, repo))
+    return out
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -8,6 +8,19 @@ snapshot, does not have to load those.
 
 from __future__ import annotations
 
+from auditor.findings import no_commands, one_line
+
+
+def message_line(text: str) -> str:
+    """The one escaping every one-line error the CLI prints goes through.
+
+    ``text`` is shown on one line (``findings.one_line``: no raw control
+    characters, newline as ``\\n``) that no CI runner reads as a workflow
+    command (``findings.no_commands``): a policy error quotes keys and values
+    from a pull request's ``.auditor.yml``, a git error quotes refs and URLs.
+    """
+    return no_commands(one_line(text))
+
 
 class PolicyError(Exception):
     """A policy problem; ``str()`` is the one-line ``file:line: key: reason``."""

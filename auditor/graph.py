@@ -10,7 +10,7 @@ the ``DiGraph`` the design card promises (edge from each need to the job).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,33 +19,24 @@ from auditor.model import Job, Need, Workflow
 if TYPE_CHECKING:
     import networkx
 
-    from auditor.refindex import Ref
 
-
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class JobGraph:
-    """Jobs as nodes, an edge from each (existing) need to the job that needs it."""
+    """Jobs as nodes, an edge from each (existing) need to the job that needs it.
+
+    Built once per workflow and never changed afterwards: what the analysis
+    learns about the jobs (roles, promote paths) lives in ``auditor.facts``.
+    The closures are memoised privately; the multi-source ``reach`` is the
+    linear way to ask about many jobs at once.
+    """
 
     workflow: Workflow
     jobs: dict[str, Job]
     preds: dict[str, list[str]]
     succs: dict[str, list[str]]
     unknown_needs: list[tuple[Job, Need]]
+    # reusable-call job → the local (or org-resolved) workflow it calls
     callees: dict[str, Workflow] = field(default_factory=dict)
-    roles: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Filled by auditor.roles.annotate (see there for the definitions):
-    # (job id, step index) → the step's own roles;
-    step_roles: dict[tuple[str, int], frozenset[str]] = field(default_factory=dict)
-    # (job id, role) → why the job plays it, for messages;
-    role_reasons: dict[tuple[str, str], str] = field(default_factory=dict)
-    # promote jobs that move an artifact (not name-only promotes);
-    artifact_promotes: frozenset[str] = frozenset()
-    # every job on a promote path (publish → … → promote, the promotes, their verifies);
-    promote_path: frozenset[str] = frozenset()
-    # reusable-call job → the graph of the local workflow it calls, roles annotated.
-    callee_graphs: dict[str, JobGraph] = field(default_factory=dict)
-    # every expression reference of the workflow (auditor.refindex), built once.
-    ref_index: list[Ref] | None = None
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
     _descendants: dict[str, frozenset[str]] = field(default_factory=dict)
     _by_lower: dict[str, str] | None = None
@@ -61,9 +52,6 @@ class JobGraph:
         """Direct needs that exist (the only jobs the ``needs`` context holds)."""
         return self.preds.get(job_id, [])
 
-    def dependents(self, job_id: str) -> list[str]:
-        return self.succs.get(job_id, [])
-
     def ancestors(self, job_id: str) -> frozenset[str]:
         cached = self._ancestors.get(job_id)
         if cached is None:
@@ -77,6 +65,21 @@ class JobGraph:
             cached = self._closure(job_id, self.succs)
             self._descendants[job_id] = cached
         return cached
+
+    def reach(self, sources: Iterable[str], *, down: bool = True) -> frozenset[str]:
+        """Every job reachable from any of ``sources`` (excluded unless reached again),
+        following needs edges forward (``down``) or backward: one pass for all sources."""
+        edges = self.succs if down else self.preds
+        starts = list(sources)
+        seen: set[str] = set()
+        stack = [n for s in starts for n in edges.get(s, [])]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(edges.get(node, []))
+        return frozenset(seen)
 
     @staticmethod
     def _closure(start: str, edges: dict[str, list[str]]) -> frozenset[str]:
@@ -129,22 +132,6 @@ class JobGraph:
                 break
         return out
 
-    def topological_order(self) -> list[str]:
-        """Jobs in an order where needs come first (cycle members last, in file order)."""
-        indegree = {job: len(self.preds.get(job, [])) for job in self.jobs}
-        ready = [job for job in self.jobs if indegree[job] == 0]
-        order: list[str] = []
-        while ready:
-            job = ready.pop(0)
-            order.append(job)
-            for nxt in self.succs.get(job, []):
-                indegree[nxt] -= 1
-                if indegree[nxt] == 0:
-                    ready.append(nxt)
-        placed = set(order)
-        order.extend(job for job in self.jobs if job not in placed)
-        return order
-
     def shortest_path(self, source: str, target: str) -> list[str] | None:
         """Jobs from ``source`` to ``target`` along needs edges (breadth first)."""
         if source == target:
@@ -175,7 +162,7 @@ class JobGraph:
 
         graph: networkx.DiGraph[Any] = nx.DiGraph()
         for job_id, job in self.jobs.items():
-            graph.add_node(job_id, job=job, roles=sorted(self.roles.get(job_id, ())))
+            graph.add_node(job_id, job=job)
         for job_id, preds in self.preds.items():
             for pred in preds:
                 graph.add_edge(pred, job_id)
@@ -204,8 +191,8 @@ def build_graph(workflow: Workflow, resolve_local: LocalResolver | None = None) 
         for job in workflow.jobs:
             # "./x.yml" is local; "owner/repo/x.yml@ref" is resolved only when the
             # resolver knows that repository (org scans), else it stays a leaf.
-            if job.uses is not None and (job.uses.value.startswith("./") or "@" in job.uses.value):
-                callee = resolve_local(job.uses.value)
+            if job.uses is not None and (job.uses.kind == "reusable-local" or job.uses.ref is not None):
+                callee = resolve_local(job.uses.raw)
                 if callee is not None:
                     graph.callees[job.id] = callee
     return graph

@@ -95,10 +95,6 @@ def action_name(uses: str) -> str:
     return _VERSION.sub("", uses.strip()).lower().rstrip("/")
 
 
-def is_setup_action(name: str) -> bool:
-    return name.startswith("actions/setup-")
-
-
 def known_output(uses: str, output: str, repo: RepoContext | None = None) -> bool | None:
     """Whether the action ``uses`` sets ``output``: True, False, or None when unknown."""
     name = action_name(uses)

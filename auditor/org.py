@@ -387,6 +387,7 @@ class ScanSettings:
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     use_cache: bool = True
+    trust_repo_policy: bool = False  # import the custom_rules of repositories' own policies
 
 
 def org_policy(settings: ScanSettings) -> Policy:
@@ -403,19 +404,35 @@ def org_policy(settings: ScanSettings) -> Policy:
 def _repo_policy(
     source: RepoSource, spec: RepoSpec, settings: ScanSettings, fixed: Policy
 ) -> Policy:
-    """``--policy`` for every repository, else each repository's own ``.auditor.yml``."""
+    """``--policy`` for every repository, else each repository's own ``.auditor.yml``.
+
+    A repository's own policy is read through its source (never through a
+    symlink out of it) and is untrusted: if it names ``custom_rules`` and the
+    user did not pass ``--trust-repo-policy``, the repository is not scanned
+    (``PolicyError`` saying which modules were not loaded) and nothing of it is
+    imported; the other repositories are scanned as usual. Trusted, its modules
+    are read from the repository (at the scanned revision) and imported here,
+    so a module that fails to import is this repository's error, not the run's.
+    """
     if settings.no_policy or settings.policy_file:
         return fixed
-    from auditor.policy import POLICY_FILENAMES, parse_policy
+    from auditor.policy import find_repository_policy
+    from auditor.rules_loader import custom_rules, not_loaded_message
 
-    for name in POLICY_FILENAMES:
-        try:
-            data = source.read(name)
-        except OSError:
-            continue
-        base = spec.path if spec.rev is None else "."
-        return parse_policy(data, f"{spec.label.rstrip('/')}/{name}", base)
-    return fixed
+    commit = getattr(source, "commit", None)
+    found = find_repository_policy(
+        source, spec.label, trusted=settings.trust_repo_policy,
+        base_dir=spec.path if spec.rev is None else ".",
+        rules_origin=f"{spec.label}@{commit[:12]}" if commit else "",
+    )  # fmt: skip
+    if found is None:
+        return fixed
+    _, policy = found
+    if policy.custom_rules:
+        if not policy.trusted:
+            raise PolicyError(not_loaded_message(policy))
+        custom_rules(policy)
+    return policy
 
 
 def _fork_safe_git_source() -> type:

@@ -34,11 +34,15 @@ class _Progress:
         self.last_step = -1
 
     def say(self, message: str) -> None:
+        """One line of progress; it may quote a URL or a path from ``--repos``, so it is
+        escaped like every other line auditor prints (``errors.message_line``)."""
         if not self.quiet:
+            from auditor.errors import message_line
+
             if self.bar is not None:
-                self.bar.console.print(message, markup=False, highlight=False)
+                self.bar.console.print(message_line(message), markup=False, highlight=False)
             else:
-                click.echo(f"auditor: {message}", err=True)
+                click.echo(f"auditor: {message_line(message)}", err=True)
 
     def __call__(self, done: int, total: int) -> None:
         if self.quiet or total <= 0:
@@ -78,6 +82,7 @@ def run_org(
     shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
     no_policy: bool, select: frozenset[str], ignore: frozenset[str], fail_on: str, fmt: str,
     output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None, fail: Fail,
+    trust_repo_policy: bool = False,
 ) -> int:  # fmt: skip
     """Scan the org; write the reports; the exit code."""
     from auditor import org, outputs
@@ -106,7 +111,9 @@ def run_org(
         specs = org.select_shard(all_specs, k, n) if n > 1 else all_specs
         if n > 1:
             progress.say(f"shard {k}/{n}: {len(specs)} of {len(all_specs)} repositories")
-        settings = org.ScanSettings(policy_file, no_policy, select, ignore, not no_cache)
+        settings = org.ScanSettings(
+            policy_file, no_policy, select, ignore, not no_cache, trust_repo_policy
+        )
         result = org.scan_org(all_specs, specs, settings, jobs=jobs, progress=progress)
     except (org.OrgError, PolicyError, InternalError) as exc:
         progress.close()
@@ -120,8 +127,10 @@ def run_org(
         unknown -= {r.id for r in builtin_rules()}
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+    from auditor.errors import message_line
+
     for error in result.errors:  # not progress: shown even with --quiet
-        click.echo(f"auditor: error: {error} (not scanned)", err=True)
+        click.echo(f"auditor: error: {message_line(error)} (not scanned)", err=True)
     took = time.monotonic() - started
     if result.reused:
         progress.say(
@@ -178,8 +187,8 @@ def _emit(
         outputs.emit(
             lambda: org.make_report(result, fail_on, __version__),
             outputs.Output(fmt, output or "-"), extra,
-            lambda text: click.echo(text, nl=False, color=colour), stdout_colour=colour,
+            outputs.write_stdout, stdout_colour=colour,
             memo=memo,
         )  # fmt: skip
     except outputs.OutputError as exc:
-        fail(str(exc))
+        fail(*exc.reasons)  # every output was attempted: one line per failure

@@ -9,8 +9,14 @@ junit:out.xml`` prints the terminal text and writes two files in one scan.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import os
+import secrets
+import select
+import stat
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +26,19 @@ from auditor.findings import Finding
 from auditor.repo import WORKFLOW_DIRS
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import PipelineGraph
     from reports.model import Report
 
 GRAPH_FORMATS = frozenset({"markdown", "html"})
 
 
 class OutputError(Exception):
-    """A bad ``--report`` spec or an output that cannot be written (one-line reason)."""
+    """A bad ``--report`` spec or outputs that could not be written: one reason per
+    output that failed (``reasons``), each one line; ``str()`` joins them."""
+
+    def __init__(self, *reasons: str) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons: tuple[str, ...] = reasons or ("output error",)
 
 
 @dataclass(frozen=True)
@@ -95,10 +106,10 @@ def link_base(env: Mapping[str, str]) -> str | None:
 def affected_graphs(
     findings: Iterable[Finding],
     display_path: Callable[[Finding], str],
-    job_graph: Callable[[Finding], JobGraph | None],
-) -> dict[str, JobGraph]:
+    job_graph: Callable[[Finding], PipelineGraph | None],
+) -> dict[str, PipelineGraph]:
     """Job graphs of the workflows with findings, keyed by display path, in finding order."""
-    graphs: dict[str, JobGraph] = {}
+    graphs: dict[str, PipelineGraph] = {}
     tried: set[str] = set()
     for f in findings:
         shown = display_path(f)
@@ -124,16 +135,117 @@ def render(report: Report, fmt: str) -> str:
 
 
 def write(text: str, path: str, stdout: Callable[[str], None]) -> None:
+    """Write ``text`` to standard output (``stdout``) or, atomically, to ``path``.
+
+    A file is written beside its target under a temporary name, flushed to
+    disk and renamed over it, so a full disk or an interrupt never leaves a
+    truncated report where the old one was (or a partial one where there was
+    none). A target that is not a regular file (``/dev/null``, a FIFO) is
+    written in place: renaming over it would replace the device. Any failure
+    is an ``OutputError`` naming the output.
+    """
     if path in ("", "-"):
-        stdout(text)
+        try:
+            stdout(text)
+        except OSError as exc:
+            abandon_stdout()
+            raise OutputError(f"cannot write standard output: {_reason(exc)}") from None
         return
     try:
         target = Path(path)
         if target.parent != Path(""):
-            target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:  # a file where the folder should be
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
+        _write_atomically(target, text.encode("utf-8"))
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {path}: {_reason(exc)}") from None
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to standard output whole, or raise ``OSError``.
+
+    Through the stream's binary layer, with short writes resumed: under
+    ``python -u`` / ``PYTHONUNBUFFERED`` that layer is the raw file, whose
+    ``write`` may take only part of the data (a pipe whose reader went away
+    takes what fits), and ``print``/``click.echo`` would then drop the rest
+    silently: a truncated report and exit status 1.
+    """
+    stream = sys.stdout
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (an embedding host's): it writes whole or raises
+        stream.write(text)
+        stream.flush()
+        return
+    data = memoryview(text.encode(getattr(stream, "encoding", None) or "utf-8", "replace"))
+    while data:
+        try:
+            written = buffer.write(data)
+        except BlockingIOError as exc:  # a non-blocking descriptor: wait until it takes more
+            written = exc.characters_written
+            select.select([], [stream.fileno()], [])
+        data = data[written or 0 :]
+    buffer.flush()
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    real = Path(os.path.realpath(target))  # a symlinked report: replace what it points to
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(real, "wb") as out:  # a device or a pipe: no rename, no fsync
+            out.write(data)
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666  # new files: the umask applies
+    temp = real.with_name(f".{real.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if st is not None:
+            os.chmod(temp, mode)  # the umask narrowed it at creation
+        os.replace(temp, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _sync_folder(real.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: not every file system lets a folder be synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def abandon_stdout() -> None:
+    """Standard output failed (a full disk, a closed pipe): point it at /dev/null, so
+    the interpreter's last flush of what is still buffered does not fail again
+    with a second message (and exit status 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class RenderMemo(Protocol):
@@ -151,7 +263,7 @@ def emit(
     stdout: Callable[[str], None],
     *,
     stdout_colour: bool = False,
-    job_graph: Callable[[Finding], JobGraph | None] | None = None,
+    job_graph: Callable[[Finding], PipelineGraph | None] | None = None,
     memo: RenderMemo | None = None,
 ) -> None:
     """Render the report once per output and write each (colour only for text on stdout).
@@ -171,14 +283,20 @@ def emit(
         return built[0]
 
     rendered: dict[tuple[str, bool], str] = {}
-    for out in outputs:
+    failures: list[str] = []
+    for out in outputs:  # every output is attempted; each failure is named
         colour = out.format == "text" and out.to_stdout and stdout_colour
         key = (out.format, colour)
-        if key not in rendered:
-            text = memo.get(out.format, colour) if memo is not None else None
-            if text is None:
-                text = render(dataclasses.replace(the_report(), color=colour), out.format)
-                if memo is not None:
-                    memo.put(out.format, colour, text)
-            rendered[key] = text
-        write(rendered[key], out.path, stdout)
+        try:
+            if key not in rendered:
+                text = memo.get(out.format, colour) if memo is not None else None
+                if text is None:
+                    text = render(dataclasses.replace(the_report(), color=colour), out.format)
+                    if memo is not None:
+                        memo.put(out.format, colour, text)
+                rendered[key] = text
+            write(rendered[key], out.path, stdout)
+        except OutputError as exc:
+            failures.extend(exc.reasons)
+    if failures:
+        raise OutputError(*failures)

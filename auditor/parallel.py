@@ -51,9 +51,12 @@ and re-open it when ``os.getpid()`` changed.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -339,12 +342,41 @@ def _run_pool(
     gc.freeze()  # keep the parent's objects out of the workers' collections (copy-on-write)
     try:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes=workers) as pool:
+        with contextlib.ExitStack() as stack:
+            with _workers_ignore_sigint():
+                # Entered at once: on any exception, a KeyboardInterrupt included (even
+                # one delivered as SIGINT is unblocked), terminate() ends the workers.
+                pool = stack.enter_context(ctx.Pool(workers, initializer=_ignore_sigint))
             for result in pool.imap_unordered(_work_in_child, units, chunksize=1):
                 _merge(plans, cache, result, tick)
     finally:
         gc.unfreeze()
         _STATE = None
+
+
+def _ignore_sigint() -> None:
+    """In a worker: Ctrl-C (SIGINT to the whole process group) is the parent's to handle;
+    it terminates the pool. A worker that took it would print ``Process
+    ForkPoolWorker-N:`` and its traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """Fork the pool's workers with SIGINT already ignored (no window before the
+    initializer runs) while the parent keeps it: blocked meanwhile, so a Ctrl-C in
+    that moment is delivered, to the parent, once the workers exist."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    blocked = {signal.SIGINT}
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    old_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
 def _merge(

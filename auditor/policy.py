@@ -4,33 +4,58 @@ The validator knows every key of DESIGN.md from the first release, even where
 the rule that reads it came later, so a typo is an error today instead of a
 silently ignored setting. Every error names ``file:line: key: what is wrong``
 and the CLI exits 2 with it.
+
+Where a policy comes from decides what it may do (issue 11's trust model):
+
+- a file the user names outside the scanned tree (``--policy FILE``) is the
+  user's own: its ``custom_rules`` are imported and its paths may point
+  anywhere;
+- a repository's own ``.auditor.yml`` (found in, or named inside, the scanned
+  tree, or read from a git revision) is *confined*: every path it names must
+  stay inside the repository (no absolute path, no ``..``), the files it names
+  are read through the repository's ``RepoSource`` (so a symlink out of the
+  tree is never followed), and it is *untrusted* (``trusted=False``): its
+  ``custom_rules`` are not imported unless the user opts in.
+
+Every key's location is kept (``key_spans``), so ``auditor.policy_diff`` can
+point a ``policy-weakened`` finding at the key a change weakened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import PolicyError
+from auditor.findings import printable
 from auditor.parse import parse_bytes
-from auditor.yamltree import YMap, YNode, YScalar, YSeq
+from auditor.yamltree import Span, YMap, YNode, YScalar, YSeq
+
+if TYPE_CHECKING:
+    from auditor.sources import RepoSource
 
 POLICY_FILENAMES = (".auditor.yml", ".auditor.yaml")
 SEVERITY_CHOICES = ("error", "warning", "note", "off")
 
 DEFAULT_PUBLISH_NAMES = ()  # publish is recognised by what a job does, not by its name
-DEFAULT_PROMOTE_NAMES = (r"(?i)promot",)
+DEFAULT_PROMOTE_NAMES = (r"(?i)promot|rollout|release-to",)
 DEFAULT_PROMOTE_ENDPOINTS = (r"/promote\b",)
 DEFAULT_VERIFY_NAMES = (r"(?i)verif",)
 DEFAULT_PLATFORM_TOKENS = ("GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN")
 DEFAULT_DIGEST_OUTPUTS = ("digest", "image_digest", "image-digest")
 DEFAULT_FORBIDDEN = {"statuses": "write"}
 DEFAULT_MAX_FILE_BYTES = 5_000_000
+FORBIDDEN_IN_CHOICES = ("release", "everywhere")
+# A secrets inventory is a list of names: a megabyte is tens of thousands of them.
+# Anything bigger (``/dev/zero``, a planted giant file) is refused, not read.
+MAX_INVENTORY_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +69,14 @@ class Waiver:
 
     def active(self, today: dt.date) -> bool:
         return self.until is None or today <= self.until
+
+    def covers(self, rule: str, path: str, job: str | None, today: dt.date) -> bool:
+        """Does this waiver silence a finding of ``rule`` at ``path`` (in ``job``) today?"""
+        if self.rule != rule or not self.active(today):
+            return False
+        if not (self.path == path or fnmatch.fnmatchcase(path, self.path)):
+            return False
+        return self.job is None or self.job == job
 
 
 @dataclass(frozen=True)
@@ -84,12 +117,39 @@ class Policy:
     # Files read to build this policy besides its own file (the secrets
     # inventory), as absolute paths: an org snapshot re-checks them.
     inputs: tuple[str, ...] = ()
+    # ``permissions.forbidden_in``: where a forbidden grant is an error.
+    forbidden_in: str = "release"
+    # May this policy's ``custom_rules`` be imported? A policy built in code, or
+    # from a file the user named outside the scanned tree, may; a repository's own
+    # policy may not unless the user opted in (``--trust-repo-policy``).
+    trusted: bool = True
+    # A repository's own policy: its paths stay inside the repository.
+    confined: bool = False
+    # Where ``custom_rules`` are read from when not from disk under ``base_dir``: the
+    # repository (a ``RepoSource``: a git revision, a bare mirror) the policy came from,
+    # and how to name it in a rule's origin.
+    rules_source: Any = field(default=None, compare=False, repr=False)
+    rules_origin: str = ""
+    # Dotted key path (``rules.x``, ``waivers[0]``, ``promote.required_secrets[1]``)
+    # → where it is in the file; what a ``policy-weakened`` finding points at.
+    key_spans: dict[str, Span] = field(default_factory=dict, compare=False, repr=False)
 
     def severity_for(self, rule_id: str, default: str) -> str:
         setting = self.rules.get(rule_id)
         if setting is not None and setting.severity is not None:
             return setting.severity
         return default
+
+    def waived(self, rule: str, path: str, job: str | None, today: dt.date) -> bool:
+        return any(w.covers(rule, path, job, today) for w in self.waivers)
+
+    def span_of(self, *keys: str) -> Span:
+        """Where the first of ``keys`` that the file has is; the file's start if none."""
+        for key in keys:
+            span = self.key_spans.get(key)
+            if span is not None:
+                return span
+        return Span(1, 1, 1, 1)
 
     def rule_option(self, rule_id: str, key: str, default: Any = None) -> Any:
         setting = self.rules.get(rule_id)
@@ -105,7 +165,7 @@ class Policy:
                 self.promote_uses, self.verify_names, self.verify_scripts,
                 self.required_secrets, self.platform_tokens, self.digest_outputs,
                 sorted(self.forbidden_permissions.items()), self.secrets_inventory,
-                self.custom_rules, self.max_file_bytes,
+                self.custom_rules, self.max_file_bytes, self.forbidden_in,
                 sorted((k, v.severity, sorted(v.options.items())) for k, v in self.rules.items()),
             )
         )  # fmt: skip
@@ -119,6 +179,10 @@ Validator = Callable[[YNode, str], Any]
 class _Checker:
     def __init__(self, filename: str) -> None:
         self.filename = filename
+        self.spans: dict[str, Span] = {}
+
+    def at(self, key: str, node: YNode) -> None:
+        self.spans.setdefault(key, node.span)
 
     def fail(self, node: YNode | None, key: str, what: str) -> PolicyError:
         line = node.line if node is not None else 1
@@ -133,6 +197,7 @@ class _Checker:
             if k.value not in allowed:
                 known = ", ".join(sorted(allowed))
                 raise self.fail(k, name, f"unknown key (known here: {known})")
+            self.at(name, k)
             out[k.value] = allowed[k.value](v, name)
         return out
 
@@ -151,10 +216,15 @@ class _Checker:
 
     def strings(self, node: YNode, key: str) -> tuple[str, ...]:
         if isinstance(node, YScalar) and node.kind == "str":
+            self.at(f"{key}[0]", node)
             return (node.value,)
         if not isinstance(node, YSeq):
             raise self.fail(node, key, "must be a list of strings")
-        return tuple(self.string(item, f"{key}[{i}]") for i, item in enumerate(node))
+        out = []
+        for i, item in enumerate(node):
+            self.at(f"{key}[{i}]", item)
+            out.append(self.string(item, f"{key}[{i}]"))
+        return tuple(out)
 
     def regexes(self, node: YNode, key: str) -> tuple[str, ...]:
         values = self.strings(node, key)
@@ -188,7 +258,12 @@ def _permissions(c: _Checker) -> Validator:
     def forbidden(node: YNode, key: str) -> dict[str, str]:
         if isinstance(node, YSeq):
             # [statuses, ...] means "write" for each named scope
-            return {c.string(item, key): "write" for item in node}
+            seq: dict[str, str] = {}
+            for item in node:
+                scope = c.string(item, key)
+                c.at(f"{key}.{scope}", item)
+                seq[scope] = "write"
+            return seq
         if not isinstance(node, YMap):
             raise c.fail(node, key, "must be a mapping of scope: level")
         out: dict[str, str] = {}
@@ -196,10 +271,19 @@ def _permissions(c: _Checker) -> Validator:
             level = c.string(v, f"{key}.{k.value}")
             if level not in levels:
                 raise c.fail(v, f"{key}.{k.value}", f"must be one of {', '.join(levels)}")
+            c.at(f"{key}.{k.value}", k)
             out[k.value] = level
         return out
 
-    return lambda node, key: c.mapping(node, key, {"forbidden": forbidden})
+    def forbidden_in(node: YNode, key: str) -> str:
+        value = c.string(node, key)
+        if value not in FORBIDDEN_IN_CHOICES:
+            raise c.fail(node, key, f"must be one of {', '.join(FORBIDDEN_IN_CHOICES)}")
+        return value
+
+    return lambda node, key: c.mapping(
+        node, key, {"forbidden": forbidden, "forbidden_in": forbidden_in}
+    )
 
 
 def _secrets(c: _Checker) -> Validator:
@@ -217,6 +301,7 @@ def _shared_files(c: _Checker) -> Validator:
             raise c.fail(node, key, "must be a list of {path, repos}")
         out = []
         for i, item in enumerate(node):
+            c.at(f"{key}[{i}]", item)
             data = c.mapping(item, f"{key}[{i}]", {"path": c.string, "repos": c.strings})
             if "path" not in data:
                 raise c.fail(item, f"{key}[{i}]", "needs a 'path'")
@@ -238,6 +323,7 @@ def _rules(c: _Checker) -> Validator:
         severity = None
         options: dict[str, Any] = {}
         for k, v in node.items():
+            c.at(f"{key}.{k.value}", k)
             if k.value == "severity":
                 severity = c.string(v, f"{key}.severity")
                 if severity not in SEVERITY_CHOICES:
@@ -254,7 +340,11 @@ def _rules(c: _Checker) -> Validator:
     def rules(node: YNode, key: str) -> dict[str, RuleSetting]:
         if not isinstance(node, YMap):
             raise c.fail(node, key, "must be a mapping of rule id to severity")
-        return {k.value: setting(v, f"{key}.{k.value}") for k, v in node.items()}
+        out: dict[str, RuleSetting] = {}
+        for k, v in node.items():
+            c.at(f"{key}.{k.value}", k)
+            out[k.value] = setting(v, f"{key}.{k.value}")
+        return out
 
     return rules
 
@@ -273,6 +363,7 @@ def _waivers(c: _Checker) -> Validator:
         out = []
         for i, item in enumerate(node):
             where = f"{key}[{i}]"
+            c.at(where, item)
             data = c.mapping(
                 item, where,
                 {"rule": c.string, "path": c.string, "job": c.string, "reason": c.string,
@@ -299,14 +390,128 @@ def _version(c: _Checker) -> Validator:
     return version
 
 
-def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
-    """Validate policy bytes; raise ``PolicyError`` with a located one-line reason."""
+# Keys whose values are paths a policy makes auditor read or match as repository
+# files: a repository's own policy may name only paths inside the repository.
+_PATH_KEYS = ("custom_rules", "roles.verify.scripts", "secrets.inventory")
+
+
+def outside_repository(path: str) -> bool:
+    """Absolute (POSIX or Windows), or climbing out with a ``..`` component."""
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return True
+    return ".." in re.split(r"[/\\]", path)
+
+
+def _refuse_outside(c: _Checker, raw: dict[str, Any]) -> None:
+    """A repository's own policy names only paths inside the repository."""
+    candidates: list[tuple[str, str]] = []
+    for i, entry in enumerate(raw.get("custom_rules", ())):
+        candidates.append((f"custom_rules[{i}]", entry))
+    for i, entry in enumerate(raw.get("roles", {}).get("verify", {}).get("scripts", ())):
+        candidates.append((f"roles.verify.scripts[{i}]", entry))
+    inventory = raw.get("secrets", {}).get("inventory")
+    if isinstance(inventory, str):
+        candidates.append(("secrets.inventory", inventory))
+    for i, shared in enumerate(raw.get("shared_files", ())):
+        candidates.append((f"shared_files[{i}].path", shared.path))
+    for key, value in candidates:
+        if outside_repository(value):
+            line = c.spans[key].line if key in c.spans else 1
+            raise PolicyError(
+                f"{c.filename}:{line}: {key}: {printable(repr(value))} is outside the "
+                "repository (absolute or '..'); a repository's own policy may name only "
+                "paths inside it"
+            )
+
+
+def _read_bounded_file(path: Path) -> bytes:
+    """A regular file's bytes, at most ``MAX_INVENTORY_BYTES`` (never a FIFO or device)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, "not a regular file")
+        data = fh.read(MAX_INVENTORY_BYTES + 1)
+    if len(data) > MAX_INVENTORY_BYTES:
+        raise OSError(0, f"larger than {MAX_INVENTORY_BYTES:,} bytes")
+    return data
+
+
+def _read_inventory(
+    c: _Checker, inventory: str, base_dir: str, files: RepoSource | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the names, the absolute paths read) of a secrets inventory file."""
+    line = c.spans["secrets.inventory"].line if "secrets.inventory" in c.spans else 1
+    shown = printable(repr(inventory))
+    reason = None
+    inputs: tuple[str, ...] = ()
+    data = b""
+    if "\0" in inventory:
+        reason = "a NUL byte in the name"
+    elif files is not None:
+        size = files.size(inventory)
+        try:
+            if size is not None and size > MAX_INVENTORY_BYTES:
+                raise OSError(0, f"larger than {MAX_INVENTORY_BYTES:,} bytes")
+            data = files.read(inventory)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        root = getattr(files, "root", None)
+        if root is not None:
+            inputs = (os.path.abspath(os.path.join(str(root), inventory)),)
+    else:
+        inv_path = Path(base_dir) / inventory
+        try:
+            data = _read_bounded_file(inv_path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        inputs = (os.path.abspath(inv_path),)
+    if reason is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+    if reason is not None:
+        raise PolicyError(
+            f"{c.filename}:{line}: secrets.inventory: cannot read {shown}: {printable(reason)}"
+        )
+    names = tuple(
+        item.strip()
+        for item in text.splitlines()
+        if item.strip() and not item.lstrip().startswith("#")
+    )
+    return names, inputs
+
+
+def parse_policy(
+    data: bytes,
+    filename: str,
+    base_dir: str = ".",
+    *,
+    repository: RepoSource | None = None,
+    trusted: bool | None = None,
+    rules_origin: str = "",
+) -> Policy:
+    """Validate policy bytes; raise ``PolicyError`` with a located one-line reason.
+
+    With ``repository`` the policy is that repository's own: confined (paths
+    inside it, files read through it) and, unless ``trusted`` says otherwise,
+    untrusted. Without it the policy is the user's own file (trusted, read from
+    disk under ``base_dir``).
+    """
+    confined = repository is not None
+    if trusted is None:
+        trusted = not confined
     parsed = parse_bytes(data, filename)
     if parsed.problems:
         problem = parsed.problems[0]
-        raise PolicyError(f"{filename}:{problem.line}: (file): {problem.message}")
+        raise PolicyError(f"{filename}:{problem.line}: (file): {printable(problem.message)}")
+    kwargs: dict[str, Any] = {
+        "source": filename, "base_dir": base_dir, "trusted": trusted, "confined": confined,
+        "rules_source": repository, "rules_origin": rules_origin,
+    }  # fmt: skip
     if parsed.root is None:
-        return Policy(source=filename, base_dir=base_dir)
+        return Policy(**kwargs)
     c = _Checker(filename)
     top: dict[str, Validator] = {
         "version": _version(c),
@@ -324,8 +529,10 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
         "waivers": _waivers(c),
     }
     raw = c.mapping(parsed.root, "", top)
+    if confined:
+        _refuse_outside(c, raw)
+    kwargs["key_spans"] = c.spans
     roles = raw.get("roles", {})
-    kwargs: dict[str, Any] = {"source": filename, "base_dir": base_dir}
     publish_role = roles.get("publish", {})
     promote_role = roles.get("promote", {})
     verify_role = roles.get("verify", {})
@@ -348,26 +555,16 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
         kwargs["platform_tokens"] = promote["platform_tokens"]
     if "digest_outputs" in raw.get("publish", {}):
         kwargs["digest_outputs"] = raw["publish"]["digest_outputs"]
-    if "forbidden" in raw.get("permissions", {}):
-        kwargs["forbidden_permissions"] = raw["permissions"]["forbidden"]
+    permissions = raw.get("permissions", {})
+    if "forbidden" in permissions:
+        kwargs["forbidden_permissions"] = permissions["forbidden"]
+    if "forbidden_in" in permissions:
+        kwargs["forbidden_in"] = permissions["forbidden_in"]
     inventory = raw.get("secrets", {}).get("inventory")
     if isinstance(inventory, str):
-        inv_path = Path(base_dir) / inventory
-        reason = None
-        try:
-            lines = inv_path.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            reason = exc.strerror
-        except UnicodeDecodeError:
-            reason = "not UTF-8 text"
-        except ValueError:  # from the OS: a NUL byte in the name
-            reason = "a NUL byte in the name"
-        if reason is not None:
-            raise PolicyError(f"{filename}:1: secrets.inventory: cannot read {inventory!r}: {reason}")
-        kwargs["secrets_inventory"] = tuple(
-            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        kwargs["secrets_inventory"], kwargs["inputs"] = _read_inventory(
+            c, inventory, base_dir, repository
         )
-        kwargs["inputs"] = (os.path.abspath(inv_path),)
     elif inventory is not None:
         kwargs["secrets_inventory"] = tuple(inventory)
     if "shared_files" in raw:
@@ -384,11 +581,59 @@ def parse_policy(data: bytes, filename: str, base_dir: str = ".") -> Policy:
 
 
 def load_policy_file(path: Path) -> Policy:
+    """The user's own policy file (``--policy FILE`` outside the scanned tree): trusted."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"{path}:1: (file): cannot read policy: {exc.strerror}") from None
     return parse_policy(data, str(path), str(path.parent))
+
+
+def read_repository_policy(
+    source: RepoSource, name: str, filename: str, *, trusted: bool = False,
+    base_dir: str | None = None, rules_origin: str = "",
+) -> Policy | None:  # fmt: skip
+    """A repository's own policy file ``name`` read through ``source``, or None if absent.
+
+    Read through the source, a ``.auditor.yml`` that is a symlink out of the
+    tree (to ``/etc/shadow``, say) is refused without being opened, and the
+    error names the link, never its target's content. ``filename`` is how
+    messages name the file.
+    """
+    try:
+        data = source.read(name)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PolicyError(
+            f"{printable(filename)}:1: (file): cannot read policy: {printable(reason)}"
+        ) from None
+    if base_dir is None:
+        root = getattr(source, "root", None)
+        base_dir = str(root) if root is not None else "."
+    return parse_policy(
+        data, filename, base_dir, repository=source, trusted=trusted, rules_origin=rules_origin
+    )
+
+
+def find_repository_policy(
+    source: RepoSource, label: str, *, trusted: bool = False, base_dir: str | None = None,
+    rules_origin: str = "",
+) -> tuple[str, Policy] | None:  # fmt: skip
+    """(file name, policy) of the first of ``POLICY_FILENAMES`` the repository has.
+
+    ``label`` is how the repository is shown (``label/.auditor.yml`` in messages).
+    """
+    prefix = "" if label in ("", ".") else f"{label.rstrip('/')}/"
+    for name in POLICY_FILENAMES:
+        policy = read_repository_policy(
+            source, name, f"{prefix}{name}", trusted=trusted, base_dir=base_dir,
+            rules_origin=rules_origin,
+        )  # fmt: skip
+        if policy is not None:
+            return name, policy
+    return None
 
 
 def find_policy(root: Path) -> Path | None:

@@ -1,19 +1,20 @@
 """An index of every expression and context reference in a workflow, with its owner.
 
 Several rules ask the same questions — which secrets does job J read, where
-is ``needs.X.outputs.Y`` used, is there an unterminated ``${{`` — so the
-workflow's string values are walked once per file and the answers shared
-through ``RuleContext.memo``.
+is ``needs.X.outputs.Y`` used, what does this output map to — so the
+workflow's string values are walked once, when ``auditor.facts`` is built,
+and every rule reads the same index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from auditor.expressions import Reference, references
-from auditor.model import Job, Step, Workflow
-from auditor.rule import RuleContext
-from auditor.yamltree import YMap, YNode, YScalar, raw_scalars
+from auditor.model import Job, Map, Seq, Step, Text, Value, Workflow
+
+_WALK_LIMIT = 200_000  # values per file; the parser already bounds alias expansion
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,34 +22,48 @@ class Ref:
     """A reference found in ``scalar`` of ``job``/``step`` (both None at workflow level)."""
 
     ref: Reference
-    scalar: YScalar
+    scalar: Text
     job: Job | None
     step: Step | None
     key: str  # the key whose value holds it: 'env.TOKEN', 'run', 'with.tags', 'if', 'outputs.x'
 
 
-def _walk(node: YNode | None, key: str, job: Job | None, step: Step | None, out: list[Ref]) -> None:
-    if node is None:
-        return
-    if isinstance(node, YScalar):
-        _scan(node, key, job, step, out)
-        return
-    if isinstance(node, YMap):
-        for k, v in node.items():
-            sub = f"{key}.{k.value}" if key else k.value
-            if isinstance(v, YScalar):
-                _scan(v, sub, job, step, out)
-            else:
-                _walk(v, sub, job, step, out)
-        return
-    source = node.source
-    for raw in raw_scalars(node.raw):
-        if "${{" in raw.value:
-            _scan(YScalar(raw, source), key, job, step, out)
+@dataclass(frozen=True, slots=True)
+class RefIndex:
+    """All references of one workflow, and the same grouped by the job that holds them."""
+
+    all: tuple[Ref, ...]
+    by_job: Mapping[str | None, tuple[Ref, ...]]
+
+    def of_job(self, job_id: str | None) -> tuple[Ref, ...]:
+        return self.by_job.get(job_id, ())
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.all)
+
+    def __len__(self) -> int:
+        return len(self.all)
 
 
-def _scan(value: YScalar, key: str, job: Job | None, step: Step | None, out: list[Ref]) -> None:
-    text = value.raw.value
+def _walk(value: Value, key: str, job: Job | None, step: Step | None, out: list[Ref],
+          budget: list[int]) -> None:  # fmt: skip
+    stack: list[tuple[Value, str]] = [(value, key)]
+    while stack:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        node, where = stack.pop()
+        if isinstance(node, Text):
+            _scan(node, where, job, step, out)
+        elif isinstance(node, Map):
+            for k, v in reversed(node.entries):
+                stack.append((v, f"{where}.{k.value}" if where else k.value))
+        elif isinstance(node, Seq):
+            stack.extend((item, where) for item in reversed(node.items))
+
+
+def _scan(value: Text, key: str, job: Job | None, step: Step | None, out: list[Ref]) -> None:
+    text = value.value
     condition = job is not None and (key == "if" or key.endswith(".if"))
     if not condition and "${{" not in text:
         return
@@ -58,34 +73,22 @@ def _scan(value: YScalar, key: str, job: Job | None, step: Step | None, out: lis
         out.append(Ref(ref, value, job, step, key))
 
 
-def build_index(workflow: Workflow) -> list[Ref]:
+def build_index(workflow: Workflow) -> RefIndex:
     out: list[Ref] = []
-    for k, v in workflow.root.items():
-        if k.value == "jobs":
-            continue
-        _walk(v, k.value, None, None, out)
+    budget = [_WALK_LIMIT]
+    by_job: dict[str | None, list[Ref]] = {}
+    for k, v in workflow.root.entries:
+        if k.value != "jobs":
+            _walk(v, k.value, None, None, out, budget)
+    by_job[None] = list(out)
     for job in workflow.jobs:
-        for k, v in job.node.items():
-            if k.value == "steps":
-                continue
-            _walk(v, k.value, job, None, out)
-        for step in job.steps:
-            if isinstance(step.node, YMap):
-                for k, v in step.node.items():
-                    _walk(v, k.value, job, step, out)
-    return out
-
-
-def workflow_refs(ctx: RuleContext) -> list[Ref]:
-    """The workflow's reference index, built once per file and shared by rules."""
-    cached = ctx.memo.get("refindex")
-    if cached is None:
-        graph = ctx.graph
-        if graph is not None and graph.ref_index is not None and graph.workflow is ctx.workflow:
-            cached = graph.ref_index  # built by auditor.roles for the same workflow
-        else:
-            cached = build_index(ctx.workflow) if ctx.workflow is not None else []
-            if graph is not None and graph.ref_index is None and graph.workflow is ctx.workflow:
-                graph.ref_index = cached  # auditor.roles reads it there: build it once
-        ctx.memo["refindex"] = cached
-    return cached
+        start = len(out)
+        for k, v in job.node.entries:
+            if k.value != "steps":
+                _walk(v, k.value, job, None, out, budget)
+        for step in job.flat_steps:
+            for k, v in step.node.entries:
+                if k.value != "parallel":  # a group's members are walked as steps of their own
+                    _walk(v, k.value, job, step, out, budget)
+        by_job[job.id] = out[start:]
+    return RefIndex(tuple(out), {j: tuple(refs) for j, refs in by_job.items()})

@@ -12,24 +12,22 @@ does).
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import Hit
+from auditor.kinds import FileKind, RuleScope, Severity
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import Facts
     from auditor.model import Workflow
     from auditor.parse import Problem
     from auditor.policy import Policy
     from auditor.repo import RepoContext
-    from auditor.yamltree import SourceText
-
-# "org": the rule compares repositories, so it runs once per org scan (see
-# auditor.org), not per file; its module still holds its id, docs and logic,
-# and the engine skips it (its ``kinds`` is empty).
-SCOPES = ("file", "workflow", "org")
+    from auditor.span import SourceText
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,30 +35,31 @@ class FileInfo:
     """One scanned file: its repository-relative path, kind, size, text and problems."""
 
     path: str
-    kind: str  # "workflow" or "action"
+    kind: FileKind
     size: int
     source: SourceText | None
     problems: tuple[Problem, ...]
     too_large: bool = False
-    expression_scalars: tuple[Any, ...] = ()  # raw nodes holding ``${{`` (from the parse walk)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Everything a check may read. ``workflow``/``graph`` are None for file-scope rules
-    on files that did not parse."""
+    """Everything a check may read. ``facts`` is None for file-scope rules on files that
+    did not parse; ``options`` are the rule's own keys under ``rules.<id>`` in the policy."""
 
     file: FileInfo
     policy: Policy
     repo: RepoContext
-    workflow: Workflow | None = None
-    graph: JobGraph | None = None
+    facts: Facts | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    memo: dict[str, Any] = field(default_factory=dict)  # per-file results shared by rules
 
     @property
     def path(self) -> str:
         return self.file.path
+
+    @property
+    def workflow(self) -> Workflow | None:
+        return self.facts.workflow if self.facts is not None else None
 
 
 Check = Callable[[RuleContext], Iterable[Hit]]
@@ -72,30 +71,110 @@ class Rule:
 
     The four documentation fields follow ruff's layout (what it does / why is
     this bad / example / use instead) and are what ``auditor explain`` prints
-    and SARIF carries as help text.
+    and SARIF carries as help text. ``example`` and ``use_instead`` are whole
+    workflows that ``tests/rules/test_docs.py`` runs: the example must fire at
+    ``example_line``, the alternative must be clean (no finding of any rule).
+    Both are written at ``example_path`` beside ``example_files``, with
+    ``example_policy`` as ``.auditor.yml``. For a rule that reports only in org
+    scans (``reports_in_org_scans``) every path is ``REPOSITORY/PATH``. A
+    character a documentation page must not print is written ``<U+XXXX>``
+    (``expand_placeholders``).
     """
 
     id: str
-    severity: str
+    severity: Severity
     summary: str
     what: str
     why: str
     example: str
     use_instead: str
     check: Check
-    scope: str = "workflow"  # "file": every file, even unparsable; "org": auditor.org
-    kinds: frozenset[str] = frozenset({"workflow"})  # which file kinds it reads
+    scope: RuleScope = "workflow"  # "file": every file, even unparsable; "org": auditor org
+    kinds: frozenset[FileKind] = frozenset({"workflow"})  # which file kinds it reads
     tags: tuple[str, ...] = ()
     options: tuple[str, ...] = ()  # extra keys accepted under rules.<id> in the policy
     origin: str = "builtin"
+    example_line: int | None = None  # where the example fires (None: anywhere)
+    example_path: str = ".github/workflows/example.yml"  # where the example is written
+    example_files: tuple[tuple[str, str], ...] = ()  # more files the example needs (path, text)
+    example_policy: str | None = None  # a .auditor.yml the example and use_instead run with
+
+    @property
+    def reports_in_org_scans(self) -> bool:
+        """The rule reports only in ``auditor org`` (scope ``org``, or tagged ``org``): its
+        example's paths are then ``REPOSITORY/PATH``, one folder per repository."""
+        return self.scope == "org" or "org" in self.tags
 
     def docs(self) -> str:
-        """The rule's documentation as Markdown."""
+        """The rule's documentation as Markdown: what ``auditor explain`` prints, SARIF's help.
+
+        The example shows every file it needs and the policy it runs with, each
+        under its path, so a reader can rebuild the repository and see the
+        finding at the line named; ``use_instead`` runs with the same files and
+        policy (``tests/rules/test_docs.py`` runs both).
+        """
+        where = f", reported at line {self.example_line}:" if self.example_line else ":"
+        example = [f"`{self.example_path}`{where}", _fenced(self.example_path, self.example)]
+        shared = [w for w, has in (("policy", self.example_policy is not None),
+                                   ("files", bool(self.example_files))) if has]  # fmt: skip
+        same = f", with the same {' and '.join(shared)} as the example:" if shared else ":"
+        instead = [f"`{self.example_path}`{same}", _fenced(self.example_path, self.use_instead)]
+        notes = []
+        if self.reports_in_org_scans:
+            notes.append("An org scan: each path is `REPOSITORY/PATH`, each repository a folder, "
+                         "scanned together with `auditor org"
+                         + (f" --policy {POLICY_FILE}" if self.example_policy is not None else "")
+                         + " REPOSITORY...`.")  # fmt: skip
+        texts = [self.example, self.use_instead, self.example_policy or "",
+                 *(text for _path, text in self.example_files)]  # fmt: skip
+        if any(_PLACEHOLDER.search(text) for text in texts):
+            notes.append("`<U+XXXX>` stands for the one character of that code point, written "
+                         "out so that this page does not hide text itself.")  # fmt: skip
         return (
             f"# {self.id}\n\n"
             f"Default severity: **{self.severity}**. {self.summary}\n\n"
             f"## What it does\n\n{self.what.strip()}\n\n"
             f"## Why is this bad?\n\n{self.why.strip()}\n\n"
-            f"## Example\n\n```yaml\n{self.example.strip()}\n```\n\n"
-            f"## Use instead\n\n```yaml\n{self.use_instead.strip()}\n```\n"
+            "## Example\n\n" + "\n\n".join(notes + example + _extras(self)) + "\n\n"
+            "## Use instead\n\n" + "\n\n".join(instead) + "\n"
         )
+
+
+POLICY_FILE = ".auditor.yml"
+
+_FENCE_LANGUAGES = {".yml": "yaml", ".yaml": "yaml", ".sh": "sh", ".bash": "bash",
+                    ".py": "python", ".json": "json"}  # fmt: skip
+
+
+_PLACEHOLDER = re.compile(r"<U\+([0-9A-F]{4,6})>")
+
+
+def file_text(text: str) -> str:
+    """A documentation text as the file it stands for: dedented, blank edges dropped.
+
+    ``docs()`` prints exactly these lines, so the line an example names is the
+    line a reader counts in ``auditor explain``.
+    """
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
+def expand_placeholders(text: str) -> str:
+    """``<U+XXXX>`` → the character itself: how an example holds a character (a bidi
+    control) that the documentation page must not print."""
+    return _PLACEHOLDER.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _fenced(path: str, text: str) -> str:
+    dot = path.rfind(".")
+    language = _FENCE_LANGUAGES.get(path[dot:].lower(), "") if dot > path.rfind("/") else ""
+    return f"```{language}\n{file_text(text)}```"
+
+
+def _extras(rule: Rule) -> list[str]:
+    """The example's policy and extra files, each as a heading line and a fenced block."""
+    out: list[str] = []
+    if rule.example_policy is not None:
+        out += [f"With the policy `{POLICY_FILE}`:", _fenced(POLICY_FILE, rule.example_policy)]
+    for path, text in rule.example_files:
+        out += [f"And `{path}`:", _fenced(path, text)]
+    return out

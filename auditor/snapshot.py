@@ -139,7 +139,8 @@ def inputs_key(
         dt.date.today().isoformat(), code_sigs(), _plugins(),
         [(s.name, s.label, os.path.abspath(s.path), s.git, s.rev, s.slugs) for s in all_specs],
         [s.name for s in specs],
-        (sorted(settings.select), sorted(settings.ignore), settings.no_policy, policy),
+        (sorted(settings.select), sorted(settings.ignore), settings.no_policy, policy,
+         settings.trust_repo_policy),
     )  # fmt: skip
     return _sha(parts)
 

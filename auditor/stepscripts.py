@@ -1,7 +1,7 @@
 """Step-script analysis: what a step's code runs, and where it can fail without failing the step.
 
 The analysis of one step is a **pure function** returning an immutable,
-typed :class:`StepScripts`: the issues found (detector names, spans, the
+typed :class:`StepResult`: the issues found (detector names, spans, the
 file each lies in), the repository scripts the step runs (followed and
 analysed in turn), the missing ones, parse errors, and the ``run:`` body's
 ``$GITHUB_OUTPUT`` writes. Its inputs are narrow: the step's code (a
@@ -36,9 +36,10 @@ out this repository, that the step did not create or download itself, with
 a working directory that is known.
 
 Model access lives in three functions — :func:`step_places` (which steps
-run where, after which checkouts), :func:`effective_shell` and
-``_load_action`` — and the rule adapter :func:`hits`; the analysis itself
-sees strings, specs and spans only.
+run where, after which checkouts, with which shell), :func:`effective_shell`
+and ``_action`` / ``_load_action`` — and in :class:`StepScripts`, the
+workflow's entry in ``Facts``; the analysis itself sees strings, specs and
+spans only.
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from auditor.findings import Hit, StepRef
-from auditor.model import Job, Step, Workflow, mapping, scalar
+from auditor.model import Job, Map, RunStep, Seq, Step, Text, UsesStep, Workflow, plain
 from auditor.repo import normalise
 from auditor.scripts.issues import DirChange, OutputWrite, ScriptCall, ScriptIssue
 from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
-from auditor.yamltree import Span, YScalar, YSeq, to_plain
+from auditor.span import Span
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.repo import RepoContext
     from auditor.rule import RuleContext
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "Reader",
     "ScriptFinding",
     "StepPlace",
+    "StepResult",
     "StepScripts",
     "analyse_run",
     "analyse_step",
@@ -164,7 +166,7 @@ class FollowedScript:
 
 
 @dataclass(frozen=True, slots=True)
-class StepScripts:
+class StepResult:
     """Everything the analysis of one step found (see the module docs). Immutable."""
 
     findings: tuple[ScriptFinding, ...] = ()
@@ -289,20 +291,20 @@ class _Scope:
 
 def analyse_run(
     run: Located, shell: ShellSpec, read: Reader, place: StepPlace, *, max_bytes: int,
-) -> StepScripts:  # fmt: skip
+) -> StepResult:  # fmt: skip
     """Analyse the ``run:`` body of a step (see the module docs). Pure; never raises on bad input."""
     found: list[ScriptFinding] = []
     scripts: list[FollowedScript] = []
     outputs = _run(run, shell, _Scope(read, max_bytes, place, None, None), found, scripts)
-    return StepScripts(tuple(found), tuple(scripts), outputs)
+    return StepResult(tuple(found), tuple(scripts), outputs)
 
 
-def analyse_uses(uses: str, read: Reader, place: StepPlace, *, max_bytes: int) -> StepScripts:
+def analyse_uses(uses: str, read: Reader, place: StepPlace, *, max_bytes: int) -> StepResult:
     """Analyse the local composite action a ``uses: ./path`` step runs, as part of that step."""
     found: list[ScriptFinding] = []
     scripts: list[FollowedScript] = []
     _action(uses, _Scope(read, max_bytes, place, None, None), found, scripts)
-    return StepScripts(tuple(found), tuple(scripts))
+    return StepResult(tuple(found), tuple(scripts))
 
 
 def _run(
@@ -465,15 +467,17 @@ def _action(uses: str, scope: _Scope, found: list[ScriptFinding], scripts: list[
         return
     path, action = loaded
     for job in action.jobs:
-        for step in job.steps:
-            place = StepPlace(_cwd(step.working_directory, None), True)
+        for step in job.action_steps():
+            working_directory = step.working_directory if isinstance(step, RunStep) else None
+            place = StepPlace(_cwd(working_directory, None), True)
             inner = replace(scope, place=place, file=path, action_dir=folder, depth=scope.depth + 1,
                             stack=scope.stack | {path})  # fmt: skip
-            if step.run is not None:
-                shell = step.shell.value if step.shell is not None else None
-                _run(step.run, resolve_shell(shell), inner, found, scripts)
-            elif step.uses is not None and step.uses.value.strip().startswith("./"):
-                _action(step.uses.value.strip(), inner, found, scripts)
+            if isinstance(step, RunStep):
+                if step.run is not None:
+                    shell = step.shell.value if step.shell is not None else None
+                    _run(step.run, resolve_shell(shell), inner, found, scripts)
+            elif step.uses is not None and step.uses.kind == "local":
+                _action(step.uses.raw.strip(), inner, found, scripts)
 
 
 def _load_action(read: Reader, max_bytes: int, folder: str) -> tuple[str, Workflow] | None:
@@ -504,14 +508,14 @@ def _model_action(path: str, data: bytes) -> Workflow | None:
 def _defaults_value(job: Job, workflow: Workflow, key: str) -> str | None:
     """``defaults.run.<key>`` of the job, else of the workflow."""
     for defaults in (job.defaults, workflow.defaults):
-        run = mapping(defaults.get("run")) if defaults is not None else None
-        value = scalar(run.get(key)) if run is not None else None
+        run = defaults.get("run") if defaults is not None else None
+        value = run.text(key) if isinstance(run, Map) else None
         if value is not None and value.kind != "null":
             return value.value
     return None
 
 
-def _cwd(step_dir: YScalar | None, default: str | None) -> str | None:
+def _cwd(step_dir: Text | None, default: str | None) -> str | None:
     """Repository-relative working directory, or None when it cannot be known statically."""
     text = step_dir.value if step_dir is not None and step_dir.kind != "null" else default
     if text is None or not text.strip():
@@ -525,18 +529,19 @@ def _cwd(step_dir: YScalar | None, default: str | None) -> str | None:
     return normalise(text)
 
 
-def _with_text(step: Step, key: str) -> str | None:
-    value = step.with_value(key)
-    return value.value.strip() if isinstance(value, YScalar) and value.kind != "null" else None
+def _with_text(step: UsesStep, key: str) -> str | None:
+    value = step.with_text(key)
+    return value.value.strip() if value is not None and value.kind != "null" else None
 
 
-def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace, ShellSpec]]:
+def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[RunStep | UsesStep, StepPlace, ShellSpec]]:
     """Each code-running step of ``job`` (``run:`` or a local ``uses: ./…``), where it runs, and its shell.
 
-    Follows the job's checkouts in order: ``actions/checkout`` of this
-    repository makes its scripts available; one of another repository into
-    a ``path:`` makes that folder foreign, and into the workspace replaces it.
-    The job-level parts of the effective shell are worked out once per job.
+    Follows the job's checkouts in run order (``parallel:`` members included):
+    ``actions/checkout`` of this repository makes its scripts available; one
+    of another repository into a ``path:`` makes that folder foreign, and into
+    the workspace replaces it. The job-level parts of the effective shell are
+    worked out once per job.
     """
     default_cwd = _defaults_value(job, workflow, "working-directory")
     default_shell = _defaults_value(job, workflow, "shell")
@@ -544,37 +549,50 @@ def step_places(job: Job, workflow: Workflow) -> Iterator[tuple[Step, StepPlace,
     checked_out = False
     foreign: list[str] = []
     earlier: list[str] = []  # text of earlier steps (scripts they may create)
-    for step in job.steps:
-        uses = step.uses.value.strip() if step.uses is not None else ""
-        if uses and _CHECKOUT.search(uses):
-            repository = _with_text(step, "repository")
-            target = _with_text(step, "path")
-            if repository is None or "github.repository" in repository:
-                checked_out = True
-            elif target is not None and "${{" not in target:
-                folder = normalise(target)
-                if folder:
-                    foreign.append(folder)
-            else:
-                checked_out = False  # the workspace now holds another repository
-            continue
-        place = StepPlace(_cwd(step.working_directory, default_cwd), checked_out, tuple(foreign), tuple(earlier))
-        if step.run is not None or uses.startswith("./"):
-            yield step, place, _shell_of(step, default_shell, windows)
-        if step.run is not None:
-            earlier.append(step.run.value)
-        for values in (step.with_, step.env):  # inputs and env may name files a step creates
-            if values is not None:
-                earlier.extend(v.value for _k, v in values.items() if isinstance(v, YScalar))
+    for step in job.action_steps():
+        if isinstance(step, UsesStep):
+            uses = step.uses.raw.strip() if step.uses is not None else ""
+            if uses and _CHECKOUT.search(uses):
+                repository = _with_text(step, "repository")
+                target = _with_text(step, "path")
+                if repository is None or "github.repository" in repository:
+                    checked_out = True
+                elif target is not None and "${{" not in target:
+                    folder = normalise(target)
+                    if folder:
+                        foreign.append(folder)
+                else:
+                    checked_out = False  # the workspace now holds another repository
+                continue
+            if step.uses is not None and step.uses.kind == "local":
+                yield (
+                    step,
+                    StepPlace(_cwd(None, default_cwd), checked_out, tuple(foreign), tuple(earlier)),
+                    (_shell_of(None, step, default_shell, windows)),
+                )
+            values: tuple[Map | None, ...] = (step.with_, step.env)
+        else:
+            place = StepPlace(_cwd(step.working_directory, default_cwd), checked_out, tuple(foreign),
+                              tuple(earlier))  # fmt: skip
+            if step.run is not None:
+                yield step, place, _shell_of(step.shell, step, default_shell, windows)
+                earlier.append(step.run.value)
+            values = (step.env,)
+        for found in values:  # inputs and env may name files a step creates
+            if found is not None:
+                earlier.extend(v.value for _k, v in found.items() if isinstance(v, Text))
 
 
-def analyse_step(step: Step, place: StepPlace, shell: ShellSpec, read: Reader, max_bytes: int) -> StepScripts:
+def analyse_step(step: RunStep | UsesStep, place: StepPlace, shell: ShellSpec, read: Reader,
+                 max_bytes: int) -> StepResult:  # fmt: skip
     """:func:`analyse_run` or :func:`analyse_uses` for a step of the model (``shell``: its effective shell)."""
-    if step.run is not None:
+    if isinstance(step, RunStep):
+        if step.run is None:
+            return StepResult()
         return analyse_run(step.run, shell, read, place, max_bytes=max_bytes)
-    if step.uses is not None:
-        return analyse_uses(step.uses.value.strip(), read, place, max_bytes=max_bytes)
-    return StepScripts()
+    if step.uses is not None and step.uses.kind == "local":
+        return analyse_uses(step.uses.raw.strip(), read, place, max_bytes=max_bytes)
+    return StepResult()
 
 
 def _runs_on_windows(job: Job) -> bool:
@@ -584,10 +602,10 @@ def _runs_on_windows(job: Job) -> bool:
     """
     node = job.runs_on
     values: list[str] = []
-    if isinstance(node, YScalar):
+    if isinstance(node, Text):
         values = [node.value]
-    elif isinstance(node, YSeq):
-        values = [n.value for n in node if isinstance(n, YScalar)]
+    elif isinstance(node, Seq):
+        values = [n.value for n in node if isinstance(n, Text)]
     for value in values:
         if "${{" not in value:
             if "windows" in value.lower():
@@ -603,21 +621,21 @@ def _runs_on_windows(job: Job) -> bool:
 
 
 def _matrix_text(job: Job) -> str:
-    matrix = job.matrix
-    return str(to_plain(matrix)).lower() if matrix is not None else ""
+    matrix = job.matrix.value
+    return str(plain(matrix)).lower() if matrix is not None else ""
 
 
 def _matrix_values(job: Job, key: str) -> list[str]:
-    plain = to_plain(job.matrix)
-    if not isinstance(plain, dict):
+    data = plain(job.matrix.value)
+    if not isinstance(data, dict):
         return []
     out: list[str] = []
-    listed = plain.get(key)
+    listed = data.get(key)
     if isinstance(listed, list):
         out.extend(str(v) for v in listed)
     elif listed is not None:
         out.append(str(listed))
-    for entry in plain.get("include") or []:
+    for entry in data.get("include") or []:
         if isinstance(entry, dict) and key in entry:
             out.append(str(entry[key]))
     return out
@@ -629,30 +647,52 @@ def _windows_only_step(step: Step) -> bool:
     return "windows" in cond and "!=" not in cond and "!" not in cond.replace("!=", "")
 
 
-def effective_shell(job: Job, workflow: Workflow, step: Step) -> ShellSpec:
+def effective_shell(job: Job, workflow: Workflow, step: RunStep) -> ShellSpec:
     """The effective shell of ``step`` of ``job`` (step, then job and workflow defaults)."""
     default = _defaults_value(job, workflow, "shell")
-    return _shell_of(step, default, default is None and _runs_on_windows(job))
+    return _shell_of(step.shell, step, default, default is None and _runs_on_windows(job))
 
 
-def _shell_of(step: Step, default: str | None, windows_job: bool) -> ShellSpec:
-    shell = step.shell.value if step.shell is not None else default
+def _shell_of(own: Text | None, step: Step, default: str | None, windows_job: bool) -> ShellSpec:
+    shell = own.value if own is not None else default
     if shell is None and (windows_job or _windows_only_step(step)):
         return _PWSH
     return resolve_shell(shell)
 
 
-# --- the rule adapter ----------------------------------------------------------------------
+# --- the workflow's entry in Facts, and the rule adapter -------------------------------------
 
 _KINDS: dict[str, Kind] = {SWALLOWED: "swallowed", PARSE_ERROR: "parse-error", NOT_FOUND: "missing"}
 
 
-def _place_words(graph: JobGraph, job: Job) -> str:
-    from auditor import roles
+@dataclass(frozen=True, slots=True)
+class StepScripts:
+    """The step-script analysis of one workflow, as ``Facts`` holds it.
 
-    if job.id in graph.promote_path:
-        return f" on the promote path {roles.describe_path(graph, job.id)}"
-    return " (policy scope: all jobs)"
+    Immutable and stateless: :meth:`job` computes a job's per-step
+    :class:`StepResult` values from the pure functions above when a rule asks
+    (most jobs are never on a promote path, and parsing is the costliest part
+    of a scan); the text analyses underneath are memoised by text, so three
+    rules asking in turn do not analyse a body three times. It keeps no
+    reference to the ``Facts`` or the rule context.
+    """
+
+    repo: RepoContext
+    max_bytes: int
+    workflow: Workflow
+    promote_path: frozenset[str]
+    describe: Callable[[str], str]
+
+    def job(self, job: Job) -> tuple[tuple[RunStep | UsesStep, StepResult], ...]:
+        """Each code-running step of ``job`` with its result, in run order."""
+        read = self.repo.read
+        return tuple((step, analyse_step(step, place, shell, read, self.max_bytes))
+                     for step, place, shell in step_places(job, self.workflow))  # fmt: skip
+
+    def place_words(self, job: Job) -> str:
+        if job.id in self.promote_path:
+            return f" on the promote path {self.describe(job.id)}"
+        return " (policy scope: all jobs)"
 
 
 def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
@@ -660,22 +700,24 @@ def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
 
     Scope: jobs on a promote path (publish, promote — name-only ones
     included —, verify), or every job with ``scope: all`` in the rule's policy
-    options. Each step's :class:`StepScripts` is computed by the pure
-    functions above; the heavy text analyses are memoised by text, so the
-    three rules asking in turn do not analyse a body three times.
+    options. A step that cannot turn a failed promotion green (``if:
+    failure()``, or a notification under ``always()`` after the promote;
+    ``Facts.cannot_turn_green``) gives no ``swallowed-failure``.
     """
-    workflow, graph = ctx.workflow, ctx.graph
-    if graph is None or workflow is None:
+    facts = ctx.facts
+    if facts is None:
         return
+    scripts = facts.scripts
     kind = _KINDS[rule]
     everywhere = ctx.options.get("scope") == "all"
     seen: set[tuple[str | None, Span, str]] = set()
-    for job in workflow.jobs:
-        if not everywhere and job.id not in graph.promote_path:
+    for job in scripts.workflow.jobs:
+        if not everywhere and job.id not in scripts.promote_path:
             continue
-        place_words = _place_words(graph, job)
-        for step, place, shell in step_places(job, workflow):
-            result = analyse_step(step, place, shell, ctx.repo.read, ctx.policy.max_file_bytes)
+        place_words = scripts.place_words(job)
+        for step, result in scripts.job(job):
+            if kind == "swallowed" and facts.cannot_turn_green(job, step):
+                continue
             ref = StepRef.of(step)
             named = f"step '{step.label}' of job '{job.id}'{place_words}"
             for finding in result.findings:

@@ -14,42 +14,16 @@ an expression inside a ``run: |`` block is reported at its exact column.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from auditor.span import SourceText, Span
+
+__all__ = ["SourceText", "Span", "YMap", "YNode", "YScalar", "YSeq", "node_span",
+           "position_in_file", "scalar_kind"]
+
 _KINDS = frozenset({"str", "bool", "int", "float", "null"})
-
-
-class Span(NamedTuple):
-    """1-based line and column of a value's first character and of the character after it."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-class SourceText:
-    """The decoded text of one file, with its lines split once, on demand."""
-
-    __slots__ = ("_lines", "path", "text")
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.text = text
-        self._lines: list[str] | None = None
-
-    @property
-    def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = self.text.splitlines()
-        return self._lines
-
-    def line(self, number: int) -> str:
-        """The text of 1-based line ``number`` (empty past the end)."""
-        lines = self.lines
-        return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
 def _span(node: Any, source: SourceText) -> Span:
@@ -99,10 +73,7 @@ class YScalar(YNode):
     @property
     def kind(self) -> str:
         """``str``, ``bool``, ``int``, ``float`` or ``null`` (YAML 1.2 core schema)."""
-        ctag = self.raw.ctag
-        suffix = (ctag if isinstance(ctag, str) else ctag.suffix) or "str"
-        kind = suffix.rsplit(":", 1)[-1] if ":" in suffix else suffix
-        return kind if kind in _KINDS else "str"
+        return str(scalar_kind(self.raw))
 
     @property
     def style(self) -> str | None:
@@ -230,6 +201,24 @@ def _merge_sources(value: Any) -> list[tuple[Any, Any]]:
                 out.extend(item.value)
         return out
     return []
+
+
+def scalar_kind(raw: Any) -> Any:  # the model narrows it to its Literal
+    """``str``, ``bool``, ``int``, ``float`` or ``null``: a composed scalar's YAML 1.2 core type."""
+    ctag = raw.ctag
+    suffix = (ctag if isinstance(ctag, str) else ctag.suffix) or "str"
+    kind = suffix.rsplit(":", 1)[-1] if ":" in suffix else suffix
+    return kind if kind in _KINDS else "str"
+
+
+def node_span(raw: Any, source: SourceText) -> Span:
+    """The span of a composed node (the model's located values call this)."""
+    return _span(raw, source)
+
+
+def position_in_file(raw: Any, source: SourceText, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of the character at ``offset`` of a composed scalar."""
+    return YScalar(raw, source).position_of(offset)
 
 
 def wrap(raw: Any, source: SourceText) -> YNode:

@@ -4,19 +4,25 @@ GitHub turns these into inline annotations on the pull request; Gitea and
 Forgejo runners print them as log lines, so every command is also readable as
 plain text, and a last plain line sums the run up. Escaping follows the
 runner: ``%``, CR and LF in the message; additionally ``:`` and ``,`` in the
-properties, which the runner would otherwise read as delimiters.
+properties, which the runner would otherwise read as delimiters
+(actions/runner's ``ActionCommand``: ``%25``, ``%0D``, ``%0A``, and ``%3A``,
+``%2C`` in properties). Control characters in repository strings (a path, a
+quoted step name) are shown as ``\\xNN`` first (``findings.printable``), so a
+command is always one line and carries no terminal escape sequence.
 """
 
 from __future__ import annotations
 
-from auditor.findings import Finding
+from auditor.findings import Finding, printable
+from auditor.suppress import NewSuppression
 from reports.model import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(escaped)  # the other controls (CR and LF are percent-escaped by now)
 
 
 def escape_property(text: str) -> str:
@@ -38,8 +44,22 @@ def command(f: Finding, path: str) -> str:
     return f"::{COMMANDS.get(f.severity, 'warning')} {joined}::{escape_data(f.message)}"
 
 
+def suppression_notice(report: Report, item: NewSuppression) -> str:
+    """A notice annotation at a suppression the change added (it fails nothing)."""
+    hides = f"hides {len(item.hides)} finding(s)" if item.hides else "hides nothing yet"
+    since = f" since {report.gate_rev}" if report.gate_rev else ""
+    props = [
+        ("file", item.shown or item.path), ("line", str(item.line)), ("col", str(item.column)),
+        ("title", "auditor: new suppression"),
+    ]  # fmt: skip
+    joined = ",".join(f"{key}={escape_property(value)}" for key, value in props)
+    text = f"ignore[{', '.join(item.rules)}] added{since} ({hides}): {item.reason}"
+    return f"::notice {joined}::{escape_data(text)}"
+
+
 def render(report: Report) -> str:
     out = [command(f, report.display_path(f)) for f in report.findings]
+    out += [suppression_notice(report, item) for item in report.new_suppressions]
     counts = report.counts()
     tail = []
     if report.suppressed:

@@ -22,8 +22,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from auditor.findings import SEVERITY_RANK, Finding
+from auditor.findings import MARKUP_ESCAPES, SEVERITY_RANK, Finding, no_commands_text, printable
 from reports.model import Report
+from reports.source import SourceLines
 
 ROLE_COLOURS = {"publish": "#1f6fb4", "promote": "#c2571a", "verify": "#2a8a2a"}
 ROLE_ORDER = ("promote", "publish", "verify")
@@ -114,8 +115,11 @@ _JS = """
 
 
 def _e(value: object) -> str:
-    """Escape anything for HTML text and attribute values."""
-    return html.escape(str(value), quote=True)
+    """Escape anything for HTML text and attribute values: markup, and control
+    characters made visible (``printable``); a line break becomes a character
+    reference, so repository text never starts a line of the file (CI logs print
+    reports, and a runner reads ``::…`` at a line start as a workflow command)."""
+    return html.escape(printable(str(value)), quote=True).replace("\n", "&#10;")
 
 
 def _slug(name: str, taken: dict[str, str]) -> str:
@@ -429,13 +433,13 @@ def _drift(report: Report, repos: Sequence[dict[str, Any]]) -> str:
     return "".join(out)
 
 
-def _findings_table(report: Report, findings: Sequence[Finding]) -> str:
+def _findings_table(report: Report, findings: Sequence[Finding], sources: SourceLines) -> str:
     if not findings:
         return '<p class="pass" style="display:inline-block;padding:2px 8px">✓ no findings</p>'
     rows = []
     for f in findings:
-        line = report.source_line(f)
-        src = f'<pre class="src">{_e(line.rstrip())}</pre>' if line and line.strip() else ""
+        excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
+        src = f'<pre class="src">{_e(excerpt.text)}</pre>' if excerpt is not None else ""
         rows.append(
             f'<tr><td class="sev-{_e(f.severity)}">{SEV_MARK.get(f.severity, "")} '
             f"{_e(f.severity)}</td><td><code>{_e(f.rule)}</code></td>"
@@ -474,16 +478,17 @@ def _check_graphs(report: Report) -> str:
     """Job graphs a ``check`` report carries (JobGraph objects), for non-org reports."""
     out = []
     for index, (shown, graph) in enumerate(report.graphs.items()):
-        needs = {j: list(graph.needs(j)) for j in graph.jobs}
-        roles = {j: sorted(graph.roles.get(j, ())) for j in graph.jobs}
+        needs = {j: list(graph.needs[j]) for j in graph.jobs}
+        roles = {j: sorted(str(r) for r in graph.roles.get(j, ())) for j in graph.jobs}
         svg = svg_graph(needs, roles, shown, f"check-g{index}")
         out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg)
     return "".join(out)
 
 
 def _repo_section(
-    report: Report, repo: dict[str, Any], findings: Sequence[Finding], anchor: str
-) -> str:
+    report: Report, repo: dict[str, Any], findings: Sequence[Finding], anchor: str,
+    sources: SourceLines,
+) -> str:  # fmt: skip
     name = _repo_name(repo)
     source = repo.get("source") or {}
     where = _e(repo.get("root") or "")
@@ -495,7 +500,8 @@ def _repo_section(
     error = repo.get("error")
     body = (
         f'<p class="err">✗ not scanned: {_e(error)}</p>' if error else
-        _findings_table(report, findings) + "<h3>Release pipeline</h3>" + _pipelines(repo, anchor)
+        _findings_table(report, findings, sources) + "<h3>Release pipeline</h3>"
+        + _pipelines(repo, anchor)
     )  # fmt: skip
     return (
         f'<section class="repo" id="{anchor}"><h2>{_e(name)}</h2>'
@@ -517,12 +523,14 @@ def render(report: Report) -> str:
         + ' <span style="background:#fff;color:#1b1f24;border:1px solid #4a535c">other</span>'
         "</p>"
     )
+    sources = SourceLines(report)
     sections = "".join(
-        _repo_section(report, repo, by.get(_repo_name(repo), []), anchors[_repo_name(repo)])
+        _repo_section(report, repo, by.get(_repo_name(repo), []), anchors[_repo_name(repo)],
+                      sources)
         for repo in repos
-    )
+    )  # fmt: skip
     extra = _check_graphs(report) if report.graphs and not _org(report) else ""
-    return (
+    page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         "<title>auditor — release pipeline compliance</title>"
@@ -535,3 +543,6 @@ def render(report: Report) -> str:
         + (f"<section><h2>Job graphs</h2>{extra}</section>" if extra else "")
         + f"<script>{_JS}</script></body></html>\n"
     )  # fmt: skip
+    # ``##[…]`` anywhere in a line is a legacy workflow command: as a character
+    # reference, a browser shows the same text.
+    return no_commands_text(page, MARKUP_ESCAPES)

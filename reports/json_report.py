@@ -2,6 +2,9 @@
 
 ``schema_version`` changes whenever a key changes meaning or disappears;
 ``summary`` may gain keys without a bump (readers must ignore unknown keys).
+A gate run (``--new-since``, or a baseline recorded at a commit) adds
+``gate``: the revision compared with and the inline suppressions the change
+added since, each with the findings it silenced (an extension, no bump).
 """
 
 from __future__ import annotations
@@ -9,9 +12,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from auditor.findings import INVISIBLE
 from reports.model import Report
 
 SCHEMA_VERSION = 1
+
+# ``json.dumps`` escapes only C0 controls; these others (DEL, C1, the Unicode
+# line separators, bidirectional controls) pass raw with ``ensure_ascii=False``.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in INVISIBLE if c >= 0x20}
+
+
+def dumps(doc: Any) -> str:
+    """``doc`` as indented JSON, readable UTF-8, that is safe to print into a terminal or a
+    CI log: strings keep their exact value, but invisible controls are ``\\uNNNN``
+    escapes and ``##[`` (a legacy workflow command, anywhere in a log line) is
+    ``#\\u0023[``, which every JSON reader decodes back."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return text.replace("##[", "#\\u0023[") + "\n"
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -27,13 +44,21 @@ def document(report: Report) -> dict[str, Any]:
         "repositories": report.repos,
     }
     summary.update(report.extra.get("summary", {}))
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "auditor", "version": report.tool_version},
         "findings": [f.to_json() for f in report.findings],
         "summary": summary,
     }
+    if report.gate_rev is not None:
+        # The gate: what the change silenced since the revision it is compared with.
+        summary["new_suppressions"] = len(report.new_suppressions)
+        doc["gate"] = {
+            "revision": report.gate_rev,
+            "new_suppressions": [s.to_json() for s in report.new_suppressions],
+        }
+    return doc
 
 
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(report))

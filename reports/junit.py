@@ -14,17 +14,25 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from auditor.findings import Finding
+from auditor.findings import MARKUP_ESCAPES, Finding, no_commands_text, one_line, printable
 from auditor.repo import ACTION_NAMES
 from auditor.rule import Rule
 from reports.model import Report
+from reports.source import SourceLines
 
 # XML 1.0 cannot carry most control characters, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
-    return _INVALID_XML.sub("\ufffd", text)
+    """Control characters shown as ``\\xNN`` (``printable``); what XML 1.0 cannot
+    carry at all (lone surrogates, U+FFFE) as U+FFFD."""
+    return _INVALID_XML.sub("\ufffd", printable(text))
+
+
+def _value(text: str) -> str:
+    """A repository string on one line of the failure text (a path, a job, a step name)."""
+    return one_line(text)
 
 
 def _root_of(repo: dict[str, object]) -> str:
@@ -47,20 +55,22 @@ def _applies(rule: Rule, path: str) -> bool:
     return rule.scope == "file" or kind in rule.kinds
 
 
-def _failure_text(report: Report, f: Finding, shown: str) -> str:
+def _failure_text(f: Finding, shown: str, sources: SourceLines) -> str:
+    message = printable(f.message).split("\n")  # a drift diff has several lines: indent them
     lines = [
-        f"{shown}:{f.line}:{f.column}: {f.severity}[{f.rule}] {f.message}",
+        f"{_value(shown)}:{f.line}:{f.column}: {f.severity}[{f.rule}] {message[0]}",
+        *("    " + line for line in message[1:]),
         f"end: {f.end_line}:{f.end_column}",
     ]
     if f.repo:
-        lines.append(f"repository: {f.repo}")
+        lines.append(f"repository: {_value(f.repo)}")
     if f.job:
-        lines.append(f"job: {f.job}")
+        lines.append(f"job: {_value(f.job)}")
     if f.step is not None:
-        lines.append(f"step: {f.step.id or f.step.name or '#' + str(f.step.index)}")
-    source = report.source_line(f)
-    if source is not None and source.strip():
-        lines.append(f"source: {source.strip()}")
+        lines.append(f"step: {_value(f.step.id or f.step.name or '#' + str(f.step.index))}")
+    excerpt = sources.excerpt(f)
+    if excerpt is not None:
+        lines.append(f"source: {_value(excerpt.stripped())}")
     lines.append(f"fingerprint: {f.fingerprint}")
     return "\n".join(lines)
 
@@ -71,6 +81,7 @@ def document(report: Report) -> ET.Element:
         by_file[report.display_path(f)][f.rule].append(f)
     checked = report.checked()
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+    sources = SourceLines(report)
     suites = ET.Element("testsuites", name="auditor")
     total_tests = total_failures = 0
     for index, shown in enumerate(scanned_files(report)):
@@ -84,7 +95,14 @@ def document(report: Report) -> ET.Element:
             errors="0", skipped="0", time="0", timestamp=stamp, hostname="localhost",
             id=str(index), package="auditor",
         )  # fmt: skip
-        ET.SubElement(suite, "properties")
+        props = ET.SubElement(suite, "properties")
+        for item in report.new_suppressions:  # the change's new suppressions in this file
+            if (item.shown or item.path) == shown:
+                ET.SubElement(
+                    props, "property", name="auditor.new-suppression",
+                    value=_clean(f"line {item.line}: ignore[{', '.join(item.rules)}] "
+                                 f"{item.reason} (hides {len(item.hides)})"),
+                )  # fmt: skip
         for rule_id in rule_ids:
             case = ET.SubElement(
                 suite, "testcase", name=rule_id, classname=_clean(shown), time="0"
@@ -95,7 +113,7 @@ def document(report: Report) -> ET.Element:
                     message=_clean(f"{shown}:{f.line}:{f.column}: {f.message}"),
                     type=f"{f.severity}[{f.rule}]",
                 )  # fmt: skip
-                failure.text = _clean(_failure_text(report, f, shown))
+                failure.text = _clean(_failure_text(f, shown, sources))
         ET.SubElement(suite, "system-out")
         ET.SubElement(suite, "system-err")
         total_tests += len(rule_ids)
@@ -111,5 +129,8 @@ def document(report: Report) -> ET.Element:
 def render(report: Report) -> str:
     root = document(report)
     ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
+    # CI systems print reports into their logs, where a runner reads ``::…`` at a
+    # line start and ``##[…]`` anywhere as workflow commands: character references
+    # break both, and any XML reader gets the original text back.
+    body = no_commands_text(ET.tostring(root, encoding="unicode"), MARKUP_ESCAPES)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

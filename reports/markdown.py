@@ -14,9 +14,10 @@ import re
 from collections import Counter, defaultdict
 from urllib.parse import quote
 
-from auditor.findings import SEVERITIES, SEVERITY_RANK, Finding
+from auditor.findings import SEVERITIES, SEVERITY_RANK, TEXT_ESCAPES, Finding, printable
 from reports.graph import mermaid
 from reports.model import Report
+from reports.source import SourceLines
 
 LIMIT = 65_000
 ICONS = {"error": "🔴", "warning": "🟠", "note": "🔵"}
@@ -24,8 +25,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 
 def escape(text: str) -> str:
-    """Inline text from a repository: no markup, no HTML, one line."""
-    text = re.sub(r"\s+", " ", text)
+    """Inline text from a repository: no markup, no HTML, one line, no control
+    character (``printable``); ``[`` is escaped, so no ``##[`` workflow command."""
+    text = re.sub(r"\s+", " ", printable(text))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
@@ -46,8 +48,13 @@ def message(text: str) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code span that survives backticks in ``text``."""
-    text = " ".join(text.split()) or " "
+    """Inline code span that survives backticks in ``text``.
+
+    A code span shows its text literally, so control characters are shown as
+    ``\\xNN`` and a ``##[`` (a workflow command anywhere in a CI log line) as
+    ``#\\x23[``.
+    """
+    text = " ".join(printable(text).split()).replace("##[", "#" + TEXT_ESCAPES[1] + "[") or " "
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -76,6 +83,8 @@ def verdict(report: Report) -> str:
         tail.append(f"{report.suppressed} suppressed")
     if report.baselined:
         tail.append(f"{report.baselined} baselined")
+    if report.new_suppressions:
+        tail.append(f"{_plural(len(report.new_suppressions), 'new suppression')}")
     extra = f" ({', '.join(tail)})" if tail else ""
     if failing:
         return (
@@ -103,7 +112,7 @@ def summary_table(report: Report) -> list[str]:
     return lines
 
 
-def _finding_line(report: Report, f: Finding, shown: str) -> str:
+def _finding_line(report: Report, f: Finding, shown: str, sources: SourceLines) -> str:
     where = _link(report, shown, f.line)
     context = ""
     if f.job is not None:
@@ -116,10 +125,32 @@ def _finding_line(report: Report, f: Finding, shown: str) -> str:
         f"- {ICONS.get(f.severity, '')} **{f.severity}** line {where}, col {f.column}: "
         f"{code(f.rule)} {message(f.message)}{context}"
     )
-    source = report.source_line(f)
-    if source is not None and source.strip():
-        line += f"\n  {code(source.strip()[:200])}"
+    excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
+    if excerpt is not None:
+        line += f"\n  {code(excerpt.stripped())}"
     return line
+
+
+def _new_suppressions(report: Report, room: int) -> str:
+    """The suppressions the change added, each with what it hides (a reviewer's list)."""
+    items = report.new_suppressions
+    if not items:
+        return ""
+    since = f" since {code(report.gate_rev)}" if report.gate_rev else ""
+    text = f"#### 🔕 Suppressions added{since}\n\n"
+    for shown, item in enumerate(items):
+        hides = _plural(len(item.hides), "finding") if item.hides else "nothing yet"
+        entry = (
+            f"- {code(item.shown or item.path)} line {_link(report, item.shown or item.path, item.line)}: "
+            f"{code('ignore[' + ', '.join(item.rules) + ']')} {escape(item.reason)} (hides {hides})\n"
+        )
+        for f in item.hides:
+            entry += f"  - {ICONS.get(f.severity, '')} {code(f.rule)} {message(f.message)}\n"
+        if len(text) + len(entry) > room:
+            text += f"- … and {_plural(len(items) - shown, 'more suppression')} (see the JSON report)\n"
+            break
+        text += entry
+    return text + "\n"
 
 
 def render(report: Report, limit: int = LIMIT) -> str:
@@ -130,6 +161,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_file[report.display_path(f)].append(f)
+    sources = SourceLines(report)
     # Reserve room for the closing note, whatever it ends up saying.
     budget = limit - 400
     shown_findings = 0
@@ -146,7 +178,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
             continue
         body += section
         for f in findings:
-            entry = _finding_line(report, f, shown) + "\n"
+            entry = _finding_line(report, f, shown, sources) + "\n"
             if len(body) + len(entry) > budget:
                 stopped = True
                 left_files.add(shown)
@@ -155,6 +187,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
             shown_findings += 1
         body += "\n"
     left = len(report.findings) - shown_findings
+    body += _new_suppressions(report, budget - len(body))
     graphs_left = 0
     if report.graphs:
         intro = "#### Job graphs of the affected workflows\n\n"

@@ -10,7 +10,8 @@ from auditor.findings import Finding
 from auditor.rule import Rule
 
 if TYPE_CHECKING:
-    from auditor.graph import JobGraph
+    from auditor.facts import PipelineGraph
+    from auditor.suppress import NewSuppression
 
 
 @dataclass
@@ -36,12 +37,17 @@ class Report:
     # Job graphs (roles annotated) of the workflows that have findings, keyed
     # by the workflow's display path; filled by the CLI only for the formats
     # that draw them (markdown, html), so renderers never build graphs.
-    graphs: dict[str, JobGraph] = field(default_factory=dict)
+    graphs: dict[str, PipelineGraph] = field(default_factory=dict)
     # Ids of the rules that ran (after --select/--ignore); None: every rule in ``rules``.
     checked_rules: list[str] | None = None
     # Where a person reads a file at the scanned commit: ``{base}{path}#L{line}``
     # (e.g. ``https://github.com/o/r/blob/<sha>/``); None gives relative links.
     link_base: str | None = None
+    # The gate (``--new-since REV``, or a baseline's commit): the revision compared
+    # with, and the inline suppressions the change added since (with the findings
+    # they hide). Every format lists them, so a reviewer sees what was silenced.
+    gate_rev: str | None = None
+    new_suppressions: list[NewSuppression] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}

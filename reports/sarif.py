@@ -11,7 +11,6 @@ follows its finding across unrelated edits.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 from auditor.findings import Finding
 from auditor.rule import Rule
+from reports.json_report import dumps
 from reports.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -154,6 +154,7 @@ def document(report: Report) -> dict[str, Any]:
             index[f.rule] = len(descriptors)
             descriptors.append(_stub_descriptor(f.rule, f.severity))
         results.append(result(f, index[f.rule], bases.of(report, f)))
+    results.extend(_suppressed_results(report, index, descriptors, bases))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -173,8 +174,43 @@ def document(report: Report) -> dict[str, Any]:
             "baselined": report.baselined,
         },
     }
+    if report.gate_rev is not None:
+        run["properties"]["gateRevision"] = report.gate_rev
+        run["properties"]["newSuppressions"] = [
+            {"uri": s.path, "line": s.line, "rules": list(s.rules), "justification": s.reason,
+             "suppressedResults": len(s.hides)}
+            for s in report.new_suppressions
+        ]  # fmt: skip
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
+def _suppressed_results(
+    report: Report, index: dict[str, int], descriptors: list[dict[str, Any]], bases: _Bases
+) -> list[dict[str, Any]]:
+    """The findings the change's new inline suppressions hide, as suppressed results: a
+    ``suppressions`` entry of kind ``inSource`` with the comment's reason as justification."""
+    out = []
+    for item in report.new_suppressions:
+        for f in item.hides:
+            if f.rule not in index:
+                index[f.rule] = len(descriptors)
+                descriptors.append(_stub_descriptor(f.rule, f.severity))
+            base_id = bases.of(report, f)
+            entry = result(f, index[f.rule], base_id)
+            entry["suppressions"] = [{
+                "kind": "inSource",
+                "justification": item.reason,
+                "location": {"physicalLocation": {
+                    "artifactLocation": {"uri": _uri(item.path), "uriBaseId": base_id},
+                    "region": {"startLine": item.line, "startColumn": item.column,
+                               "endLine": item.line,
+                               "endColumn": max(item.end_column, item.column + 1)},
+                }},
+                "properties": {"newSince": report.gate_rev},
+            }]  # fmt: skip
+            out.append(entry)
+    return out
+
+
 def render(report: Report) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(document(report))

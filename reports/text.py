@@ -2,11 +2,21 @@
 
 Colour only when the caller says the output is a TTY and ``NO_COLOR`` is
 unset (the CLI decides); the text is the same either way.
+
+Every line carries repository text (paths, messages that quote job and step
+names, source lines), so every line is cleaned (no control character reaches
+the terminal raw) and made inert for CI runners (``findings.no_commands``):
+this output is what a CI log shows, and a runner reads ``::error::…`` at the
+start of a line, or ``##[…]`` anywhere, as a workflow command. The source
+line is an excerpt around the column (``reports.source``), never the whole
+line once per finding.
 """
 
 from __future__ import annotations
 
+from auditor.findings import command_chars, no_commands
 from reports.model import Report
+from reports.source import SourceLines
 
 _COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "note": "\x1b[36m"}
 _RESET = "\x1b[0m"
@@ -16,17 +26,36 @@ _BOLD = "\x1b[1m"
 
 def _message(text: str) -> str:
     """A message may carry details on further lines (a drift diff): indent them."""
-    return "\n    ".join(_clean(line) for line in text.split("\n"))
+    lines = text.split("\n")
+    return "\n".join([_clean(lines[0])] + [no_commands("    " + _clean(line)) for line in lines[1:]])
 
 
 def _clean(text: str) -> str:
     """Source lines can hold control characters; never let them reach the terminal raw."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in text)
+
+
+def _source(text: str, start: int, width: int) -> tuple[str, str]:
+    """The indented source line, inert, and the caret line under ``start`` (``width`` long)."""
+    line = "  " + text
+    start += 2
+    shifts = command_chars(line)
+    if shifts:
+        # Each changed character becomes a four-character escape: move the caret with it.
+        end = start + width
+        start += 3 * sum(1 for i in shifts if i < start)
+        end += 3 * sum(1 for i in shifts if i < end)
+        width = end - start
+        line = no_commands(line)
+    return line, " " * start + "^" + "~" * (width - 1)
 
 
 def render(report: Report) -> str:
     out: list[str] = []
     colour = report.color
+    sources = SourceLines(report)
     for f in report.findings:
         where = _clean(report.display_path(f))
         sev = f.severity
@@ -37,15 +66,14 @@ def render(report: Report) -> str:
             )
         else:
             head = f"{where}:{f.line}:{f.column}: {sev}[{f.rule}] {_message(f.message)}"
-        out.append(head)
-        line = report.source_line(f)
-        if line is not None and line.strip():
-            shown = _clean(line.expandtabs(1))[:300]
-            width = max(1, (f.end_column - f.column) if f.end_line == f.line else 1)
-            width = min(width, max(1, len(shown) - f.column + 1))
-            caret = " " * (f.column - 1) + "^" + "~" * (width - 1)
-            out.append(f"  {shown}")
-            out.append(f"  {_DIM if colour else ''}{caret}{_RESET if colour else ''}")
+        out.append(no_commands(head))
+        excerpt = sources.excerpt(f)
+        if excerpt is not None:
+            text, start, width = excerpt.shown(_clean)
+            line, caret = _source(text, start, width)
+            out.append(line)
+            out.append(f"{_DIM}{caret}{_RESET}" if colour else caret)
+    out.extend(no_commands(line) for line in new_suppression_lines(report))
     counts = report.counts()
     total = len(report.findings)
     parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['note']} note(s)"]
@@ -54,8 +82,28 @@ def render(report: Report) -> str:
         tail.append(f"{report.suppressed} suppressed")
     if report.baselined:
         tail.append(f"{report.baselined} baselined")
+    if report.new_suppressions:
+        tail.append(f"{len(report.new_suppressions)} new suppression(s)")
     extra = f" ({', '.join(tail)})" if tail else ""
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
     verdict = "no findings" if total == 0 else f"{total} finding{'s' if total != 1 else ''}: " + ", ".join(parts)
     out.append(f"auditor: {files} checked, {verdict}{extra}")
     return "\n".join(out) + "\n"
+
+
+def new_suppression_lines(report: Report) -> list[str]:
+    """The suppressions the change added since the gate's revision, one line each."""
+    items = report.new_suppressions
+    if not items:
+        return []
+    since = f" since {_clean(report.gate_rev)}" if report.gate_rev else ""
+    out = [f"auditor: {len(items)} suppression(s) added{since} (each silences what it names):"]
+    for item in items:
+        hides = f"hides {len(item.hides)} finding(s)" if item.hides else "hides nothing yet"
+        out.append(
+            f"  {_clean(item.shown or item.path)}:{item.line}:{item.column}: "
+            f"ignore[{_clean(', '.join(item.rules))}] {_clean(item.reason)} ({hides})"
+        )
+        for f in item.hides:
+            out.append(f"    {f.severity}[{f.rule}] line {f.line}: {_message(f.message)}")
+    return out

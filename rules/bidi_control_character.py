@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span
+from auditor.span import Span
 
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
@@ -33,8 +33,9 @@ RULE = Rule(
     summary="Bidirectional control characters can hide code from reviewers.",
     what="""
 Reports Unicode bidirectional formatting characters (U+202A–U+202E,
-U+2066–U+2069, U+200E, U+200F, U+061C) anywhere in a workflow, action or
-script, one finding per character.
+U+2066–U+2069, U+200E, U+200F, U+061C) anywhere in a workflow or a local
+action's `action.yml` — comments included — one finding per character, at
+its column. Scripts that steps run are not read by this rule.
 """,
     why="""
 These characters reorder how text is displayed without changing what is
@@ -42,11 +43,29 @@ executed ("Trojan Source", CVE-2021-42574): a reviewer can approve a `run:`
 line that does something else than it appears to.
 """,
     example="""
-      - run: echo "skip" # <U+202E> } ;exit 0 {   (a real U+202E here flips the display)
+name: ci
+on:
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test  # <U+202E> (a real RIGHT-TO-LEFT OVERRIDE: the rest of the line displays reversed)
 """,
     use_instead="""
-      - run: echo "skip"
+name: ci
+on:
+  pull_request:
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
 """,
+    example_line=9,
+    example_path='.github/workflows/ci.yml',
     check=check,
     scope="file",
     kinds=frozenset({"workflow", "action"}),

@@ -4,66 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span, YMap, YScalar
-
-
-def _span(owner: YMap, value: YScalar) -> Span:
-    pair = owner.entry("continue-on-error")
-    start = pair[0] if pair is not None else value
-    end = value.span
-    return Span(start.line, start.column, end.end_line, end.end_column)
-
-
-def _allows_failure(value: YScalar | None) -> bool:
-    if value is None or value.kind == "null":
-        return False
-    return not (value.is_false() or value.value.strip().lower() == "false")
-
-
-def _what(value: YScalar) -> str:
-    if value.is_true() or value.value.strip().lower() == "true":
-        return "continue-on-error: true"
-    return f"continue-on-error: {value.value.strip()[:60]} (an expression that may be true)"
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None:
         return
     everywhere = ctx.options.get("scope") == "all"
-    gitea = roles.on_gitea(ctx.path)
-    for job in graph.workflow.jobs:
-        on_path = job.id in graph.promote_path
+    gitea = facts.workflow.forge == "gitea"
+    for job in facts.workflow.jobs:
+        on_path = job.id in facts.promote_path
         if not on_path and not everywhere:
             continue
-        where = (f"on the promote path {roles.describe_path(graph, job.id)}" if on_path
+        where = (f"on the promote path {facts.describe_path(job.id)}" if on_path
                  else "(policy scope: all jobs)")  # fmt: skip
         value = job.continue_on_error
-        if _allows_failure(value):
-            assert value is not None
+        if value is not None and value.may_continue:
             note = (" (Gitea ignores job-level continue-on-error today, but GitHub mirrors and "
                     "future Gitea versions honour it)") if gitea else ""  # fmt: skip
             yield hit(
-                _span(job.node, value),
-                f"job '{job.id}' has {_what(value)} {where}: a failed publish, promote or "
+                value.span,
+                f"job '{job.id}' has {value.describe()} {where}: a failed publish, promote or "
                 f"verify would still leave the run green{note}; remove it so the job fails "
                 "loud",
                 "job",
                 job=job.id,
             )
-        for step in job.steps:
+        for step in job.flat_steps:
             value = step.continue_on_error
-            if not _allows_failure(value) or not isinstance(step.node, YMap):
+            if value is None or not value.may_continue or facts.cannot_turn_green(job, step):
                 continue
-            assert value is not None
+            group = " (in a parallel group)" if step.group is not None else ""
             yield hit(
-                _span(step.node, value),
-                f"step '{step.label}' of job '{job.id}' has {_what(value)} {where}: its failure "
-                "(a 403, a push that did not happen) is swallowed and the run stays green; "
-                "remove it — if the step is optional, move it off the promote path",
+                value.span,
+                f"step '{step.label}'{group} of job '{job.id}' has {value.describe()} {where}: "
+                "its failure (a 403, a push that did not happen) is swallowed and the run stays "
+                "green; remove it — if the step is optional, move it off the promote path",
                 "step",
                 job=job.id,
                 step=step,
@@ -89,24 +67,86 @@ running the old image. Gitea ignores job-level `continue-on-error` today, but
 the same file often runs on a GitHub mirror, and the intent is the problem.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   publish:
     runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
-      - name: Promote image (best effort)
-        continue-on-error: true
-        run: curl -sS -X POST "$CP_URL/promote"
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        continue-on-error: true   # "best effort"
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   publish:
     runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - {id: push, uses: docker/build-push-action@v6, with: {push: true}}
-      - name: Promote image
-        run: curl --fail-with-body -sS -X POST "$CP_URL/promote"
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=27,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote-path", "fail-loud"),
     options=("scope",),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit_in
+from auditor.model import RunStep
 from auditor.rule import Rule, RuleContext
+from auditor.scripts.shell import github_output_writes
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -14,11 +15,11 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     if workflow is None:
         return
     for job in workflow.jobs:
-        for step in job.steps:
-            run = step.run
+        for step in job.flat_steps:
+            run = step.run if isinstance(step, RunStep) else None
             if run is None or "set-output" not in run.value:
                 continue
-            for write in roles.output_writes(run.value) or ():
+            for write in github_output_writes(run.value):
                 if not write.deprecated:
                     continue
                 yield hit_in(
@@ -47,13 +48,91 @@ GitHub deprecated the `set-output` and `save-state` commands in favour of the
 output empty, and an empty digest downstream is a promote of nothing.
 """,
     example="""
-      - id: meta
-        run: echo "::set-output name=digest::$(cat digest.txt)"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - uses: actions/checkout@v4
+      - id: push
+        run: |
+          docker buildx build --push -t ghcr.io/acme/app:latest --metadata-file meta.json .
+          digest=$(jq -r '."containerimage.digest"' meta.json)
+          echo "::set-output name=digest::$digest"
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-      - id: meta
-        run: echo "digest=$(cat digest.txt)" >> "$GITHUB_OUTPUT"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - uses: actions/checkout@v4
+      - id: push
+        run: |
+          docker buildx build --push -t ghcr.io/acme/app:latest --metadata-file meta.json .
+          digest=$(jq -r '."containerimage.digest"' meta.json)
+          echo "digest=$digest" >> "$GITHUB_OUTPUT"
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=21,
+    example_path='.github/workflows/release.yml',
     check=check,
     kinds=frozenset({"workflow", "action"}),
     tags=("outputs",),

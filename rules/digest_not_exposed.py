@@ -4,41 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.expressions import references
+from auditor.facts import Facts
 from auditor.findings import Hit, hit
-from auditor.graph import JobGraph
-from auditor.known_actions import PUSHING_ACTIONS, action_name
-from auditor.model import Job
+from auditor.kinds import Role
+from auditor.known_actions import PUSHING_ACTIONS
+from auditor.model import Job, Map, Text, UsesStep
+from auditor.roles.digests import digest_names
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import YMap, YScalar
 
 
-def _exposes(graph: JobGraph, job: Job, names: frozenset[str]) -> bool:
-    outputs: YMap | None = job.outputs
-    callee = graph.callees.get(job.id)
+def _exposes(facts: Facts, job: Job, names: frozenset[str]) -> bool:
+    outputs: Map | None = job.outputs
+    callee = facts.graph.callees.get(job.id)
     if callee is not None:
         outputs = callee.call_outputs
     if outputs is None:
         return False
-    for key, value in outputs.items():
+    for key, value in outputs.entries:
         low = key.value.lower()
         if low in names or "digest" in low:
             return True
-        text = value.value if isinstance(value, YScalar) else ""
-        if isinstance(value, YMap):
-            inner = value.get("value")
-            text = inner.value if isinstance(inner, YScalar) else ""
+        inner = value.text("value") if isinstance(value, Map) else value
+        text = inner.value if isinstance(inner, Text) else ""
         for ref in references(text):
             if ref.part(1) == "outputs" and "digest" in (ref.part(2) or "").lower():
                 return True
     return False
 
 
-def _push_step_hint(graph: JobGraph, job: Job) -> str:
-    for step in job.steps:
-        if roles.PUBLISH in graph.step_roles.get((job.id, step.index), ()):
-            if step.uses is not None and action_name(step.uses.value) in PUSHING_ACTIONS:
+def _push_step_hint(facts: Facts, job: Job) -> str:
+    for step in job.action_steps():
+        if Role.PUBLISH in facts.roles.step_roles(job.id, step.index):
+            if isinstance(step, UsesStep) and step.uses is not None and step.uses.name in PUSHING_ACTIONS:
                 sid = step.id.value if step.id is not None else "push"
                 extra = "" if step.id is not None else f" (give step '{step.label}' `id: push`)"
                 return f"`outputs: {{digest: ${{{{ steps.{sid}.outputs.digest }}}}}}`{extra}"
@@ -48,25 +46,24 @@ def _push_step_hint(graph: JobGraph, job: Job) -> str:
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
-    names = roles.digest_names(ctx.policy)
-    for job in graph.workflow.jobs:
-        if roles.PUBLISH not in graph.roles.get(job.id, ()):
+    names = digest_names(ctx.policy)
+    promotes = [j for j in facts.graph.jobs if j in facts.artifact_promotes]
+    # one backward pass: for every job, the nearest artifact promote below it
+    below = facts.graph.reach(promotes, down=False)
+    for job in facts.jobs_with(Role.PUBLISH):
+        if job.id not in below or _exposes(facts, job, names):
             continue
-        promotes = [p for p in graph.jobs
-                    if p in graph.artifact_promotes and job.id in graph.ancestors(p)]  # fmt: skip
-        if not promotes or _exposes(graph, job, names):
-            continue
-        pair = job.node.entry("outputs")
-        node = pair[0] if pair is not None else job.key
+        promote = next((p for p in promotes if job.id in facts.graph.ancestors(p)), promotes[0])
+        node = job.node.key("outputs") or job.key
         yield hit(
             node,
-            f"publish job '{job.id}' pushes an image that '{promotes[0]}' promotes (path "
-            f"{roles.describe_path(graph, promotes[0])}) but exposes no digest output, so "
+            f"publish job '{job.id}' pushes an image that '{promote}' promotes (path "
+            f"{facts.describe_path(promote)}) but exposes no digest output, so "
             f"the promote and verify cannot pin what was pushed; add "
-            f"{_push_step_hint(graph, job)}",
+            f"{_push_step_hint(facts, job)}",
             "digest",
             job=job.id,
         )
@@ -89,21 +86,83 @@ image just pushed can only promote a tag such as `:latest`, which may already
 point at another build — and the verify cannot tell.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
   publish:
     runs-on: ubuntu-latest
-    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
-  promote-pin: {needs: publish, runs-on: ubuntu-latest, steps: [{run: ./promote.sh latest}]}
-""",
-    use_instead="""
-  publish:
-    runs-on: ubuntu-latest
-    outputs: {digest: '${{ steps.push.outputs.digest }}'}
-    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
-  promote-pin:
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
     runs-on: ubuntu-latest
-    steps: [{run: './promote.sh ${{ needs.publish.outputs.digest }}'}]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+""",
+    example_line=9,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "digest"),
 )

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
-from auditor import roles
 from auditor.findings import Hit, hit_in
 from auditor.graph import JobGraph
 from auditor.known_actions import known_output
-from auditor.model import Job, Step
-from auditor.refindex import Ref, workflow_refs
+from auditor.model import ActionStep, Job, RunStep, Step, UsesStep, WaitAllStep, WaitStep
+from auditor.refindex import Ref
 from auditor.repo import RepoContext
+from auditor.roles.matchers import shell_text
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import YMap
+from auditor.scripts.shell import github_output_writes
 
 # Commands that may write $GITHUB_OUTPUT where the step body cannot show it.
 _OPAQUE = re.compile(
@@ -28,39 +25,32 @@ _OPAQUE = re.compile(
 )
 
 
-def _lower_ids(job: Job) -> tuple[dict[str, Step], set[str]]:
-    """Step ids of the job, and ids nested in steps that group others (``parallel:``)."""
-    ids = {s.id.value.lower(): s for s in job.steps if s.id is not None}
-    nested: set[str] = set()
-    for step in job.steps:
-        if step.run is None and step.uses is None:
-            stack: list[Any] = [step.node.raw]
-            budget = 10_000
-            while stack and budget:
-                budget -= 1
-                raw = stack.pop()
-                if isinstance(raw, MappingNode):
-                    for key, value in raw.value:
-                        if key.value == "id" and isinstance(value, ScalarNode):
-                            nested.add(str(value.value).lower())
-                        stack.append(value)
-                elif isinstance(raw, SequenceNode):
-                    stack.extend(raw.value)
-    return ids, nested
+def _step_ids(job: Job) -> dict[str, Step]:
+    """Step ids of the job (``parallel:`` members included), lower-cased as the runner matches."""
+    return {s.id.value.lower(): s for s in job.flat_steps if s.id is not None}
 
 
-def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
-    if step.uses is not None:
-        return known_output(step.uses.value, output, repo)
+def _waited(job: Job, producer: Step, consumer: Step) -> bool:
+    """A ``wait``/``wait-all`` between a background ``producer`` and ``consumer`` covers it."""
+    pid = producer.id.value if producer.id is not None else None
+    for step in (s for s in job.flat_steps if producer.index < s.index < consumer.index):
+        if isinstance(step, WaitAllStep):
+            return True
+        if isinstance(step, WaitStep) and pid is not None and any(t.stripped == pid for t in step.targets):
+            return True
+    return False
+
+
+def _step_produces(step: ActionStep, output: str, repo: RepoContext) -> bool | None:
+    if isinstance(step, UsesStep):
+        return known_output(step.uses.raw, output, repo) if step.uses is not None else None
     if step.run is None:
         return None
     shell = (step.shell.value if step.shell is not None else "").strip().lower()
     if shell and not shell.startswith(("bash", "sh", "zsh")):
         return None  # python, pwsh, node, custom: the shell analysis cannot see the writes
     text = step.run.value
-    writes = roles.output_writes(text)
-    if writes is None:
-        return None
+    writes = github_output_writes(text)
     if not writes:
         # Any program the step runs (brew, nu, a built binary) may write the file:
         # only a body that demonstrably sets its outputs, and not this one, is judged.
@@ -70,10 +60,8 @@ def _step_produces(step: Step, output: str, repo: RepoContext) -> bool | None:
         return True
     if any(not re.fullmatch(r"[\w.-]+", w.name) for w in writes):
         return None  # a computed name may be this one
-    if _OPAQUE.search(roles.shell_text(text)) or "${{" in text:
+    if _OPAQUE.search(shell_text(text)) or "${{" in text:
         return None
-    if "GITHUB_OUTPUT" in text and not writes:
-        return None  # written in a way the analysis did not follow
     if re.search(rf"(?<![\w-]){re.escape(output)}\s*(?:=|<<)", text, re.IGNORECASE):
         return None  # the body spells `name=`/`name<<` somewhere the analysis did not follow
     return False
@@ -89,7 +77,7 @@ def _declared(graph: JobGraph, job: Job, output: str) -> bool | None:
         outputs = job.outputs
     if outputs is None:
         return False
-    return output.lower() in {k.value.lower() for k, _ in outputs.items()}
+    return output.lower() in {k.lower() for k in outputs}
 
 
 def _check_needs(graph: JobGraph, job: Job, r: Ref) -> Iterator[Hit]:
@@ -125,7 +113,7 @@ def _check_needs(graph: JobGraph, job: Job, r: Ref) -> Iterator[Hit]:
                  else "its outputs")  # fmt: skip
         have = (graph.callees[real].call_outputs if target.is_reusable_call
                 else target.outputs)  # fmt: skip
-        known = ", ".join(have.keys()) if isinstance(have, YMap) else "none"
+        known = ", ".join(have.keys()) if have is not None else "none"
         yield hit_in(
             r.scalar, ref.start, ref.end,
             f"{ref.text} is always empty: job '{real}' declares no output '{output}' in {where} "
@@ -142,11 +130,8 @@ def _check_steps(job: Job, r: Ref, repo: RepoContext) -> Iterator[Hit]:
     in_outputs = r.step is None and r.key.startswith("outputs")
     if r.step is None and not in_outputs:
         return  # the steps context exists only in steps and job outputs
-    steps, nested = _lower_ids(job)
-    step = steps.get(step_id.lower())
+    step = _step_ids(job).get(step_id.lower())
     subject = f"steps:{r.key}:{ref.text}"
-    if step is None and step_id.lower() in nested:
-        return  # a step inside a group the model does not expand: benefit of the doubt
     if step is None:
         yield hit_in(
             r.scalar, ref.start, ref.end,
@@ -155,20 +140,40 @@ def _check_steps(job: Job, r: Ref, repo: RepoContext) -> Iterator[Hit]:
             subject, job=job.id, step=r.step,
         )  # fmt: skip
         return
-    if r.step is not None and step.index >= r.step.index:
-        when = "is this step" if step.index == r.step.index else "runs after this one"
+    consumer = r.step
+    if consumer is not None and step.index >= consumer.index:
+        when = "is this step" if step.index == consumer.index else "runs after this one"
         yield hit_in(
             r.scalar, ref.start, ref.end,
             f"{ref.text} is empty here: step '{step_id}' {when}; read it in a later step",
-            subject, job=job.id, step=r.step,
+            subject, job=job.id, step=consumer,
+        )  # fmt: skip
+        return
+    if consumer is not None and step.group is not None and step.group == consumer.group:
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is empty here: step '{step_id}' runs in the same parallel group, at the "
+            "same time; read it after the group",
+            subject, job=job.id, step=consumer,
+        )  # fmt: skip
+        return
+    if consumer is not None and step.background and not _waited(job, step, consumer):
+        yield hit_in(
+            r.scalar, ref.start, ref.end,
+            f"{ref.text} is empty here: step '{step_id}' runs in the background and no wait "
+            f"covers it before this step (its outputs exist only after a wait); add "
+            f"`- wait: {step_id}` before this step",
+            subject, job=job.id, step=consumer,
         )  # fmt: skip
         return
     output = ref.part(2)
     if ref.part(1) != "outputs" or output is None:
         return
+    if not isinstance(step, (RunStep, UsesStep)):
+        return  # wait/cancel/parallel steps set no outputs; the id names a group or a marker
     if _step_produces(step, output, repo) is False:
-        what = (f"the action {step.uses.value.split('@')[0]} has no output '{output}'"
-                if step.uses is not None
+        what = (f"the action {step.uses.raw.split('@')[0]} has no output '{output}'"
+                if isinstance(step, UsesStep) and step.uses is not None
                 else f"its run: never writes '{output}=…' to $GITHUB_OUTPUT")  # fmt: skip
         yield hit_in(
             r.scalar, ref.start, ref.end,
@@ -197,10 +202,11 @@ def _check_jobs(graph: JobGraph, r: Ref) -> Iterator[Hit]:
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None:
         return
-    for r in workflow_refs(ctx):
+    graph = facts.graph
+    for r in facts.refs:
         context = r.ref.context
         if r.job is None:
             if context == "jobs" and r.key.startswith("on.workflow_call.outputs"):
@@ -234,26 +240,85 @@ that sends an empty digest, a verify that compares against nothing. Runners
 do not warn.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   publish:
     runs-on: ubuntu-latest
-    outputs: {digest: '${{ steps.build.outputs.digest }}'}
-    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
-  promote:
-    runs-on: ubuntu-latest
-    steps: [{run: './promote.sh ${{ needs.publish.outputs.digest }}'}]
-""",
-    use_instead="""
-jobs:
-  publish:
-    runs-on: ubuntu-latest
-    outputs: {digest: '${{ steps.push.outputs.digest }}'}
-    steps: [{id: push, uses: docker/build-push-action@v6, with: {push: true}}]
+    outputs:
+      digest: ${{ steps.build.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
   promote:
     needs: publish
     runs-on: ubuntu-latest
-    steps: [{run: './promote.sh ${{ needs.publish.outputs.digest }}'}]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+""",
+    example_line=12,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("graph", "outputs", "correctness"),
 )

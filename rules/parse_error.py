@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span
+from auditor.span import Span
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -27,9 +27,10 @@ RULE = Rule(
     summary="The file is not valid YAML, so none of its jobs were checked.",
     what="""
 Reports a workflow or action file that cannot be read as one YAML 1.2 document:
-syntax errors (with the line and column of the fault), duplicate keys, bytes
-that are not UTF-8, binary content, nesting deeper than 500 levels and alias
-bombs (aliases that expand to millions of nodes).
+syntax errors (with the line and column of the fault), duplicate keys, more
+than one document, bytes that are not UTF-8, binary content, nesting deeper
+than 500 levels, recursive aliases and alias bombs (aliases that expand to
+more than two million nodes).
 """,
     why="""
 A file the runner cannot parse never runs, and a file with a duplicate key runs
@@ -37,16 +38,32 @@ with whichever value the runner happens to keep. Either way the pipeline is not
 what the reviewer read, and no other rule can vouch for it.
 """,
     example="""
+name: ci
+on:
+  pull_request:
 jobs:
-  publish:
+  test:
     runs-on: ubuntu-latest
-    runs-on: self-hosted      # duplicate key
+    timeout-minutes: 10
+    runs-on: self-hosted
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
 """,
     use_instead="""
+name: ci
+on:
+  pull_request:
 jobs:
-  publish:
+  test:
     runs-on: ubuntu-latest
+    timeout-minutes: 10
+    steps:
+      - uses: actions/checkout@v4
+      - run: make test
 """,
+    example_line=8,
+    example_path='.github/workflows/ci.yml',
     check=check,
     scope="file",
     kinds=frozenset({"workflow", "action"}),

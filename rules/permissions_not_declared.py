@@ -4,31 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    workflow = ctx.workflow
-    if graph is None or workflow is None or not graph.artifact_promotes:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
-    if workflow.permissions is not None:
+    workflow = facts.workflow
+    if workflow.permissions.declared:
         return
     if workflow.triggers and set(workflow.triggers) <= {"workflow_call"}:
         return  # a reusable workflow's token is the caller's: the caller declares it
-    bare = [job for job in workflow.jobs if job.permissions is None]
+    bare = [job for job in workflow.jobs if not job.permissions.declared]
     if not bare:
         return
-    promotes = [job for job in bare if job.id in graph.artifact_promotes]
+    promotes = [job for job in bare if job.id in facts.artifact_promotes]
     target = promotes[0] if promotes else bare[0]
     names = ", ".join(f"'{job.id}'" for job in bare[:6]) + (", …" if len(bare) > 6 else "")
     note = (" Gitea ignores permissions today, but GitHub mirrors and future Gitea versions "
-            "apply them.") if roles.on_gitea(ctx.path) else ""
+            "apply them.") if workflow.forge == "gitea" else ""
+    first = next(j.id for j in workflow.jobs if j.id in facts.artifact_promotes)
     yield hit(
         target.key,
-        f"this workflow promotes an artifact (job '{sorted(graph.artifact_promotes)[0]}') but "
+        f"this workflow promotes an artifact (job '{first}') but "
         f"declares no permissions, so job {names} run with the forge's default token scopes "
         "(which may include statuses: write and contents: write); add a workflow-level "
         f"`permissions:` block (e.g. `contents: read`) and widen it per job only where needed."
@@ -56,25 +56,82 @@ Declaring the scopes makes the grant reviewable and keeps a best-effort status
 POST from looking like a promotion.
 """,
     example="""
-on: push
+name: release
+on:
+  push:
+    branches: [main]
 jobs:
-  publish: {runs-on: ubuntu-latest, steps: [{run: docker push "$IMAGE"}]}
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
   promote:
     needs: publish
     runs-on: ubuntu-latest
-    steps: [{run: 'curl --fail -X POST "$CP_URL/promote"'}]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-on: push
+name: release
+on:
+  push:
+    branches: [main]
 permissions:
   contents: read
+  packages: write
 jobs:
-  publish: {runs-on: ubuntu-latest, steps: [{run: docker push "$IMAGE"}]}
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
   promote:
     needs: publish
     runs-on: ubuntu-latest
-    steps: [{run: 'curl --fail -X POST "$CP_URL/promote"'}]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=16,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("permissions", "promote"),
 )

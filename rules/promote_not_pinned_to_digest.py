@@ -5,52 +5,52 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit, hit_in
-from auditor.model import Job, Step
+from auditor.model import ActionStep, Job, RunStep, Text, texts
+from auditor.roles.digests import digest_origins
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import YMap, YScalar, scalars
 
 _MUTABLE_TAG = re.compile(r":(?:latest|main|master|stable|edge|nightly|prod|production|staging)\b")
 
 
-def _tag_in(steps: list[Step]) -> tuple[YScalar, re.Match[str], Step] | None:
+def _values(step: ActionStep) -> list[Text]:
+    if isinstance(step, RunStep):
+        return [step.run] if step.run is not None else []
+    return list(texts(step.with_))
+
+
+def _tag_in(steps: list[ActionStep]) -> tuple[Text, re.Match[str], ActionStep] | None:
     for step in steps:
-        for value in ([step.run] if step.run is not None else []) + (
-            list(scalars(step.with_)) if step.with_ is not None else []
-        ):
-            if value is None:
-                continue
+        for value in _values(step):
             m = _MUTABLE_TAG.search(value.value)
             if m:
                 return value, m, step
     return None
 
 
-def _where(job: Job, steps: list[Step]) -> tuple[YScalar, Step | None]:
+def _where(job: Job, steps: list[ActionStep]) -> tuple[Text, ActionStep | None]:
     for step in steps:
-        if isinstance(step.node, YMap):
-            pair = step.node.entry("run") or step.node.entry("uses")
-            if pair is not None:
-                return pair[0], step
+        key = step.node.key("run") if isinstance(step, RunStep) else step.node.key("uses")
+        if key is not None:
+            return key, step
     return job.key, None
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None:
         return
-    for job in graph.workflow.jobs:
-        if job.id not in graph.artifact_promotes or job.is_reusable_call:
+    graph = facts.graph
+    for job in facts.workflow.jobs:
+        if job.id not in facts.artifact_promotes or job.is_reusable_call:
             continue  # a called workflow is checked in its own file
-        if roles.digest_origins(graph, job.id, ctx.policy):
+        if digest_origins(graph, facts.refs, job.id, ctx.policy):
             continue
-        steps = roles.promote_steps(graph, job) or list(job.steps)
-        publishers = [j for j in graph.jobs if roles.PUBLISH in graph.roles.get(j, ())
-                      and j in graph.ancestors(job.id)]  # fmt: skip
-        source = (f"`${{{{ needs.{publishers[0]}.outputs.digest }}}}`" if publishers
+        steps = facts.promote_steps(job) or list(job.action_steps())
+        publisher = facts.nearest_publisher(job.id)
+        source = (f"`${{{{ needs.{publisher}.outputs.digest }}}}`" if publisher
                   else "the digest output of the push step")  # fmt: skip
-        path = roles.describe_path(graph, job.id)
+        path = facts.describe_path(job.id)
         tag = _tag_in(steps)
         if tag is not None:
             value, m, step = tag
@@ -90,16 +90,84 @@ tag pins whatever it points to now. The digest identifies exactly the image
 that was built, tested and pushed.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    steps: [{run: 'curl --fail -X POST "$CP/promote" -d image=acme/app:latest'}]
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "image=ghcr.io/acme/app:latest" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {DIGEST: '${{ needs.publish.outputs.digest }}'}
-    steps: [{run: 'curl --fail -X POST "$CP/promote" -d "digest=$DIGEST"'}]
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=28,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "digest"),
 )

@@ -5,28 +5,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor import roles
+from auditor.access import is_platform_token
+from auditor.facts import Facts
 from auditor.findings import Hit, hit_in
-from auditor.graph import JobGraph
-from auditor.known_actions import PLUMBING_ACTIONS, action_name
-from auditor.model import Job, Step
+from auditor.known_actions import PLUMBING_ACTIONS
+from auditor.model import ActionStep, Job, RunStep, UsesStep
 from auditor.refindex import Ref
 from auditor.rule import Rule, RuleContext
 
 _GH_CLI = re.compile(r"(?:^|[\s;&|(])gh\s", re.MULTILINE)
 
 
-def _candidates(graph: JobGraph, job: Job) -> list[Step]:
-    promote = roles.promote_steps(graph, job)
-    steps = promote or list(job.steps)
-    return [s for s in steps
-            if s.uses is None or action_name(s.uses.value) not in PLUMBING_ACTIONS]  # fmt: skip
+def _candidates(facts: Facts, job: Job) -> list[ActionStep]:
+    steps = facts.promote_steps(job) or list(job.action_steps())
+    return [s for s in steps if not (isinstance(s, UsesStep) and s.uses is not None
+                                     and s.uses.name in PLUMBING_ACTIONS)]  # fmt: skip
 
 
-def _env_used(name: str, steps: list[Step]) -> bool:
+def _env_used(name: str, steps: list[ActionStep]) -> bool:
     pattern = re.compile(rf"\$\{{?{re.escape(name)}\b|\benv\.{re.escape(name)}\b")
     for step in steps:
-        text = step.run.value if step.run is not None else ""
+        text = step.run.value if isinstance(step, RunStep) and step.run is not None else ""
         if pattern.search(text):
             return True
         if name in ("GH_TOKEN", "GITHUB_TOKEN") and _GH_CLI.search(text):
@@ -35,22 +34,21 @@ def _env_used(name: str, steps: list[Step]) -> bool:
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
     policy = ctx.policy
-    refs = roles.ref_index(graph)
-    workflow_env = [r for r in refs if r.job is None and r.key.startswith("env.")
-                    and roles.is_platform_token(r, policy)]  # fmt: skip
-    for job in graph.workflow.jobs:
-        if job.id not in graph.artifact_promotes:
+    workflow_env = [r for r in facts.refs.of_job(None) if r.key.startswith("env.")
+                    and is_platform_token(r, policy)]  # fmt: skip
+    for job in facts.workflow.jobs:
+        if job.id not in facts.artifact_promotes:
             continue
-        steps = _candidates(graph, job)
+        steps = _candidates(facts, job)
         chosen = {s.index for s in steps}
-        path = roles.describe_path(graph, job.id)
+        path = facts.describe_path(job.id)
         found: list[Ref] = []
-        for r in refs:
-            if r.job is not job or not roles.is_platform_token(r, policy):
+        for r in facts.refs.of_job(job.id):
+            if not is_platform_token(r, policy):
                 continue
             if r.step is not None:
                 if r.step.index in chosen:
@@ -93,15 +91,85 @@ pin on a control plane, and it is exactly the token whose missing
 `statuses: write` turned the incident's promotion into a swallowed 403.
 """,
     example="""
-      - name: Promote image
-        env: {TOKEN: '${{ secrets.GITEA_TOKEN }}'}
-        run: curl --fail -H "Authorization: token $TOKEN" -X POST "$CP/promote"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: git.example.com, username: ci, password: '${{ secrets.REGISTRY_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'git.example.com/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.GITEA_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-      - name: Promote image
-        env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
-        run: curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: git.example.com, username: ci, password: '${{ secrets.REGISTRY_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'git.example.com/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=23,
+    example_path='.gitea/workflows/release.yml',
     check=check,
     tags=("promote", "secrets"),
 )

@@ -4,49 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import roles
+from auditor.access import secrets_read
 from auditor.findings import Hit, hit
-from auditor.known_actions import OIDC_ACTIONS, action_name
-from auditor.model import Job
+from auditor.known_actions import OIDC_ACTIONS
+from auditor.model import Job, RunStep, Workflow
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import YMap, YNode, YScalar
 
 
-def _id_token(node: YNode | None) -> bool:
-    """An explicit ``id-token: write`` grant: the intent to log in with OIDC.
+def _keyless(workflow: Workflow, job: Job) -> bool:
+    """The job authenticates with OIDC (a cloud login action, or an explicit id-token grant).
 
-    ``write-all`` grants it too, but as a side effect of granting everything,
-    which says nothing about how the promote authenticates.
+    ``write-all`` grants id-token too, but as a side effect of granting
+    everything, which says nothing about how the promote authenticates.
     """
-    if isinstance(node, YMap):
-        value = node.get("id-token")
-        return isinstance(value, YScalar) and value.value.strip() == "write"
-    return False
-
-
-def _keyless(ctx: RuleContext, job: Job) -> bool:
-    """The job authenticates with OIDC (a cloud login action, or an id-token grant)."""
-    if any(s.uses is not None and action_name(s.uses.value) in OIDC_ACTIONS for s in job.steps):
+    if any(s.uses is not None and s.uses.name in OIDC_ACTIONS
+           for s in job.action_steps() if not isinstance(s, RunStep)):  # fmt: skip
         return True
-    workflow = ctx.workflow
-    perms = job.permissions if job.permissions is not None else (
-        workflow.permissions if workflow is not None else None)
-    return _id_token(perms)
+    perms = job.permissions if job.permissions.declared else workflow.permissions
+    return perms.kind == "scopes" and perms.level("id-token") == "write"
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
     policy = ctx.policy
     platform = {t.upper() for t in policy.platform_tokens}
-    for job in graph.workflow.jobs:
-        if job.id not in graph.artifact_promotes:
+    for job in facts.workflow.jobs:
+        if job.id not in facts.artifact_promotes:
             continue
-        names, anything = roles.secrets_read(graph, job)
+        names, anything = secrets_read(facts.refs, job)
         if anything:
             continue
-        path = roles.describe_path(graph, job.id)
+        path = facts.describe_path(job.id)
         if policy.required_secrets:
             for secret in policy.required_secrets:
                 if secret.upper() in names:
@@ -62,7 +52,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                 )
             continue
         real = [n for n in names if n not in platform]
-        if real or _keyless(ctx, job):
+        if real or _keyless(facts.workflow, job):
             continue
         used = sorted(n for n in names if n in platform)
         detail = (f"only the platform token ({', '.join(used)})" if used
@@ -98,16 +88,106 @@ pin: its request is rejected, and unless everything else is fail-loud, that
 rejection is silent. An empty secret is the empty string, silently, too.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {TOKEN: '${{ secrets.GITHUB_TOKEN }}'}
-    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
-    steps: [{run: 'curl --fail -H "Authorization: Bearer $TOKEN" -X POST "$CP/promote"'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ matrix.target == 'prod' && secrets.CP_ADMIN_API_TOKEN || secrets.CP_ADMIN_API_TOKEN_STAGING }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
+""",
+    example_line=19,
+    example_path='.github/workflows/release.yml',
+    example_policy="""
+version: 1
+promote:
+  # each environment's control plane has its own admin token
+  required_secrets: [CP_ADMIN_API_TOKEN, CP_ADMIN_API_TOKEN_STAGING]
 """,
     check=check,
     tags=("promote", "secrets"),

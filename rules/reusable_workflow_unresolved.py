@@ -19,17 +19,17 @@ def message(uses: str) -> str:
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
     # Only org scans can resolve other repositories; a single-repository check
     # would otherwise flag every cross-repository call.
-    if graph is None or ctx.repo.remote_resolver is None:
+    if ctx.facts is None or ctx.repo.remote_resolver is None:
         return
+    graph = ctx.facts.graph
     for job in graph.workflow.jobs:
         uses = job.uses
-        if uses is None or uses.value.startswith("./") or not REMOTE_WORKFLOW.match(uses.value):
+        if uses is None or uses.kind != "reusable" or not REMOTE_WORKFLOW.match(uses.raw):
             continue
         if job.id not in graph.callees:
-            yield hit(uses, message(uses.value), f"uses:{uses.value}", job=job.id)
+            yield hit(uses.text, message(uses.raw), f"uses:{uses.raw}", job=job.id)
 
 
 RULE = Rule(
@@ -51,17 +51,72 @@ call runs are invisible to every rule, and the report would look cleaner than
 the pipeline is.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   release:
-    uses: platform/shared-workflows/.github/workflows/promote.yml@v3
-# platform/shared-workflows is not part of the scan
+    uses: acme/shared-workflows/.github/workflows/release.yml@v3   # renamed in v3
+    secrets: inherit
 """,
     use_instead="""
-# auditor org repos/* ../platform/shared-workflows.git
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
   release:
-    uses: platform/shared-workflows/.github/workflows/promote.yml@v3
+    uses: acme/shared-workflows/.github/workflows/container-release.yml@v3
+    secrets: inherit
 """,
+    example_line=10,
+    example_path='app/.github/workflows/release.yml',
+    example_files=(
+        ('shared-workflows/.github/workflows/container-release.yml', """
+name: container-release
+on:
+  workflow_call:
+    secrets:
+      CP_ADMIN_API_TOKEN: {required: true}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+"""),
+    ),
     check=check,
     tags=("org", "graph"),
 )

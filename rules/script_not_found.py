@@ -35,22 +35,99 @@ promotion whose logic lives in a script nobody committed is unverified.
 A wrong `working-directory` is the usual cause.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
   verify:
-    needs: promote
+    needs: [publish, promote]
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
-      - run: ./scripts/verify-pin.sh     # the script lives in .gitea/scripts/
+      - name: Read the pin back
+        run: ./scripts/verify-pin.sh "${{ needs.publish.outputs.digest }}"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
   verify:
-    needs: promote
+    needs: [publish, promote]
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
-      - run: .gitea/scripts/verify-pin.sh
+      - name: Read the pin back
+        run: .github/scripts/verify-pin.sh "${{ needs.publish.outputs.digest }}"
+""",
+    example_line=36,
+    example_path='.github/workflows/release.yml',
+    example_files=(
+        ('.github/scripts/verify-pin.sh', """
+#!/bin/sh
+# verify-pin.sh DIGEST: fail unless the control plane's pin is DIGEST
+set -eu
+pin=$(curl --fail-with-body -sS https://cp.example.com/pin)
+if [ "$pin" != "$1" ]; then
+  echo "::error::the pin is $pin, not $1"
+  exit 1
+fi
+"""),
+    ),
+    example_policy="""
+version: 1
+roles:
+  verify: {scripts: [.github/scripts/verify-pin.sh]}
 """,
     check=check,
     tags=("promote-path", "scripts"),

@@ -32,27 +32,90 @@ feature the parser does not know; either way its failures were not checked,
 and a green `swallowed-failure` result would claim more than was proven.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
   promote:
     needs: publish
     runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
     steps:
-      - run: |
-          if [ -n "$DIGEST" ]; then
-            curl --fail -X POST "$CP_URL/promote" -d "$DIGEST"
-          # missing `fi`
+      - name: Pin the digest on the control plane
+        run: |
+          if [ -z "$DIGEST" ]; then
+            echo "::error::publish exposed no digest"; exit 1
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
 jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
   promote:
     needs: publish
     runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
     steps:
-      - run: |
-          if [ -n "$DIGEST" ]; then
-            curl --fail -X POST "$CP_URL/promote" -d "$DIGEST"
+      - name: Pin the digest on the control plane
+        run: |
+          if [ -z "$DIGEST" ]; then
+            echo "::error::publish exposed no digest"; exit 1
           fi
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=31,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote-path", "scripts"),
     options=("scope",),

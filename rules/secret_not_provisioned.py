@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.findings import Hit, hit_in
-from auditor.refindex import workflow_refs
 from auditor.rule import Rule, RuleContext
 
 _BUILTIN = frozenset({"GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"})
@@ -13,14 +12,15 @@ _BUILTIN = frozenset({"GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN"})
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
     inventory = ctx.policy.secrets_inventory
-    workflow = ctx.workflow
-    if inventory is None or workflow is None:
+    facts = ctx.facts
+    if inventory is None or facts is None:
         return
+    workflow = facts.workflow
     known = {n.upper() for n in inventory} | _BUILTIN
     known |= {t.upper() for t in ctx.policy.platform_tokens}
     if workflow.call_secrets is not None:
-        known |= {k.value.upper() for k, _ in workflow.call_secrets.items()}  # passed by the caller
-    for r in workflow_refs(ctx):
+        known |= {k.upper() for k in workflow.call_secrets}  # passed by the caller
+    for r in facts.refs:
         if r.ref.context != "secrets":
             continue
         name = r.ref.part(0)
@@ -55,11 +55,95 @@ the promote sends an empty bearer token, gets a 401 and — if anything swallows
 it — the run stays green.
 """,
     example="""
-# secrets.txt lists CP_ADMIN_API_TOKEN
-env: {TOKEN: '${{ secrets.CP_ADMIN_TOKEN }}'}
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-env: {TOKEN: '${{ secrets.CP_ADMIN_API_TOKEN }}'}
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+""",
+    example_line=23,
+    example_path='.github/workflows/release.yml',
+    example_files=(
+        ('secrets.txt', """
+CP_ADMIN_API_TOKEN
+SLACK_WEBHOOK
+"""),
+    ),
+    example_policy="""
+version: 1
+secrets:
+  inventory: secrets.txt   # what is provisioned, one name a line
 """,
     check=check,
     tags=("secrets",),

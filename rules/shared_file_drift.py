@@ -142,16 +142,53 @@ that still exits 0 on a mismatch, or a local "fix") silently stops verifying,
 and nobody reviews the copies one by one.
 """,
     example="""
-# .auditor.yml (passed to `auditor org --policy`)
-shared_files:
-  - path: .gitea/scripts/verify-runtime-pin.sh
-    repos: ['*-template-*']
-# service-template-a: verify-runtime-pin.sh (current)
-# service-template-b: verify-runtime-pin.sh (an old copy, "|| true" on the compare)
+#!/bin/sh
+# verify-runtime-pin.sh: fail unless the control plane pins the digest just pushed
+set -eu
+pin=$(curl --fail-with-body -sS -H "Authorization: Bearer $CP_TOKEN" "$CP_URL/pin/$TEMPLATE")
+if [ "$pin" != "$EXPECTED_DIGEST" ]; then
+  echo "::warning::the pin is $pin, not $EXPECTED_DIGEST"
+fi
 """,
     use_instead="""
-# every *-template-* repository holds the byte-identical
-# .gitea/scripts/verify-runtime-pin.sh (copied from the canonical version)
+#!/bin/sh
+# verify-runtime-pin.sh: fail unless the control plane pins the digest just pushed
+set -eu
+pin=$(curl --fail-with-body -sS -H "Authorization: Bearer $CP_TOKEN" "$CP_URL/pin/$TEMPLATE")
+if [ "$pin" != "$EXPECTED_DIGEST" ]; then
+  echo "::error::the pin is $pin, not $EXPECTED_DIGEST"
+  exit 1
+fi
+""",
+    example_line=1,
+    example_path='service-template-b/.gitea/scripts/verify-runtime-pin.sh',
+    example_files=(
+        ('service-template-a/.gitea/scripts/verify-runtime-pin.sh', """
+#!/bin/sh
+# verify-runtime-pin.sh: fail unless the control plane pins the digest just pushed
+set -eu
+pin=$(curl --fail-with-body -sS -H "Authorization: Bearer $CP_TOKEN" "$CP_URL/pin/$TEMPLATE")
+if [ "$pin" != "$EXPECTED_DIGEST" ]; then
+  echo "::error::the pin is $pin, not $EXPECTED_DIGEST"
+  exit 1
+fi
+"""),
+        ('service-template-c/.gitea/scripts/verify-runtime-pin.sh', """
+#!/bin/sh
+# verify-runtime-pin.sh: fail unless the control plane pins the digest just pushed
+set -eu
+pin=$(curl --fail-with-body -sS -H "Authorization: Bearer $CP_TOKEN" "$CP_URL/pin/$TEMPLATE")
+if [ "$pin" != "$EXPECTED_DIGEST" ]; then
+  echo "::error::the pin is $pin, not $EXPECTED_DIGEST"
+  exit 1
+fi
+"""),
+    ),
+    example_policy="""
+version: 1
+shared_files:
+  - path: .gitea/scripts/verify-runtime-pin.sh
+    repos: ['service-template-*']
 """,
     check=check,
     scope="org",

@@ -2,66 +2,106 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor import roles
 from auditor.findings import Hit, hit
-from auditor.model import Job
+from auditor.model import LEVELS, Job, Permissions, RunStep, UsesStep
 from auditor.rule import Rule, RuleContext
-from auditor.yamltree import Span, YMap, YNode, YScalar
-
-_RANK = {"none": 0, "read": 1, "write": 2}
+from auditor.span import Span
 
 
-def _grants(node: YNode | None, forbidden: dict[str, str]) -> Iterator[tuple[Span, str, str]]:
+def _grants(perms: Permissions, forbidden: dict[str, str]) -> Iterator[tuple[Span, str, str]]:
     """(where, scope, granted level) for each forbidden grant in a permissions value."""
-    if isinstance(node, YScalar):
-        level_of = {"write-all": "write", "read-all": "read"}
-        if node.value.strip() not in level_of:
-            return
-        level = level_of[node.value.strip()]
+    if perms.kind in ("read-all", "write-all"):
+        level = "write" if perms.kind == "write-all" else "read"
+        span = perms.span
+        assert span is not None
         for scope, floor in forbidden.items():
-            if _RANK[level] >= _RANK.get(floor, 2):
-                yield node.span, scope, f"{node.value.strip()} (which includes {scope}: {level})"
+            if LEVELS[level] >= LEVELS.get(floor, 2):
+                yield span, scope, f"{perms.kind} (which includes {scope}: {level})"
         return
-    if not isinstance(node, YMap):
-        return
-    for key, value in node.items():
-        if key.value not in forbidden or not isinstance(value, YScalar):
-            continue
-        granted = value.value.strip()
-        if _RANK.get(granted, -1) >= _RANK.get(forbidden[key.value], 2):
-            end = value.span
-            yield Span(key.line, key.column, end.end_line, end.end_column), key.value, \
-                f"{key.value}: {granted}"
+    for grant in perms.grants:
+        if grant.scope in forbidden and LEVELS.get(grant.level, -1) >= LEVELS.get(forbidden[grant.scope], 2):
+            yield grant.span, grant.scope, f"{grant.scope}: {grant.level}"
 
 
 def _job_overrides_all(jobs: tuple[Job, ...]) -> bool:
-    return bool(jobs) and all(job.permissions is not None for job in jobs)
+    return bool(jobs) and all(job.permissions.declared for job in jobs)
+
+
+# What visibly posts a commit status: the REST endpoint, the Octokit call, the CLI, the
+# status-posting actions. A PR gate that reports its result this way needs the grant.
+_POSTS_STATUS = re.compile(r"/statuses/|createCommitStatus|repos\.createStatus|\bgh\s+api\b[^\n]*statuses",
+                           re.IGNORECASE)
+_STATUS_ACTIONS = frozenset({
+    "myrotvorets/set-commit-status-action", "ouzi-dev/commit-status-updater", "sibz/github-status-action",
+    "guibranco/github-status-action-v2", "niteoweb/pull_request_status_action", "geekdada/status-action",
+    "hkusu/status-create-action", "teamniteo/pull_request_status_action", "conda-incubator/status-action",
+})  # fmt: skip
+
+
+def _posts_statuses(job: Job, callees: frozenset[str]) -> bool | None:
+    """The job visibly posts commit statuses (True), visibly does not (False), or calls a
+    workflow the scan cannot see (None: the grant may be what it needs)."""
+    if job.is_reusable_call:
+        return None if job.id not in callees else False
+    for step in job.action_steps():
+        if isinstance(step, RunStep) and step.run is not None and _POSTS_STATUS.search(step.run.value):
+            return True
+        if isinstance(step, UsesStep) and step.uses is not None:
+            if step.uses.name in _STATUS_ACTIONS:
+                return True
+            script = step.with_text("script")
+            if script is not None and _POSTS_STATUS.search(script.value):
+                return True
+    return False
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    workflow = ctx.workflow
-    if workflow is None:
+    facts = ctx.facts
+    if facts is None:
         return
-    forbidden = ctx.policy.forbidden_permissions
+    workflow = facts.workflow
+    policy = ctx.policy
+    forbidden = policy.forbidden_permissions
     if not forbidden:
         return
     note = (" (Gitea ignores workflow and job permissions today; the grant still applies on "
-            "GitHub mirrors and once Gitea honours it)") if roles.on_gitea(ctx.path) else ""
-    fix = ("the policy forbids it (permissions.forbidden): a commit status is not a promotion, "
-           "and a best-effort status POST is how one fails silently — remove the grant, or, for "
-           "a workflow whose job really is posting statuses (a PR gate), waive it in the policy "
-           "with the reason")
+            "GitHub mirrors and once Gitea honours it)") if workflow.forge == "gitea" else ""
+    release = [j.id for j in workflow.jobs if facts.roles.of(j.id)]
+    everywhere = policy.forbidden_in == "everywhere"
+    callees = frozenset(facts.graph.callees)
+    if release or everywhere:
+        where = (f"a release workflow (job '{release[0]}' plays {sorted(facts.roles.of(release[0]))[0]})"
+                 if release else "any workflow (permissions.forbidden_in: everywhere)")
+        fix = (f"the policy forbids it in {where}: a commit status is not a promotion, and a "
+               "best-effort status POST is how one fails silently — remove the grant and promote "
+               "through the control plane with its own credential")
+        at_most = None
+    else:
+        fix = ("no step of this workflow posts a commit status, so the token carries a write scope "
+               "it never uses (least privilege): remove the grant")
+        at_most = "warning"
+
+    def judged(jobs: list[Job]) -> bool:
+        """Report a grant to ``jobs``: always in a release workflow; elsewhere only when
+        none of them visibly posts statuses (a PR gate that reports its result is fine)."""
+        return at_most is None or all(_posts_statuses(j, callees) is False for j in jobs)
+
     # A workflow-level block that every job replaces grants nothing.
-    if workflow.permissions is not None and not _job_overrides_all(workflow.jobs):
-        for span, scope, text in _grants(workflow.permissions, forbidden):
-            yield hit(span, f"the workflow grants {text} to every job's token{note}; {fix}",
-                      f"workflow:{scope}")
+    if workflow.permissions.declared and not _job_overrides_all(workflow.jobs):
+        inheriting = [j for j in workflow.jobs if not j.permissions.declared]
+        if judged(inheriting):
+            for span, scope, text in _grants(workflow.permissions, forbidden):
+                yield hit(span, f"the workflow grants {text} to every job's token{note}; {fix}",
+                          f"workflow:{scope}", at_most=at_most)
     for job in workflow.jobs:
+        if not judged([job]):
+            continue
         for span, scope, text in _grants(job.permissions, forbidden):
             yield hit(span, f"job '{job.id}' grants {text} to its token{note}; {fix}",
-                      f"job:{scope}", job=job.id)
+                      f"job:{scope}", job=job.id, at_most=at_most)
 
 
 RULE = Rule(
@@ -69,11 +109,21 @@ RULE = Rule(
     severity="error",
     summary="The Actions token is granted a forbidden scope (by default `statuses: write`).",
     what="""
-Reports every workflow- or job-level `permissions` grant of a scope the policy
+Reports a workflow- or job-level `permissions` grant of a scope the policy
 forbids (`permissions.forbidden`, default `statuses: write`), including
-`write-all` (and `read-all` for scopes forbidden at `read`). Reusable-call jobs
-are checked like any other job. A workflow-level block is not reported when
-every job replaces it with its own.
+`write-all` (and `read-all` for scopes forbidden at `read`):
+
+- in a **release workflow** (one with a publish, promote or verify job) every
+  such grant is an error;
+- elsewhere a grant that no step uses is a **warning** (least privilege), and
+  a job that visibly posts commit statuses (a `/statuses/` REST call,
+  `createCommitStatus`, a status-posting action) — a PR gate reporting its
+  result — is left alone, as is a call to a reusable workflow the scan cannot
+  see;
+- `permissions.forbidden_in: everywhere` in the policy makes every grant an
+  error, wherever it is.
+
+A workflow-level block is not reported when every job replaces it with its own.
 """,
     why="""
 A commit status is not a promotion. Granting `statuses: write` is the sign of a
@@ -82,14 +132,86 @@ grant is missing on the forge, the POST 403s and is easily swallowed. Gitea
 ignores `permissions` today, but the same files run on GitHub mirrors.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
 permissions:
   contents: read
-  statuses: write
+  packages: write
+  statuses: write   # left from when 'promote' meant posting a commit status
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
 permissions:
   contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=8,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("permissions",),
 )

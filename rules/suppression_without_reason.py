@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
+from auditor.span import Span
 from auditor.suppress import suppressions
-from auditor.yamltree import Span
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -32,23 +32,105 @@ RULE = Rule(
     summary="An inline suppression without a reason suppresses nothing.",
     what="""
 Reports an `# auditor: ignore[rule-id]` comment with no text after the
-bracket. Such a comment does not suppress the finding it sits next to.
+bracket. Such a comment does not suppress the finding on its line or the
+line below; with a reason it does.
 """,
     why="""
 A suppression is an exception to policy that a reviewer must be able to
 judge later. Without the reason it is indistinguishable from a shortcut.
 """,
     example="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - run: ./promote.sh
-        continue-on-error: true  # auditor: ignore[continue-on-error-on-promote-path]
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+      - name: Tell the releases channel
+        # auditor: ignore[continue-on-error-on-promote-path]
+        continue-on-error: true
+        env:
+          SLACK_WEBHOOK: ${{ secrets.SLACK_WEBHOOK }}
+        run: curl --fail-with-body -sS -d '{"text":"app promoted"}' "$SLACK_WEBHOOK"
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
     steps:
-      - run: ./promote.sh
-        # auditor: ignore[continue-on-error-on-promote-path] dry-run mirror, removed in Q3
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+      - name: Tell the releases channel
+        # auditor: ignore[continue-on-error-on-promote-path] a Slack outage must not fail a release
         continue-on-error: true
+        env:
+          SLACK_WEBHOOK: ${{ secrets.SLACK_WEBHOOK }}
+        run: curl --fail-with-body -sS -d '{"text":"app promoted"}' "$SLACK_WEBHOOK"
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
 """,
+    example_line=31,
+    example_path='.github/workflows/release.yml',
     check=check,
     scope="file",
     kinds=frozenset({"workflow", "action"}),

@@ -5,69 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor import roles
-from auditor.expressions import condition_expressions
-from auditor.findings import Hit, hit
-from auditor.graph import JobGraph
-from auditor.model import Job
+from auditor.conditions import conjuncts
+from auditor.facts import Facts
+from auditor.findings import Hit, hit, hit_in
+from auditor.model import Job, leg_text
+from auditor.roles.digests import digest_origins
 from auditor.rule import Rule, RuleContext
 
 _OK_STATUS = re.compile(r"^(?:success\(\)|always\(\)|!\s*cancelled\(\)|!\s*failure\(\))$")
 _RESULT = re.compile(
     r"^needs\.[\w-]+\.result\s*(==|!=)\s*'(\w+)'$|^'(\w+)'\s*(==|!=)\s*needs\.[\w-]+\.result$"
 )
-
-
-def _split_top(text: str, op: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    quote = False
-    start = 0
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "'":
-            quote = not quote
-        elif not quote and ch == "(":
-            depth += 1
-        elif not quote and ch == ")":
-            depth -= 1
-        elif not quote and depth == 0 and text.startswith(op, i):
-            parts.append(text[start:i])
-            start = i + len(op)
-            i += len(op)
-            continue
-        i += 1
-    parts.append(text[start:])
-    return [" ".join(p.split()) for p in parts if p.strip()]
-
-
-def _strip_parens(text: str) -> str:
-    while text.startswith("(") and text.endswith(")") and _split_top(text[1:-1], "&&"):
-        inner = text[1:-1]
-        depth = 0
-        balanced = True
-        for ch in inner:
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth < 0:
-                balanced = False
-                break
-        if not balanced:
-            break
-        text = inner.strip()
-    return text
-
-
-def conjuncts(condition: str) -> list[str] | None:
-    """Top-level ``&&`` parts of an ``if:``; None when a top-level ``||`` makes it loose."""
-    parts: list[str] = []
-    for expr in condition_expressions(condition):
-        body = _strip_parens(" ".join(expr.body.split()))
-        if len(_split_top(body, "||")) > 1:
-            return None
-        parts.extend(_strip_parens(p) for p in _split_top(body, "&&"))
-    return parts
 
 
 def _harmless(part: str) -> bool:
@@ -81,7 +29,7 @@ def _harmless(part: str) -> bool:
     return False
 
 
-def stricter_parts(graph: JobGraph, promote: Job, verify: Job) -> list[str]:
+def stricter_parts(facts: Facts, promote: Job, verify: Job) -> list[str]:
     """Parts of the verify's ``if:`` that may skip it although the promote ran."""
     if verify.if_ is None or verify.if_.kind != "str":
         return []
@@ -89,21 +37,21 @@ def stricter_parts(graph: JobGraph, promote: Job, verify: Job) -> list[str]:
     if mine is None:
         return [] if "failure()" not in verify.if_.value else [verify.if_.value.strip()]
     allowed: set[str] = set()
-    for job_id in {promote.id} | graph.ancestors(promote.id):
-        other = graph.jobs[job_id]
+    for job_id in {promote.id} | facts.graph.ancestors(promote.id):
+        other = facts.graph.jobs[job_id]
         if other.if_ is not None and other.if_.kind == "str":
             allowed.update(conjuncts(other.if_.value) or [])
     return [p for p in mine if not _harmless(p) and p not in allowed]
 
 
 def _legs_problem(promote: Job, verify: Job) -> str | None:
-    p_legs = roles.matrix_legs(promote)
-    v_legs = roles.matrix_legs(verify)
+    p_legs = promote.matrix.legs
+    v_legs = verify.matrix.legs
     if p_legs is None or v_legs is None or len(p_legs) <= 1:
         return None
-    if v_legs == [{}]:
+    if v_legs == ({},):
         return (f"'{promote.id}' runs {len(p_legs)} matrix legs "
-                f"({'; '.join(roles.leg_text(leg) for leg in p_legs[:4])}) but '{verify.id}' "
+                f"({'; '.join(leg_text(leg) for leg in p_legs[:4])}) but '{verify.id}' "
                 "runs once, without a matrix: give it the same matrix so every target is read "
                 "back")
     shared = set(p_legs[0]).intersection(*map(set, p_legs)) & set(v_legs[0]).intersection(
@@ -120,26 +68,25 @@ def _legs_problem(promote: Job, verify: Job) -> str | None:
     if not missing:
         return None
     return (f"'{verify.id}' has no matrix leg for "
-            f"{'; '.join(roles.leg_text(leg) for leg in missing[:4])} of '{promote.id}': those "
+            f"{'; '.join(leg_text(leg) for leg in missing[:4])} of '{promote.id}': those "
             "targets are promoted but never read back — give the verify the promote's matrix")
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    graph = ctx.graph
-    if graph is None:
+    facts = ctx.facts
+    if facts is None or not facts.artifact_promotes:
         return
     policy = ctx.policy
-    for promote in graph.workflow.jobs:
-        if promote.id not in graph.artifact_promotes:
+    graph = facts.graph
+    for promote in facts.workflow.jobs:
+        if promote.id not in facts.artifact_promotes:
             continue
-        p_digests = roles.digest_origins(graph, promote.id, policy)
-        for verify_id in roles.verifies_of(graph, promote.id):
-            if verify_id == promote.id:
-                continue
+        p_digests = digest_origins(graph, facts.refs, promote.id, policy)
+        for verify_id in facts.verifies_of(promote.id):
             verify = graph.jobs[verify_id]
-            path = roles.describe_path(graph, verify_id)
+            path = facts.describe_path(verify_id)
             if p_digests and not verify.is_reusable_call:
-                v_digests = roles.digest_origins(graph, verify_id, policy)
+                v_digests = digest_origins(graph, facts.refs, verify_id, policy)
                 if not v_digests:
                     yield hit(
                         verify.key,
@@ -152,8 +99,6 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                     )
                 elif not set(v_digests) & set(p_digests):
                     ref = next(iter(v_digests.values()))
-                    from auditor.findings import hit_in
-
                     yield hit_in(
                         ref.scalar, ref.ref.start, ref.ref.end,
                         f"verify job '{verify_id}' reads {ref.ref.text}, not the digest "
@@ -165,9 +110,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                     )  # fmt: skip
             problem = _legs_problem(promote, verify)
             if problem is not None:
-                node = verify.matrix or verify.strategy or verify.key
+                node = verify.matrix.value or verify.strategy or verify.key
                 yield hit(node, f"{problem} (path {path})", f"legs:{promote.id}", job=verify_id)
-            parts = stricter_parts(graph, promote, verify)
+            parts = stricter_parts(facts, promote, verify)
             if parts and verify.if_ is not None:
                 yield hit(
                     verify.if_,
@@ -199,24 +144,97 @@ prod and staging, or is skipped on the runs that promote proves nothing about
 the promotion that just happened.
 """,
     example="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './promote.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
-  verify-pin:
-    needs: [publish, promote-pin]
-    steps: [{run: ./verify.sh prod}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.prod.example.com/pin)" = "$DIGEST"
 """,
     use_instead="""
-  promote-pin:
+name: release
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ secrets.GITHUB_TOKEN }}'}
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
     needs: publish
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './promote.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
-  verify-pin:
-    needs: [publish, promote-pin]
-    strategy: {matrix: {target: [prod, staging]}}
-    steps: [{run: './verify.sh ${{ matrix.target }} ${{ needs.publish.outputs.digest }}'}]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin the digest on the control plane
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.${{ matrix.target }}.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [prod, staging]
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.${{ matrix.target }}.example.com/pin)" = "$DIGEST"
 """,
+    example_line=34,
+    example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "verify"),
 )

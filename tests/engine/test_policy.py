@@ -84,8 +84,10 @@ waivers:
     reason: mirror of the old pipeline, removed next quarter
     until: 2027-01-31
 """)
-    result = check_json(root)
+    result = check_json(root, extra=("--trust-repo-policy",))
     assert result.exit_code == 0, result.stderr
+    untrusted = check_json(root)  # the repository's own custom_rules need the opt-in
+    assert untrusted.exit_code == 2 and "custom_rules not loaded: policy/rules/" in untrusted.stderr
 
 
 def test_explicit_policy_file_and_no_policy(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +129,7 @@ def test_custom_rule_from_the_policy_runs_like_a_builtin(repo) -> None:  # type:
     (root / ".auditor.yml").write_text(
         "version: 1\ncustom_rules: [policy/rules/]\nrules:\n  job-timeout-required: error\n"
     )
-    found = check_json(root).findings()
+    found = check_json(root, extra=("--trust-repo-policy",)).findings()
     assert [(f["rule"], f["severity"], f["line"], f["column"]) for f in found] == [
         ("job-timeout-required", "error", 3, 3)
     ]
@@ -137,17 +139,21 @@ def test_custom_rule_id_clash_is_a_policy_error(repo) -> None:  # type: ignore[n
     root = repo(workflow(CLEAN))
     (root / "r.py").write_text(CUSTOM_RULE.replace("job-timeout-required", "needs-cycle"))
     (root / ".auditor.yml").write_text("version: 1\ncustom_rules: [r.py]\n")
-    result = run_cli("check", str(root))
+    result = run_cli("check", "--trust-repo-policy", str(root))
     assert result.exit_code == 2 and "already defined" in result.stderr
 
 
-def test_custom_rule_that_raises_is_an_internal_error_with_the_file(repo) -> None:  # type: ignore[no-untyped-def]
+def test_custom_rule_that_raises_is_a_finding_on_the_file(repo) -> None:  # type: ignore[no-untyped-def]
     root = repo(workflow(CLEAN))
     (root / "r.py").write_text(CUSTOM_RULE.replace("for job in", "1/0\n    for job in"))
     (root / ".auditor.yml").write_text("version: 1\ncustom_rules: [r.py]\n")
-    result = run_cli("check", str(root))
-    assert result.exit_code == 2
-    assert "internal error while scanning .github/workflows/ci.yml: ZeroDivisionError" in result.stderr
+    result = check_json(root, extra=("--trust-repo-policy",))
+    assert result.exit_code == 1
+    [found] = result.findings()
+    assert (found["rule"], found["severity"], found["path"]) == (
+        "job-timeout-required", "error", ".github/workflows/ci.yml"
+    )
+    assert "ZeroDivisionError" in found["message"]
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -57,13 +57,11 @@ def test_on_stays_a_string_under_yaml_1_2() -> None:
 def test_anchors_aliases_and_merge_keys(repo) -> None:  # type: ignore[no-untyped-def]
     text = """
     on: push
-    x-defaults: &defaults
-      runs-on: ubuntu-latest
-      steps:
-        - run: make
     jobs:
-      a:
-        <<: *defaults
+      a: &defaults
+        runs-on: ubuntu-latest
+        steps:
+          - run: make
       b:
         <<: *defaults
         needs: a

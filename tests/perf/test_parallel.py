@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from auditor.cache import ResultCache
-from auditor.errors import InternalError
 from auditor.parallel import PARALLEL_MIN_FILES, scan_targets
 from auditor.policy import Policy
 from auditor.targets import resolve_targets
@@ -103,15 +102,18 @@ RULE = Rule(id="crashes-on-w7", severity="error", summary="s", what="w", why="y"
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_an_internal_error_in_a_worker_names_the_file(tmp_path: Path, jobs: int) -> None:
+def test_a_custom_rule_crashing_in_a_worker_is_a_finding_on_the_file(
+    tmp_path: Path, jobs: int
+) -> None:
     paths = _corpus(tmp_path / "src", repos=1, per_repo=PARALLEL_MIN_FILES + 2)
     rules = write_files(tmp_path / "rules", {"crash.py": CRASHING_RULE})
     policy = Policy(custom_rules=(str(rules),))
     targets = resolve_targets([str(p) for p in paths])
-    with pytest.raises(InternalError) as err:
-        scan_targets(targets, lambda t: policy, jobs=jobs)
-    assert err.value.path == ".github/workflows/w7.yml"
-    assert "ValueError: boom in a custom rule" in str(err.value)
+    batch = scan_targets(targets, lambda t: policy, jobs=jobs)
+    crashed = [f for r in batch.results for f in r.findings if f.rule == "crashes-on-w7"]
+    assert [(f.path, f.severity) for f in crashed] == [(".github/workflows/w7.yml", "error")]
+    assert "ValueError: boom in a custom rule" in crashed[0].message
+    assert sum(r.summary.files for r in batch.results) == PARALLEL_MIN_FILES + 2
 
 
 def test_cli_jobs_flag(tmp_path: Path) -> None:

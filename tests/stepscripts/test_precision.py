@@ -121,3 +121,10 @@ def test_a_fallback_whose_default_skips_the_checks_is(tmp_path: Path, text: str)
     found = scan(write_files(tmp_path, files))
     assert [(f["rule"], f["line"], f["column"]) for f in found] == [(SW, *expected_position(workflow, "gh api"))]
     assert "discards the failure of `gh api" in found[0]["message"]
+
+
+def test_a_step_that_runs_only_on_failure_cannot_swallow_the_promotion(tmp_path: Path) -> None:
+    notify = '      - if: failure()\n        run: curl -s -X POST "$CHAT_HOOK" -d "promote failed" || true\n'
+    assert scan(write_files(tmp_path / "a", {WF: pipeline(notify)})) == []
+    always = notify.replace("failure()", "success()")
+    assert [f["rule"] for f in scan(write_files(tmp_path / "b", {WF: pipeline(always)}))] == [SW, SW]

@@ -1,8 +1,9 @@
 """The step-script analysis as a pure function: typed, immutable results; inputs only through its arguments.
 
 ``analyse_run`` takes the step's located ``run:`` text, its effective shell,
-a reader and a place, and returns a frozen ``StepScripts``; the rules' adapter
-only words and filters it. Real parsing, real files (a dict-backed reader is
+a reader and a place, and returns a frozen ``StepResult``; ``Facts.scripts``
+(``StepScripts``) hands them out per job, and the rules' adapter only words
+and filters them. Real parsing, real files (a dict-backed reader is
 the repository here, and every read is recorded to show what was read).
 """
 
@@ -14,13 +15,13 @@ import textwrap
 import pytest
 
 from auditor.build import build_workflow
-from auditor.model import Job, Workflow
+from auditor.model import Job, RunStep, UsesStep, Workflow
 from auditor.parse import parse_bytes
 from auditor.scripts.shells import resolve_shell
 from auditor.stepscripts import (
     ScriptFinding,
     StepPlace,
-    StepScripts,
+    StepResult,
     analyse_run,
     analyse_uses,
     effective_shell,
@@ -76,10 +77,10 @@ def test_one_run_step_gives_typed_immutable_findings_calls_and_outputs() -> None
     assert place == StepPlace(cwd="", checked_out=True, foreign=(), earlier=())
     assert shell == effective_shell(job, workflow, run_step) == resolve_shell(None)
     repo = Repo({"scripts/verify.sh": SCRIPT})
-    assert run_step.run is not None
+    assert isinstance(run_step, RunStep) and run_step.run is not None
     result = analyse_run(run_step.run, effective_shell(job, workflow, run_step), repo.read, place,
                          max_bytes=1_000_000)  # fmt: skip
-    assert isinstance(result, StepScripts)
+    assert isinstance(result, StepResult)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.findings = ()  # type: ignore[misc]
     got = [(f.kind, f.detector, f.path, f.origin, f.span.line, f.span.column) for f in result.findings]
@@ -100,7 +101,7 @@ def test_one_run_step_gives_typed_immutable_findings_calls_and_outputs() -> None
                         max_bytes=1_000_000)  # fmt: skip
     assert again == result
     assert set(repo.asked) == {"scripts/verify.sh", "scripts/gone.sh"}
-    assert uses_step.uses is not None and uses_place.checked_out
+    assert isinstance(uses_step, UsesStep) and uses_step.uses is not None and uses_place.checked_out
 
 
 def test_a_local_action_is_analysed_as_part_of_the_step() -> None:
@@ -110,13 +111,13 @@ def test_a_local_action_is_analysed_as_part_of_the_step() -> None:
         ("curl-without-fail", ".github/actions/notify/action.yml", "action", 5)
     ]
     too_small = analyse_uses("./.github/actions/notify", repo.read, StepPlace("", True), max_bytes=10)
-    assert too_small == StepScripts()
+    assert too_small == StepResult()
 
 
 def test_no_checkout_no_missing_note_and_unknown_cwd_no_guess() -> None:
     _workflow, job = _model()
     run_step = job.steps[1]
-    assert run_step.run is not None
+    assert isinstance(run_step, RunStep) and run_step.run is not None
     spec = resolve_shell(None)
     unchecked = analyse_run(run_step.run, spec, Repo({}).read, StepPlace("", False), max_bytes=1_000_000)
     assert unchecked.of("missing") == ()

@@ -1,0 +1,75 @@
+"""Promote by calling a control plane or a deploy hook over HTTP.
+
+The incident's own shape: the control plane's admin API moves a runtime pin
+when it is POSTed a digest. Deploy hooks (Render, Coolify, Portainer,
+Dokploy, a bespoke ``/deploy`` endpoint) do the same for a service. The
+policy's ``roles.promote.endpoints`` add an organisation's own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from auditor.kinds import Role
+from auditor.roles.catalogue.base import Entry, Found, StepView
+from auditor.roles.commands import Command
+
+_CLIENTS = frozenset({"curl", "wget", "http", "https", "xh", "httpie"})
+# A URL (or a variable holding one) that names a deploy: /deploy, /promote, /rollout,
+# deploy hooks of hosted platforms, $DEPLOY_HOOK_URL, secrets.DEPLOY_WEBHOOK …
+_DEPLOY_URL = re.compile(
+    r"(?:https?://|\$\{?\{?\s*(?:secrets|vars|env)?\.?)[^\s\"']*?"
+    r"(?:/promote\b|/deploy(?:ments?/trigger|/|\b)|/rollout\b|/redeploy\b|deploy[_-]?hook|"
+    r"DEPLOY_?(?:HOOK|WEBHOOK|URL)|PROMOTE_?(?:URL|HOOK|WEBHOOK))",
+    re.IGNORECASE,
+)
+# GitHub's own deployments API records a deployment; it does not make one.
+_GITHUB_API = re.compile(r"api\.github\.com|/repos/[^/\s]+/[^/\s]+/deployments|GITHUB_API_URL", re.I)
+
+
+def _webhook(cmd: Command) -> bool:
+    if cmd.program not in _CLIENTS:
+        return False
+    text = " ".join(cmd.argv[1:])
+    return _DEPLOY_URL.search(text) is not None and _GITHUB_API.search(text) is None
+
+
+def _hook_action(view: StepView) -> Found | None:
+    url = view.with_.get("url", "") or view.with_.get("webhook", "")
+    if _DEPLOY_URL.search(url) and not _GITHUB_API.search(url):
+        return Found(f"{view.uses} {url}".strip()[:120])
+    return None
+
+
+def _match(view: StepView) -> Found | None:
+    for cmd in view.commands:
+        if _webhook(cmd):
+            payload = next((w for w in cmd.argv if "digest" in w.lower() or "image" in w.lower()), None)
+            return Found(cmd.text[:120], payload)
+    return None
+
+
+ENTRIES = (
+    Entry(
+        id="deploy-webhook",
+        role=Role.PROMOTE,
+        title="control-plane and deploy-hook calls (curl/wget to …/promote, …/deploy, a deploy hook)",
+        what="An HTTP call that tells a control plane or hosting platform to run a new image.",
+        reference="The digest in the request body or query (`-d \"{\\\"digest\\\": \\\"${DIGEST}\\\"}\"`).",
+        verification="`curl --fail-with-body` (a 4xx/5xx must fail the step), then a read-back of "
+                      "the pin compared with the digest, or a smoke test of the service.",
+        match=_match,
+        programs=_CLIENTS,
+    ),
+    Entry(
+        id="deploy-webhook-action",
+        role=Role.PROMOTE,
+        title="HTTP request actions calling a deploy hook",
+        what="An action that sends an HTTP request to a deploy or promote endpoint.",
+        reference="The digest in the request.",
+        verification="The action must fail on a non-2xx answer; read the result back.",
+        match=_hook_action,
+        actions=frozenset({"fjogeleit/http-request-action", "joelwmale/webhook-action",
+                           "distributhor/workflow-webhook"}),
+    ),
+)

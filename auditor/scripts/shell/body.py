@@ -11,7 +11,7 @@ keep no state.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,7 +20,7 @@ from tree_sitter import Node
 from auditor.scripts.issues import ScriptIssue
 from auditor.scripts.shell.commands import Cmd, can_fail, cmd_of, may_fail
 from auditor.scripts.shell.consumers import PRINTERS, propagates_empty
-from auditor.scripts.shell.options import Event, Region, States, quiet_regions, set_events
+from auditor.scripts.shell.options import Event, States, set_events
 from auditor.scripts.shell.source import Source, norm
 from auditor.scripts.shell.tree import (
     CLIMB,
@@ -29,12 +29,24 @@ from auditor.scripts.shell.tree import (
     Tree,
     in_test,
     is_statement,
+    plain_assignment_of,
     value_holder,
 )
 from auditor.scripts.shell.values import Mode, Values
 from auditor.scripts.shells import ShellSpec
 
-__all__ = ["Body"]
+__all__ = ["Body", "Region"]
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A quiet region: ``event`` turned ``option`` off until byte ``stop``; ``why`` names what it loses."""
+
+    option: str
+    event: Event
+    stop: int
+    why: Cmd  # the first command whose failure the region loses
+    where: Node  # the statement it is in (a pipeline, for pipefail)
 
 
 Kind = Literal["fails", "fails-read", "may-fail", "printer", "non-printer"]
@@ -249,3 +261,71 @@ def _checking_test(t: Tree, holder: Node) -> bool:
         if name is not None and name.text in (b"[", b"test"):
             return any(a.text in _CHECKS for a in holder.children_by_field_name("argument"))
     return False
+
+
+# ---- quiet regions (see auditor.scripts.shell.options)
+
+
+def _any_in(sorted_offsets: Sequence[int], start: int, stop: int) -> bool:
+    """Whether a sorted list holds an offset in ``[start, stop)``."""
+    k = bisect.bisect_left(sorted_offsets, start)
+    return k < len(sorted_offsets) and sorted_offsets[k] < stop
+
+
+def quiet_regions(body: Body, option: str) -> list[Region]:
+    """The quiet regions of ``option`` (``errexit`` or ``pipefail``), in order; linear in the body."""
+    initial = body.spec.errexit if option == "errexit" else body.spec.pipefail
+    relevant = [e for e in body.events if e.option == option]
+    end = len(body.t.src.data)
+    next_on = [end] * (len(relevant) + 1)  # the offset of the first "on" event after k
+    for k in range(len(relevant) - 1, -1, -1):
+        next_on[k] = relevant[k + 1].byte if k + 1 < len(relevant) and relevant[k + 1].on else next_on[k + 1]
+    regions: list[Region] = []
+    state = initial
+    for k, e in enumerate(relevant):
+        if state and not e.on:
+            found = _errexit_region(body, e, next_on[k]) if option == "errexit" else _pipefail_region(
+                body, e, next_on[k]
+            )  # fmt: skip
+            if found is not None:
+                regions.append(found)
+        state = e.on
+    return regions
+
+
+def _errexit_region(body: Body, e: Event, stop: int) -> Region | None:
+    t = body.t
+    if _any_in(t.status_reads, e.byte, stop):
+        return None  # the region captures `$?` / PIPESTATUS: a deliberate, handled status
+    lo = bisect.bisect_left(t.command_starts, e.node.end_byte)
+    hi = bisect.bisect_left(t.command_starts, stop)
+    for rec in t.commands[lo:hi]:
+        anchor = rec.node
+        if rec.depth == 1:
+            # `out=$(cmd)` hands cmd's status to the assignment, which errexit would act on.
+            sub = rec.sub
+            assignment = plain_assignment_of(t, sub) if sub is not None else None
+            if assignment is None or body.substitution_tested(rec.node, "any", sub):
+                continue  # `code=$(curl …)` then `[ "$code" = 200 ]`: the failure becomes a tested value
+            anchor = assignment
+        elif rec.depth:
+            continue
+        if t.context(anchor).cond:
+            continue
+        cmd = body.cmd(rec.node)
+        if cmd is not None and can_fail(cmd, False):
+            return Region("errexit", e, stop, cmd, rec.node)
+    return None
+
+
+def _pipefail_region(body: Body, e: Event, stop: int) -> Region | None:
+    t = body.t
+    if _any_in(t.pipestatus_reads, e.byte, stop):
+        return None
+    lo = bisect.bisect_left(t.pipeline_starts, e.node.end_byte)
+    hi = bisect.bisect_left(t.pipeline_starts, stop)
+    for rec in t.pipelines[lo:hi]:
+        masked = body.masked_in_pipeline(rec)
+        if masked is not None:
+            return Region("pipefail", e, stop, masked, rec.node)
+    return None

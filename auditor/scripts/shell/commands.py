@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from tree_sitter import Node
 
@@ -207,8 +208,9 @@ def cmd_of(t: Tree, node: Node) -> Cmd | None:
     cache = t.cmd_cache
     key = node.id
     if key in cache:
-        return cache[key]
-    cmd = cache[key] = command(t.src, node)
+        return cast("Cmd | None", cache[key])
+    cmd = command(t.src, node)
+    cache[key] = cmd
     return cmd
 
 

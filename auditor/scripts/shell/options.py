@@ -7,9 +7,10 @@ from a ``set +e`` (``set +o pipefail``) that turned the option off to the
 next ``set -e`` (``set -o pipefail``) or the end of the body, when that
 stretch really loses a failure: it runs a command whose failure matters and
 never reads ``$?`` / ``PIPESTATUS`` (reading them is how correct code captures
-a status). The ``set-plus-e`` and ``set-plus-pipefail`` detectors report each
-quiet region once, where it starts; the other detectors stay silent inside
-one, so one mistake is one finding.
+a status); :meth:`auditor.scripts.shell.body.Body.regions` finds them from
+the events here. The ``set-plus-e`` and ``set-plus-pipefail`` detectors report
+each quiet region once, where it starts; the other detectors stay silent
+inside one, so one mistake is one finding.
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from tree_sitter import Node
 
-from auditor.scripts.shell.commands import Cmd, can_fail
-from auditor.scripts.shell.tree import Tree, plain_assignment_of
+from auditor.scripts.shell.tree import Tree
 from auditor.scripts.shell.words import static
 
-if TYPE_CHECKING:
-    from auditor.scripts.shell.body import Body
-
-__all__ = ["Event", "Region", "States", "quiet_regions", "set_events"]
+__all__ = ["Event", "States", "set_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,17 +35,6 @@ class Event:
     option: str  # 'errexit' | 'pipefail'
     on: bool
     node: Node
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A quiet region: ``event`` turned ``option`` off until byte ``stop``; ``why`` names what it loses."""
-
-    option: str
-    event: Event
-    stop: int
-    why: Cmd  # the first command whose failure the region loses
-    where: Node  # the statement it is in (a pipeline, for pipefail)
 
 
 def set_events(t: Tree) -> list[Event]:
@@ -91,68 +76,3 @@ class States:
     def at(self, byte: int) -> bool:
         k = bisect.bisect_left(self.offsets, byte)
         return self.values[k - 1] if k else self.initial
-
-
-def _any_in(sorted_offsets: Sequence[int], start: int, stop: int) -> bool:
-    """Whether a sorted list holds an offset in ``[start, stop)``."""
-    k = bisect.bisect_left(sorted_offsets, start)
-    return k < len(sorted_offsets) and sorted_offsets[k] < stop
-
-
-def quiet_regions(body: Body, option: str) -> list[Region]:
-    """The quiet regions of ``option`` (``errexit`` or ``pipefail``), in order; linear in the body."""
-    initial = body.spec.errexit if option == "errexit" else body.spec.pipefail
-    relevant = [e for e in body.events if e.option == option]
-    end = len(body.t.src.data)
-    next_on = [end] * (len(relevant) + 1)  # the offset of the first "on" event after k
-    for k in range(len(relevant) - 1, -1, -1):
-        next_on[k] = relevant[k + 1].byte if k + 1 < len(relevant) and relevant[k + 1].on else next_on[k + 1]
-    regions: list[Region] = []
-    state = initial
-    for k, e in enumerate(relevant):
-        if state and not e.on:
-            found = _errexit_region(body, e, next_on[k]) if option == "errexit" else _pipefail_region(
-                body, e, next_on[k]
-            )  # fmt: skip
-            if found is not None:
-                regions.append(found)
-        state = e.on
-    return regions
-
-
-def _errexit_region(body: Body, e: Event, stop: int) -> Region | None:
-    t = body.t
-    if _any_in(t.status_reads, e.byte, stop):
-        return None  # the region captures `$?` / PIPESTATUS: a deliberate, handled status
-    lo = bisect.bisect_left(t.command_starts, e.node.end_byte)
-    hi = bisect.bisect_left(t.command_starts, stop)
-    for rec in t.commands[lo:hi]:
-        anchor = rec.node
-        if rec.depth == 1:
-            # `out=$(cmd)` hands cmd's status to the assignment, which errexit would act on.
-            sub = rec.sub
-            assignment = plain_assignment_of(t, sub) if sub is not None else None
-            if assignment is None or body.substitution_tested(rec.node, "any", sub):
-                continue  # `code=$(curl …)` then `[ "$code" = 200 ]`: the failure becomes a tested value
-            anchor = assignment
-        elif rec.depth:
-            continue
-        if t.context(anchor).cond:
-            continue
-        cmd = body.cmd(rec.node)
-        if cmd is not None and can_fail(cmd, False):
-            return Region("errexit", e, stop, cmd, rec.node)
-    return None
-
-
-def _pipefail_region(body: Body, e: Event, stop: int) -> Region | None:
-    t = body.t
-    if _any_in(t.pipestatus_reads, e.byte, stop):
-        return None
-    lo = bisect.bisect_left(t.pipeline_starts, e.node.end_byte)
-    hi = bisect.bisect_left(t.pipeline_starts, stop)
-    for rec in t.pipelines[lo:hi]:
-        masked = body.masked_in_pipeline(rec)
-        if masked is not None:
-            return Region("pipefail", e, stop, masked, rec.node)
-    return None

@@ -24,15 +24,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from tree_sitter import Language, Node, Parser
 from tree_sitter import Tree as TSTree
 
 from auditor.scripts.shell.source import Source
-
-if TYPE_CHECKING:
-    from auditor.scripts.shell.commands import Cmd
 
 __all__ = [
     "CLIMB",
@@ -146,7 +142,8 @@ class Tree:
     pipestatus_reads: list[int] = field(default_factory=list)
     _up: dict[int, tuple[Node, int]] = field(default_factory=dict)  # node id -> (parent, index among its children)
     _kids: dict[int, list[Node]] = field(default_factory=dict)  # parent id -> its children
-    cmd_cache: dict[int, Cmd | None] = field(default_factory=dict)  # node id -> its command (commands.cmd_of)
+    # node id -> its command, filled by commands.cmd_of (typed there: the tree knows no commands)
+    cmd_cache: dict[int, object] = field(default_factory=dict)
     _contexts: dict[int, Context] | None = None
 
     @property

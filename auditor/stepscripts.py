@@ -51,7 +51,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from auditor.findings import Hit, StepRef
 from auditor.model import Job, Map, RunStep, Seq, Step, Text, UsesStep, Workflow, plain
 from auditor.repo import normalise
 from auditor.scripts.issues import DirChange, OutputWrite, ScriptCall, ScriptIssue
@@ -60,9 +59,9 @@ from auditor.span import Span
 
 if TYPE_CHECKING:
     from auditor.repo import RepoContext
-    from auditor.rule import RuleContext
 
 __all__ = [
+    "KINDS",
     "MAX_DEPTH",
     "NOT_FOUND",
     "PARSE_ERROR",
@@ -78,7 +77,6 @@ __all__ = [
     "analyse_step",
     "analyse_uses",
     "effective_shell",
-    "hits",
     "step_places",
 ]
 
@@ -662,7 +660,7 @@ def _shell_of(own: Text | None, step: Step, default: str | None, windows_job: bo
 
 # --- the workflow's entry in Facts, and the rule adapter -------------------------------------
 
-_KINDS: dict[str, Kind] = {SWALLOWED: "swallowed", PARSE_ERROR: "parse-error", NOT_FOUND: "missing"}
+KINDS: dict[str, Kind] = {SWALLOWED: "swallowed", PARSE_ERROR: "parse-error", NOT_FOUND: "missing"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -695,46 +693,3 @@ class StepScripts:
         return " (policy scope: all jobs)"
 
 
-def hits(ctx: RuleContext, rule: str) -> Iterator[Hit]:
-    """The ``rule`` hits (one of the three script rules) of the jobs in the rule's scope.
-
-    Scope: jobs on a promote path (publish, promote — name-only ones
-    included —, verify), or every job with ``scope: all`` in the rule's policy
-    options. A step that cannot turn a failed promotion green (``if:
-    failure()``, or a notification under ``always()`` after the promote;
-    ``Facts.cannot_turn_green``) gives no ``swallowed-failure``.
-    """
-    facts = ctx.facts
-    if facts is None:
-        return
-    scripts = facts.scripts
-    kind = _KINDS[rule]
-    everywhere = ctx.options.get("scope") == "all"
-    seen: set[tuple[str | None, Span, str]] = set()
-    for job in scripts.workflow.jobs:
-        if not everywhere and job.id not in scripts.promote_path:
-            continue
-        place_words = scripts.place_words(job)
-        for step, result in scripts.job(job):
-            if kind == "swallowed" and facts.cannot_turn_green(job, step):
-                continue
-            ref = StepRef.of(step)
-            named = f"step '{step.label}' of job '{job.id}'{place_words}"
-            for finding in result.findings:
-                if finding.kind != kind:
-                    continue
-                if finding.origin == "script":
-                    where = f"{finding.path}, run by {named}"
-                elif finding.origin == "action":
-                    where = f"the composite action {finding.path} used by {named}"
-                else:
-                    where = named
-                if finding.path is not None:
-                    # A script (or action) line reached from two steps: report it once. Hits in
-                    # the workflow's own run bodies are never merged: two identical lines of one
-                    # body may map to one span in a folded or flow scalar.
-                    key = (finding.path, finding.span, finding.subject)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield Hit(finding.text(where), finding.span, finding.subject, job.id, ref, finding.path)

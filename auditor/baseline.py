@@ -137,7 +137,8 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def fingerprints_at(
-    engine: Engine, target: Target, rev: str, *, source: GitSource | None = None
+    engine: Engine, target: Target, rev: str, *, source: GitSource | None = None,
+    repo_name: str | None = None,
 ) -> frozenset[str]:
     """Fingerprints of the findings ``engine`` reports for ``target`` as it was at ``rev``.
 
@@ -159,7 +160,7 @@ def fingerprints_at(
             only = [(path, kind) for path, kind in only if source.size(path) is not None]
             if not only:
                 return frozenset()
-        findings, _ = engine.scan(source, root_label=target.label, only=only)
+        findings, _ = engine.scan(source, repo_name=repo_name, root_label=target.label, only=only)
     finally:
         engine.suppressed, engine.files_analysed = saved
         if own:

@@ -434,8 +434,11 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
                 ) from None
             raise
         judges = iter([plan.judge for plan in plans])
+        # With several roots every finding names its repository (as the user named the
+        # root), so a JSON report over many repositories can be traced back.
+        names = [t.label for t in targets] if len(targets) > 1 else None
         batch = scan_targets(
-            targets, lambda _target: next(judges),
+            targets, lambda _target: next(judges), names=names,
             selection=Selection(options.select, options.ignore), jobs=options.jobs,
             cache=ResultCache() if options.use_cache and stdin_data is None else None,
         )  # fmt: skip
@@ -452,7 +455,8 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
                     revisions.at(target.root, options.new_since)
                     if target.root is not None else None
                 )  # fmt: skip
-                old_prints = fingerprints_at(engine, target, options.new_since, source=old)
+                old_prints = fingerprints_at(engine, target, options.new_since, source=old,
+                                             repo_name=names[index] if names else None)
                 found, known = partition(found, old_prints)
                 result.baselined += known
             if options.baseline is not None:

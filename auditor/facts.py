@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from auditor.graph import JobGraph, build_graph
 from auditor.kinds import Role
-from auditor.model import ActionStep, Job, Workflow
+from auditor.model import ActionStep, Job, Step, WaitAllStep, WaitStep, Workflow
 from auditor.policy import Policy
 from auditor.refindex import RefIndex, build_index
 from auditor.roles.assign import RoleAssignment, assign
@@ -38,7 +38,8 @@ class PipelineGraph:
     jobs: tuple[str, ...]
     needs: Mapping[str, tuple[str, ...]]
     roles: Mapping[str, frozenset[Role]]
-    reasons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # job → role reason texts
+    # job → (role, why) for each role it plays: which catalogue entry matched which step
+    reasons: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,42 @@ class Facts:
         found = [self.paths.from_publish[n] for n in self.graph.needs(job_id) if n in self.paths.from_publish]
         return min(found)[2] if found else None
 
+    def cannot_turn_green(self, job: Job, step: Step) -> bool:
+        """``step`` cannot turn a failed promotion green (DESIGN.md, "Semantics"): it runs
+        only when something failed (``if: failure()``), or it is a notification under
+        ``always()``/``!cancelled()`` that runs after the job's promote and is neither a
+        promote nor a verify itself. Its own continue-on-error or unchecked curl is then not
+        a swallowed promotion."""
+        condition = step.if_.value if step.if_ is not None and step.if_.kind == "str" else ""
+        if not condition:
+            return False
+        squeezed = "".join(condition.split())
+        if "failure()" in squeezed and "!failure()" not in squeezed and "success()" not in squeezed:
+            return True
+        if "always()" not in squeezed and "!cancelled()" not in squeezed:
+            return False
+        own = self.roles.step_roles(job.id, step.index)
+        if own & {Role.PROMOTE, Role.VERIFY}:
+            return False
+        first = next((s.index for s in self.promote_steps(job)), None)
+        return first is not None and step.index > first
+
+    def unwaited_promotes(self, job: Job) -> list[ActionStep]:
+        """Promote steps run with ``background: true`` that no later ``wait`` (naming them)
+        or ``wait-all`` covers before the job ends: their failure can be lost (DESIGN.md,
+        "Semantics"). ``parallel:`` members are waited for at the end of their group."""
+        out: list[ActionStep] = []
+        for step in self.promote_steps(job):
+            if not step.background:
+                continue
+            sid = step.id.value if step.id is not None else None
+            later = [s for s in job.flat_steps if s.index > step.index]
+            if not any(isinstance(s, WaitAllStep) or (isinstance(s, WaitStep) and sid is not None
+                                                     and any(t.stripped == sid for t in s.targets))
+                       for s in later):  # fmt: skip
+                out.append(step)
+        return out
+
     def promote_steps(self, job: Job) -> list[ActionStep]:
         """The steps of ``job`` that promote, in run order."""
         return [s for s in job.action_steps() if Role.PROMOTE in self.roles.step_roles(job.id, s.index)]
@@ -97,7 +134,8 @@ class Facts:
             self.workflow.path, jobs,
             {j: tuple(self.graph.needs(j)) for j in jobs},
             {j: self.roles.of(j) for j in jobs},
-            {j: tuple(r.text for r in self.roles.reasons.get(j, {}).values()) for j in jobs},
+            {j: tuple((str(role), r.text) for role, r in sorted(self.roles.reasons.get(j, {}).items()))
+             for j in jobs},
         )  # fmt: skip
 
 

@@ -39,13 +39,13 @@ from auditor.parse import parse_bytes
 from auditor.yamltree import Span, YMap, YNode, YScalar, YSeq
 
 if TYPE_CHECKING:
-    from auditor.repo import RepoSource
+    from auditor.sources import RepoSource
 
 POLICY_FILENAMES = (".auditor.yml", ".auditor.yaml")
 SEVERITY_CHOICES = ("error", "warning", "note", "off")
 
 DEFAULT_PUBLISH_NAMES = ()  # publish is recognised by what a job does, not by its name
-DEFAULT_PROMOTE_NAMES = (r"(?i)promot",)
+DEFAULT_PROMOTE_NAMES = (r"(?i)promot|rollout|release-to",)
 DEFAULT_PROMOTE_ENDPOINTS = (r"/promote\b",)
 DEFAULT_VERIFY_NAMES = (r"(?i)verif",)
 DEFAULT_PLATFORM_TOKENS = ("GITHUB_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN")

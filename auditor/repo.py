@@ -16,7 +16,9 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from auditor.sources import RepoSource as RepoSource  # re-exported: sources are read through it
 
 if TYPE_CHECKING:
     from auditor.model import Workflow
@@ -43,22 +45,6 @@ REMOTE_WORKFLOW = re.compile(
 # may carry it as a ``remote_resolver`` attribute so every RepoContext built on
 # that source (by the engine, a cache, a worker process) picks it up.
 RemoteResolver = Callable[[str], "bytes | None"]
-
-
-class RepoSource(Protocol):
-    """Read access to one repository's files by repository-relative POSIX path."""
-
-    name: str
-
-    def read(self, path: str) -> bytes: ...
-
-    def size(self, path: str) -> int | None: ...
-
-    def is_dir(self, path: str) -> bool: ...
-
-    def list_dir(self, path: str) -> list[tuple[str, bool]]: ...
-
-    def walk_actions(self) -> list[str]: ...
 
 
 class UnreadableFile(OSError):

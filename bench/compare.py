@@ -224,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, default=None,
                         help="the one-repository case (default: a corpus repo with 5 workflows)")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--against", type=Path, default=None, metavar="AUDITOR",
+                        help="another auditor executable (an install of the code before a change): "
+                             "cold and warm runs alternate with it, same files, same machine")
     args = parser.parse_args(argv)
     corpus: Path = args.corpus.resolve()
     if not corpus.is_dir():
@@ -298,13 +301,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for _ in range(args.scale_runs):
                     series.runs.append(run([auditor, "check", *subset], fresh_cache_env(work)))
                 scaling.append(series)
+        against: tuple[Series, Series, list[float], Series, Series, list[float]] | None = None
+        if args.against is not None:
+            old = str(args.against)
+
+            def old_cold() -> Run:
+                return run([old, "check", *names], fresh_cache_env(work))
+
+            new_c, old_c, ratio_c = alternate(("auditor cold (this code)", auditor_cold),
+                                              ("auditor cold (--against)", old_cold), args.runs, n)
+            new_env, old_env = fresh_cache_env(work), fresh_cache_env(work)
+            run([auditor, "check", *names], new_env)
+            run([old, "check", *names], old_env)
+            new_w, old_w, ratio_w = alternate(
+                ("auditor warm (this code)", lambda: run([auditor, "check", *names], new_env)),
+                ("auditor warm (--against)", lambda: run([old, "check", *names], old_env)), args.runs, n,
+            )  # fmt: skip
+            against = (new_c, old_c, ratio_c, new_w, old_w, ratio_w)
         report = render(
             n, rejected, corpus, (a_z, z, ratio_z), (a_l, al, ratio_l), warm, one, one_warm,
             scaling, versions={
                 "auditor": version([auditor, "--version"]),
                 "zizmor": version([zizmor, "--version"]),
                 "actionlint": version([actionlint, "-version"]),
-            },
+            }, against=against, against_path=args.against,
         )  # fmt: skip
         args.out.write_text(report, encoding="utf-8")
         print(report)
@@ -318,6 +338,8 @@ def render(
     vs_z: tuple[Series, Series, list[float]], vs_l: tuple[Series, Series, list[float]],
     warm: Series, one: Series | None, one_warm: Series | None, scaling: list[Series],
     versions: dict[str, str],
+    against: tuple[Series, Series, list[float], Series, Series, list[float]] | None = None,
+    against_path: Path | None = None,
 ) -> str:  # fmt: skip
     def row(s: Series, ratio: str = "") -> str:
         return f"| {s.label} | {s.files} | {s.wall:.2f} | {s.rate:,.0f} | {s.rss_mb:.0f} | {ratio} |"
@@ -372,6 +394,19 @@ def render(
     if len(scaling) == 3:
         r4 = scaling[2].wall / scaling[0].wall
         lines.append(f"| 4× distinct files ≤ 4.4× time | {r4:.2f}× | {'yes' if r4 <= 4.4 else 'no'} |")
+    if against is not None:
+        new_c, old_c, ratio_c, new_w, old_w, ratio_w = against
+        lines += [
+            "", f"## This code against `{against_path}` (the code before the change)", "",
+            "Same files, same machine, same run; pairs alternate new, old after a warm-up.", "",
+            "| run | files | wall s (median) | files/s | peak RSS MB | new / old (median of pairs) |",
+            "|---|---:|---:|---:|---:|---|",
+            row(new_c), row(old_c, med(ratio_c)), row(new_w), row(old_w, med(ratio_w)),
+            "", "| target | measured | met |", "|---|---:|---|",
+        ]
+        for name, value in (("cold within 5% of the old code", statistics.median(ratio_c)),
+                            ("warm within 5% of the old code", statistics.median(ratio_w))):
+            lines.append(f"| {name} | {value:.2f}× | {'yes' if value <= 1.05 else 'no'} |")
     lines.append("")
     return "\n".join(lines)
 

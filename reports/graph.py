@@ -10,6 +10,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from auditor.findings import no_commands, one_line
+
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
 
@@ -48,6 +50,9 @@ def mermaid(graph: PipelineGraph) -> str:
         main_role = primary_role(graph.roles.get(job, frozenset()))
         if main_role:
             lines.append(f"  class {ids[job]} {main_role}")
+    for job in graph.jobs:
+        for role, why in graph.reasons.get(job, ()):
+            lines.append(f"  %% {ids[job]} {role}: {no_commands(one_line(why))}")
     return "\n".join(lines) + "\n"
 
 
@@ -65,6 +70,9 @@ def dot(graph: PipelineGraph) -> str:
         attrs = f"label={_dot_quote(label).replace(chr(92) * 2 + 'n', chr(92) + 'n')}"
         if role:
             attrs += f', fillcolor="{ROLE_COLOURS[role]}", fontcolor=white'
+        why = "; ".join(f"{r}: {no_commands(one_line(w))}" for r, w in graph.reasons.get(job, ()))
+        if why:
+            attrs += f", tooltip={_dot_quote(why)}"
         lines.append(f"  {_dot_quote(job)} [{attrs}];")
     for job, preds in graph.needs.items():
         for pred in preds:
@@ -77,7 +85,8 @@ def as_json(graph: PipelineGraph) -> dict[str, Any]:
     return {
         "path": graph.path,
         "jobs": [
-            {"id": job, "roles": sorted(graph.roles.get(job, frozenset())), "needs": list(graph.needs.get(job, ()))}
+            {"id": job, "roles": sorted(graph.roles.get(job, frozenset())), "needs": list(graph.needs.get(job, ())),
+             "reasons": [{"role": r, "why": w} for r, w in graph.reasons.get(job, ())]}
             for job in graph.jobs
         ],
         "edges": [[pred, job] for job, preds in graph.needs.items() for pred in preds],

@@ -34,7 +34,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             )
         for step in job.flat_steps:
             value = step.continue_on_error
-            if value is None or not value.may_continue:
+            if value is None or not value.may_continue or facts.cannot_turn_green(job, step):
                 continue
             group = " (in a parallel group)" if step.group is not None else ""
             yield hit(

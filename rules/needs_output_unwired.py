@@ -33,7 +33,7 @@ def _step_ids(job: Job) -> dict[str, Step]:
 def _waited(job: Job, producer: Step, consumer: Step) -> bool:
     """A ``wait``/``wait-all`` between a background ``producer`` and ``consumer`` covers it."""
     pid = producer.id.value if producer.id is not None else None
-    for step in job.flat_steps[producer.index + 1:consumer.index]:
+    for step in (s for s in job.flat_steps if producer.index < s.index < consumer.index):
         if isinstance(step, WaitAllStep):
             return True
         if isinstance(step, WaitStep) and pid is not None and any(t.stripped == pid for t in step.targets):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import stepscripts
+from auditor import scripthits, stepscripts
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return stepscripts.hits(ctx, stepscripts.NOT_FOUND)
+    return scripthits.hits(ctx.facts, ctx.options, stepscripts.NOT_FOUND)
 
 
 RULE = Rule(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import stepscripts
+from auditor import scripthits, stepscripts
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return stepscripts.hits(ctx, stepscripts.SWALLOWED)
+    return scripthits.hits(ctx.facts, ctx.options, stepscripts.SWALLOWED)
 
 
 RULE = Rule(
@@ -23,15 +23,21 @@ its effective shell (the step's `shell`, else `defaults.run.shell` of the job,
 then of the workflow, else the runner default `bash -e {0}`: errexit without
 pipefail), the Python it embeds (`shell: python`, `python - <<EOF`,
 `python3 -c '…'`), the repository scripts it runs (`./x.sh`, `bash x.sh`,
-`source x`, `python3 x.py`; the shebang decides for `./x`), and the steps of
-the local composite actions it uses — and reports each way a failure is lost:
+`source x`, `python3 x.py`, `"$GITHUB_WORKSPACE/x.sh"`,
+`${{ github.action_path }}/x.sh`; the shebang decides for `./x`), and the
+steps of the local composite actions it uses — and reports each way a
+failure is lost:
 
 - shell (tree-sitter-bash): `cmd || true` (`|| :`, `|| echo …`, `|| exit 0`)
-  after a command that can fail; `set +e`; `set +o pipefail`; `trap '' ERR`;
-  `curl` without `--fail`/`-f`/`--fail-with-body` whose `%{http_code}` is not
-  captured and tested; a pipeline that masks a failing command when pipefail
-  is off; `local/export/declare x=$(cmd)` and `echo "$(cmd)"`; a custom shell
-  template without `-e` (`bash {0}`);
+  after a command that can fail, including a fallback `x=$(cmd || echo V)`
+  whose default `V` takes the branch that skips the checks; `set +e`;
+  `set +o pipefail`; `trap '' ERR`; `curl` without
+  `--fail`/`-f`/`--fail-with-body` whose response is not checked (a tested
+  `%{http_code}`, a captured body tested for emptiness or compared, a
+  consumer that rejects an error page); a pipeline that masks a failing
+  command when pipefail is off; `local/export/readonly/declare x=$(cmd)` for
+  any command that can fail, `echo "$(cmd)"` and `for x in $(cmd)`; a custom
+  shell template without `-e` (`bash {0}`);
 - Python (libcst): a bare or broad `except` that only passes or logs;
   `sys.exit(0)` in an error handler; a `requests`/`httpx` response whose
   status is never checked; `subprocess.run/call` without `check=True` whose

@@ -43,6 +43,8 @@ class RoleReason:
         if self.by == "environment":
             return f"job '{self.job}' deploys to the environment {self.detail}"
         where = f"step '{self.step_label}'" if self.step is not None else f"job '{self.job}'"
+        if self.by == "catalogue":
+            return f"{where} {self.detail} [{self.entry}]"
         return f"{where} {self.detail}"
 
     def to_json(self) -> dict[str, object]:

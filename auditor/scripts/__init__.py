@@ -22,17 +22,24 @@ Typical use for a ``run:`` step::
         for inline in report.inline_python:          # python -c / python - <<EOF
             more, error = analyse_python(inline.code)
             issues += tuple(i.shifted(inline.start) for i in more)
-        # report.calls: repository scripts to analyse in turn (resolve against
-        # the repo and working-directory; use resolve_shebang() for `exec` calls)
+        # report.calls: repository scripts to analyse in turn (resolve each by its
+        # anchor: the working directory and report.dirs, the repository root, or
+        # the action's folder; use resolve_shebang() for `exec` calls)
         # report.outputs: what the step writes to $GITHUB_OUTPUT
 
-Modules: :mod:`.shells` (effective shell), :mod:`.shell` (shell detectors,
+:mod:`auditor.stepscripts` does exactly that for a workflow step, as a pure
+function returning an immutable result per step.
+
+Modules: :mod:`.shells` (effective shell), :mod:`.shell` (a package: the
+indexed tree, the command model, one module per detector with its docs,
 script calls, outputs, inline Python), :mod:`.python` (Python detectors),
-:mod:`.issues` (the records and the detector catalogue ``DETECTORS``).
+:mod:`.issues` (the records and the detector catalogue ``DETECTORS``),
+:mod:`.collector` (the garbage-collector pause for large texts).
 """
 
 from auditor.scripts.issues import (
     DETECTORS,
+    DirChange,
     InlinePython,
     OutputWrite,
     ScriptCall,
@@ -45,6 +52,7 @@ from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
 
 __all__ = [
     "DETECTORS",
+    "DirChange",
     "InlinePython",
     "OutputWrite",
     "ScriptCall",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 __all__ = [
     "DETECTORS",
+    "DirChange",
     "InlinePython",
     "OutputWrite",
     "ScriptCall",
@@ -74,17 +75,39 @@ class ScriptIssue:
 class ScriptCall:
     """A repository script that the code runs.
 
-    ``path`` is exactly as written (``./scripts/x.sh``, ``tools/p.py``); the
-    caller resolves it against the repository root and the step's
-    ``working-directory``. ``interpreter`` is ``bash``, ``sh``, ``python``,
-    ``source`` (``source f`` / ``. f``: runs in the *calling* shell, with its
-    errexit state) or ``exec`` (run directly, so the file's shebang decides).
+    ``path`` is as written after its anchor (``./scripts/x.sh``,
+    ``tools/p.py``; ``x.sh`` for ``"$GITHUB_WORKSPACE/x.sh"``). ``anchor``
+    says what it is relative to: ``cwd`` (the step's working directory, or
+    a folder the body changes into with ``cd``), ``workspace`` (``$GITHUB_WORKSPACE``,
+    ``${{ github.workspace }}``: the repository root) or ``action``
+    (``${{ github.action_path }}``, ``$GITHUB_ACTION_PATH``: the folder of
+    the composite action the code belongs to). ``interpreter`` is ``bash``,
+    ``sh``, ``python``, ``source`` (``source f`` / ``. f``: runs in the
+    *calling* shell, with its errexit state) or ``exec`` (run directly, so the
+    file's shebang decides).
     """
 
     path: str
     interpreter: str
     start: int
     end: int
+    anchor: str = "cwd"
+
+
+@dataclass(frozen=True, slots=True)
+class DirChange:
+    """A ``cd DIR`` / ``pushd DIR`` of the top shell: later relative script paths are relative to it.
+
+    ``path`` is None when the folder cannot be known statically
+    (``cd "$RUNNER_TEMP"``, ``cd`` alone); ``anchor`` as for
+    :class:`ScriptCall` (``cd "$GITHUB_WORKSPACE/deploy"`` is ``deploy`` at
+    ``workspace``).
+    """
+
+    path: str | None
+    start: int
+    end: int
+    anchor: str = "cwd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +158,4 @@ class ShellReport:
     outputs: tuple[OutputWrite, ...] = ()
     inline_python: tuple[InlinePython, ...] = ()
     parse_error: ScriptIssue | None = None
+    dirs: tuple[DirChange, ...] = ()

@@ -73,12 +73,14 @@ positions) costs about a second per 40 KB of code.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.scripts.collector import collector_paused
 from auditor.scripts.issues import ScriptIssue
 
 # libcst costs ~0.3 s to import, so it is imported inside the functions that
@@ -249,6 +251,11 @@ def analyse_python(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | No
     """
     if not code.strip():
         return (), None
+    with collector_paused(len(code)):
+        return _analyse(code)
+
+
+def _analyse(code: str) -> tuple[tuple[ScriptIssue, ...], ScriptIssue | None]:
     pre = _preflight(code)
     if pre is None:
         return (), None
@@ -411,6 +418,7 @@ class _Checker:
         self.shift = shift
         self.issues: list[ScriptIssue] = []
         self.clients: set[str] = set()
+        self._names: dict[str, list[tuple[int, int, _Name]]] | None = None
 
     # ---- helpers
 
@@ -693,10 +701,9 @@ class _Checker:
     def _used_as_check(self, name: str, scope: int, after: int, kind: str) -> bool:
         """Whether a later read of ``name`` (before it is rebound) checks the result."""
         cst = self.cst
-        offset = self.c.offset_of
-        later = ((offset(n.node)[0], n) for n in self.data.names if n.value == name)
-        uses = sorted(((o, n) for o, n in later if o >= after), key=lambda p: p[0])
-        for _, use in uses:
+        reads = self._reads_of(name)
+        first = bisect.bisect_left(reads, (after,))
+        for _, _order, use in reads[first:]:
             if use.scope != scope and scope != 0:
                 continue
             parent, grandparent = use.parent, use.grandparent
@@ -728,6 +735,23 @@ class _Checker:
                 continue
             return True  # compared, returned, tested, stored elsewhere: handed on
         return False
+
+    def _reads_of(self, name: str) -> list[tuple[int, int, _Name]]:
+        """The reads of ``name`` as (offset, order, read), sorted; the index is built once per module.
+
+        Looking up each bound result's later reads by scanning every name of
+        the module was quadratic (20,000 ``r = requests.post(…)`` lines took
+        minutes); one pass groups them by name.
+        """
+        if self._names is None:
+            offset = self.c.offset_of
+            grouped: dict[str, list[tuple[int, int, _Name]]] = {}
+            for order, n in enumerate(self.data.names):
+                grouped.setdefault(n.value, []).append((offset(n.node)[0], order, n))
+            for reads in grouped.values():
+                reads.sort(key=lambda r: (r[0], r[1]))
+            self._names = grouped
+        return self._names.get(name, [])
 
     def _report(self, kind: str, call: Any, name: str | None = None) -> None:
         s, e = self.c.offset_of(call)

@@ -205,3 +205,25 @@ def test_the_schema_knows_the_new_step_keywords() -> None:
     keys = syntax().step
     assert {"parallel", "background", "wait", "wait-all", "cancel"} <= keys
     assert "check-jsonschema" in syntax().source
+
+
+def test_a_background_promote_that_nothing_waits_for_is_a_swallowed_failure(repo) -> None:  # type: ignore[no-untyped-def]
+    text = """
+    on: push
+    jobs:
+      deploy:
+        runs-on: ubuntu-latest
+        steps:
+          - id: promote
+            name: Promote the image
+            run: curl --fail -X POST https://cp.example.com/promote
+            background: true
+          - run: make docs
+    """
+    found = check_json(repo(workflow(text))).findings("swallowed-failure")
+    assert [(f["line"], f["step"]["id"]) for f in found] == [(9, "promote")]
+    assert "no `wait` or `wait-all` covers it" in found[0]["message"]
+    waited = text.replace("          - run: make docs\n", "          - run: make docs\n          - wait: promote\n")
+    assert check_json(repo(workflow(waited), name="waited")).findings("swallowed-failure") == []
+    every = text.replace("          - run: make docs\n", "          - run: make docs\n          - wait-all:\n")
+    assert check_json(repo(workflow(every), name="every")).findings("swallowed-failure") == []

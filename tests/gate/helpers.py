@@ -12,7 +12,8 @@ from tests.reports.gitrepo import git, init_repo
 
 WF = ".github/workflows/ci.yml"
 
-# A clean workflow, and the same one granting statuses: write (an error by default).
+# A clean release workflow (it publishes an image), and the same one granting
+# statuses: write (an error in a release workflow).
 CLEAN = """\
 on: push
 permissions:
@@ -22,7 +23,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 5
     steps:
-      - run: echo build
+      - run: docker push ghcr.io/acme/app:latest
 """
 GRANTS = CLEAN.replace("  contents: read\n", "  contents: read\n  statuses: write\n")
 STATUSES = "statuses-write-permission"

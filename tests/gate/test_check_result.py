@@ -17,7 +17,9 @@ def test_identical_repositories_keep_their_own_paths_and_lines(tmp_path: Path) -
     result = run_check([str(a), str(b)], CheckOptions(use_cache=False))
     assert isinstance(result, CheckResult)
     first, second = result.findings
-    assert first.fingerprint == second.fingerprint  # the same finding, twice
+    # the same finding in two repositories: each names its own (issue 13 item 6), so the
+    # lookups must tell them apart by more than their values in the file
+    assert (first.repo, second.repo) == (str(a), str(b))
     assert {result.display_path(f) for f in result.findings} == {f"{a}/{WF}", f"{b}/{WF}"}
     for f in result.findings:
         assert result.source_line(f) == "  statuses: write"

@@ -54,7 +54,7 @@ def test_strengthening_is_no_weakening() -> None:
         "rules: {needs-cycle: error, permissions-not-declared: error}\n"
         "promote: {required_secrets: [A]}\n"
         "permissions: {forbidden: {statuses: read, packages: write}, forbidden_in: everywhere}\n"
-        "roles: {promote: {names: ['(?i)promot', '(?i)deploy']}}\n"
+        "roles: {promote: {names: ['(?i)promot|rollout|release-to', '(?i)deploy']}}\n"
         "waivers:\n  - {rule: needs-cycle, path: a/b.yml, job: j, reason: r, until: 2026-12-31}\n"
     )
     assert keys(old, new) == []

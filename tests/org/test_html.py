@@ -144,6 +144,7 @@ def test_check_reports_render_too(tmp_path: Path) -> None:
     run = run_cli("check", "--no-cache", "--format", "html", "-o", str(out), str(good), str(bad))
     assert run.exit_code == 1
     page = out.read_text()
-    assert 'data-repo="bad" data-failing="1"' in page
-    assert 'data-repo="good" data-failing="0"' in page
+    # several roots: each repository is named as the user named its root
+    assert f'data-repo="{bad}" data-failing="1"' in page
+    assert f'data-repo="{good}" data-failing="0"' in page
     assert XSS not in page

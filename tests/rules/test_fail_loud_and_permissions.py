@@ -161,3 +161,35 @@ def test_permissions_on_every_job_is_enough_and_name_only_needs_none(repo: Any) 
     assert scan(repo(workflow(text)), PND) == []
     name_only = "on: push\njobs:\n  promote: {runs-on: x, steps: [{run: git push origin HEAD:main}]}\n"
     assert scan(repo(workflow(name_only), name="n"), PND) == []
+
+
+def test_a_step_that_runs_only_on_failure_or_notifies_after_the_promote_is_not_flagged(repo: Any) -> None:
+    """A failure() step or an always() notification after the promote cannot turn a failed
+    promotion green; continue-on-error on the promote step itself still can."""
+    text = """
+        on: push
+        jobs:
+          promote:
+            runs-on: ubuntu-latest
+            steps:
+              - name: Promote
+                run: curl --fail -X POST "$CP/promote"
+              - name: Tell chat it failed
+                if: failure()
+                continue-on-error: true
+                run: curl -X POST "$CHAT" -d failed
+              - name: Post a summary
+                if: always()
+                continue-on-error: true
+                run: curl -X POST "$CHAT" -d done
+              - name: Notify on every run
+                if: ${{ always() }}
+                continue-on-error: true
+                run: echo done
+    """
+    found = scan(repo(workflow(text)), "continue-on-error-on-promote-path")
+    assert found == []
+    risky = text.replace("              - name: Tell chat it failed\n                if: failure()\n",
+                         "              - name: Tell chat it failed\n")
+    found = scan(repo(workflow(risky), name="risky"), "continue-on-error-on-promote-path")
+    assert [f["step"]["name"] for f in found] == ["Tell chat it failed"]

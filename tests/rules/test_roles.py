@@ -124,3 +124,30 @@ def test_mermaid_colours_roles(repo: Any) -> None:
     run = run_cli("graph", str(repo(workflow(GOOD))))
     assert "class j1_promote promote" in run.stdout
     assert "class j0_publish publish" in run.stdout
+
+
+def test_graph_shows_why_each_job_plays_its_role(repo: Any) -> None:
+    """``auditor graph`` names the catalogue entry and the step behind every role."""
+    import json
+
+    root = repo(workflow("""
+        on: push
+        jobs:
+          build: {runs-on: x, steps: [{id: push, run: "docker push ghcr.io/acme/app:1"}]}
+          deploy:
+            needs: build
+            runs-on: x
+            steps:
+              - name: Roll out
+                run: kubectl set image deploy/app app=ghcr.io/acme/app@sha256:0123456789abcdef
+              - run: kubectl rollout status deploy/app --timeout=5m
+    """))
+    graphs = json.loads(run_cli("graph", "--format", "json", str(root)).stdout)
+    why = {job["id"]: job["reasons"] for job in graphs[0]["jobs"]}
+    assert why["build"] == [{"role": "publish", "why": "step 'push' pushes an image (docker push "
+                             "ghcr.io/acme/app:1) [registry-push]"}]
+    assert [r["role"] for r in why["deploy"]] == ["promote", "verify"]
+    assert why["deploy"][0]["why"].endswith("[kubectl-deploy]")
+    assert why["deploy"][1]["why"].startswith("step '#2' verifies with kubectl rollout status")
+    mermaid = run_cli("graph", str(root)).stdout
+    assert "%% j1_deploy promote: step 'Roll out' promotes with kubectl set image" in mermaid

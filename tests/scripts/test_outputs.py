@@ -165,7 +165,7 @@ def test_fast_path_does_not_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(text: str) -> None:
         raise AssertionError("parsed")
 
-    monkeypatch.setattr(shell, "_parse", boom)
+    monkeypatch.setattr(shell, "parse", boom)
     assert github_output_writes("echo hello\ncurl -fsS https://x | jq .\n") == ()
 
 

@@ -325,7 +325,8 @@ PASSING: list[tuple[str, str, ShellSpec]] = [
     (
         "harmless-substitutions",
         'f() {\n  local now=$(date +%s)\n  local dir=$(dirname "$0")\n}\n'
-        'export SHA=$(git rev-parse HEAD)\necho "sha=$(git rev-parse --short HEAD)" >> "$GITHUB_OUTPUT"\n',
+        'export DIR=$(pwd)/bin\nexport OS="$(echo "$1" | cut -d \'-\' -f 1)"\n'
+        'echo "sha=$(git rev-parse --short HEAD)" >> "$GITHUB_OUTPUT"\n',
         DEFAULT,
     ),
     ("plain-assignment-keeps-status", 'DIGEST=$(crane digest img)\necho "$DIGEST"\n', DEFAULT),
@@ -513,8 +514,8 @@ def test_script_calls() -> None:
 def test_not_script_calls() -> None:
     text = snippet(
         """
-        "$GITHUB_WORKSPACE/scripts/x.sh"
         bash "$SCRIPT"
+        "$RUNNER_TEMP/scripts/x.sh"
         /usr/local/bin/tool
         ~/bin/tool
         python -m pip install .
@@ -524,7 +525,6 @@ def test_not_script_calls() -> None:
         ./node_modules/.bin/eslint .
         source /etc/os-release
         curl https://example.com/x.sh
-        bash ${{ github.action_path }}/run.sh
         deploy.sh
         curl -fsSLO https://example.com/get/install.sh
         bash install.sh
@@ -646,3 +646,38 @@ def test_fuzz_never_raises_and_offsets_stay_in_bounds() -> None:
                 assert 0 <= item.start <= item.end <= len(text)
             for inline in report.inline_python:
                 assert inline.start >= 0 and inline.start + len(inline.code) <= len(text)
+
+
+def test_script_calls_anchored_at_the_workspace_or_the_action() -> None:
+    text = snippet(
+        """
+        "${GITHUB_WORKSPACE}/scripts/a.sh" --fast
+        $GITHUB_WORKSPACE/scripts/b.sh
+        bash "$GITHUB_WORKSPACE/ci/c.sh"
+        ${{ github.workspace }}/scripts/d.sh
+        source "${GITHUB_ACTION_PATH}/lib.sh"
+        bash ${{ github.action_path }}/run.sh
+        python3 "$GITHUB_WORKSPACE/tools/e.py"
+        """
+    )
+    calls = analyse_shell(text, DEFAULT).calls
+    assert [(c.path, c.interpreter, c.anchor, line_col(text, c.start)[0]) for c in calls] == [
+        ("scripts/a.sh", "exec", "workspace", 1),
+        ("scripts/b.sh", "exec", "workspace", 2),
+        ("ci/c.sh", "bash", "workspace", 3),
+        ("scripts/d.sh", "exec", "workspace", 4),
+        ("lib.sh", "source", "action", 5),
+        ("run.sh", "bash", "action", 6),
+        ("tools/e.py", "python", "workspace", 7),
+    ]
+
+
+def test_folder_changes() -> None:
+    text = 'cd deploy\npushd "$GITHUB_WORKSPACE/ops"\ncd "$RUNNER_TEMP"\ncd -\nx=$(cd sub && pwd)\n'
+    dirs = analyse_shell(text, DEFAULT).dirs
+    assert [(d.path, d.anchor, line_col(text, d.start)[0]) for d in dirs] == [
+        ("deploy", "cwd", 1),
+        ("ops", "workspace", 2),
+        (None, "cwd", 3),
+        (None, "cwd", 4),
+    ]

@@ -293,10 +293,9 @@ def test_table_is_large_enough() -> None:
     assert len({c.id for c in FAILING + PASSING}) == len(FAILING) + len(PASSING)
 
 
-@pytest.mark.xfail(reason="auditor.scripts.shell: a `for` list substitution is documented but not "
-                   "detected (library bug, reported to its author)", strict=True)
 def test_for_list_substitution(tmp_path: Path) -> None:
-    case = Case("for-substitution",
-                'for t in $(crane ls registry.example.com/app); do echo "$t"; done')
-    root, _text = _workflow_repo(tmp_path, case)
-    assert scan(root) != []
+    body = 'for t in $(crane ls registry.example.com/app); do echo "$t"; done'
+    root, text = _workflow_repo(tmp_path, Case("for-substitution", body))
+    found = scan(root)
+    assert [(f["rule"], f["line"], f["column"]) for f in found] == [(SW, *expected_position(text, "$(crane"))]
+    assert "in the `for` list is discarded" in found[0]["message"]

@@ -12,6 +12,7 @@ their job is never a promote and neither workflow gets a finding.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from auditor.build import build_workflow
 from auditor.kinds import Role
 from auditor.parse import parse_text
 from auditor.roles.catalogue import ENTRIES, Entry, match_step
-from tests.conftest import check_json
+from tests.conftest import check_json, run_cli
 
 PATH = ".github/workflows/release.yml"
 IDS = [e.id for e in ENTRIES]
@@ -48,6 +49,21 @@ def scan(root: Path, text: str) -> tuple[list[dict[str, Any]], dict[str, list[st
     # the summary lists the jobs of workflows with a role in them only
     roles: dict[str, list[str]] = doc["summary"]["repositories"][0]["jobs"].get(PATH, {})
     return doc["findings"], roles
+
+
+def reasons(root: Path) -> dict[str, list[str]]:
+    """Each job's role reasons as ``auditor graph --format json`` gives them (each names the
+    catalogue entry that decided it, in brackets)."""
+    run = run_cli("graph", str(root), "--format", "json", "--no-policy")
+    assert run.exit_code == 0, run.stderr
+    graphs: list[dict[str, Any]] = json.loads(run.stdout)
+    return {job["id"]: [r["why"] for r in job.get("reasons", [])] for g in graphs for job in g["jobs"]}
+
+
+def decided_by(root: Path, entry: Entry, jobs: set[str]) -> bool:
+    """Some job of ``jobs`` plays its role because of ``entry`` (the reason names it)."""
+    found = reasons(root)
+    return any(f"[{entry.id}]" in why for job in jobs for why in found.get(job, []))
 
 
 def brief(findings: list[dict[str, Any]]) -> list[str]:
@@ -93,6 +109,7 @@ def test_bad_workflow_is_flagged_because_of_the_entry(entry: Entry, tmp_path: Pa
                                             f"entry matched {jobs}"
     for job in jobs:
         assert str(entry.role) in roles[job], (job, roles)
+    assert decided_by(tmp_path, entry, jobs), reasons(tmp_path)
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
@@ -106,3 +123,5 @@ def test_good_workflow_is_clean(entry: Entry, tmp_path: Path) -> None:
             assert "promote" not in roles.get(job, []), (job, roles)
         else:
             assert str(entry.role) in roles[job], (job, roles)
+    if entry.role is Role.VERIFY:
+        assert decided_by(tmp_path, entry, jobs), reasons(tmp_path)

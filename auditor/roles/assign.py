@@ -75,7 +75,7 @@ class RoleAssignment:
         return [j for j, r in self.jobs.items() if role in r]
 
 
-_KUBERNETES = frozenset({"kubectl-deploy", "kubectl-rollout-status", "helm-upgrade", "argocd-app",
+_KUBERNETES = frozenset({"kubectl-deploy", "kubectl-rollout-status", "helm-upgrade", "helm-test", "argocd-app",
                          "argocd-app-wait", "flux-reconcile"})
 _COMMIT_ACTIONS = frozenset({"stefanzweifel/git-auto-commit-action", "endbug/add-and-commit",
                              "ad-m/github-push-action", "github-actions-x/commit"})

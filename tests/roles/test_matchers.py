@@ -159,6 +159,12 @@ NOT_A_PUBLISH = {
             docker push your-registry/app:1.2.3
             EOF
         """,
+    "crane append to a local registry": """
+        - run: crane append --base cgr.dev/chainguard/static --new_tag localhost:1338/append-test --new_layer l.tar
+        """,
+    "ko to an insecure test registry": """
+        - run: ko publish --insecure-registry -B registry.test/demo ./cmd/app
+        """,
     "build-push-action to a local registry": """
         - uses: docker/build-push-action@v6
           with: {push: true, tags: 'localhost:5000/app:test'}

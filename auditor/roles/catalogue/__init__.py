@@ -5,7 +5,8 @@ Cloud Run, retags and dispatched deploy workflows far more often than with a
 job named "promote". Each family lives in its own module (``publish``,
 ``kubernetes``, ``gitops``, ``cloud``, ``channels``, ``dispatch``,
 ``webhooks``, ``verify``, ``not_promotes``), each entry documented and
-tested on a bad and a good workflow (``tests/roles/test_catalogue.py``).
+tested on a bad and a good workflow (``tests/roles/test_catalogue.py``,
+through the CLI); ``examples`` holds the pieces those workflows share.
 
 ``match_step`` is the one entry point: it builds a ``StepView`` of a step
 only when the step could match (a C-speed screen over the programs and

@@ -53,7 +53,9 @@ def local_target(ref: str | None) -> bool:
 
 def _ko_local(cmd: Command) -> bool:
     repo = next((a.split("=", 1)[1] for a in cmd.assigns if a.startswith("KO_DOCKER_REPO=")), None)
-    return local_target(repo) or any(w in ("--local", "-L", "--push=false") for w in cmd.argv)
+    # --insecure-registry: a plain-HTTP registry, the one a test cluster runs
+    return local_target(repo) or any(w in ("--local", "-L", "--push=false", "--insecure-registry")
+                                     for w in cmd.argv)  # fmt: skip
 
 
 def _cli_push(cmd: Command) -> bool:
@@ -71,7 +73,10 @@ def _cli_push(cmd: Command) -> bool:
             return not tags or not all(local_target(t) for t in tags)
         return cmd.has("buildx", "imagetools", "create")
     if p == "crane":
-        return cmd.has("push") or cmd.has("append") or cmd.has("mutate")
+        if cmd.has("append") or cmd.has("mutate"):
+            target = cmd.flag("-t", "--tag", "--new_tag")
+            return not local_target(target)
+        return cmd.has("push") and not local_target(cmd.positionals()[2] if len(cmd.positionals()) > 2 else None)
     if p == "oras":
         return cmd.has("push")
     if p == "ko":

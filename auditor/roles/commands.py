@@ -236,6 +236,17 @@ def commands(run: str, programs: frozenset[str] | None = None,
                                -1)  # fmt: skip
             if programs is not None and program not in programs and wrapped < 0:
                 continue
+            segment = match.group(0)
+            if "$_" not in segment:
+                # no placeholder in it: the words as split are the words as written
+                if wrapped >= 0:
+                    out.append(_plain(words[wrapped:], offset + match.start() + segment.find(words[wrapped]),
+                                      captured, piped_to, piped_from, ()))  # fmt: skip
+                if programs is None or program in programs:
+                    assigns = tuple(_unquote(w) for w in words[:first] if "=" in w)
+                    out.append(_plain(words[first:], offset + match.start() + segment.find(words[first]),
+                                      captured, piped_to, piped_from, assigns))  # fmt: skip
+                continue
             spans = [(w.start(), w.end()) for w in _WORD.finditer(piece, match.start(), end)]
             if wrapped >= 0:
                 out.append(_command(source, offset, spans[wrapped:], captured, piped_to, piped_from, ()))
@@ -245,6 +256,12 @@ def commands(run: str, programs: frozenset[str] | None = None,
                             if "=" in piece[a:b])  # fmt: skip
             out.append(_command(source, offset, spans[first:], captured, piped_to, piped_from, assigns))
     return tuple(out)
+
+
+def _plain(words: list[str], start: int, captured: bool, piped_to: str, piped_from: str,
+           assigns: tuple[str, ...]) -> Command:  # fmt: skip
+    argv = tuple(_unquote(w) for w in words)
+    return Command(argv, start, " ".join(words), captured, piped_to, piped_from, assigns, _positionals(argv))
 
 
 def _command(source: str, offset: int, spans: list[tuple[int, int]], captured: bool, piped_to: str,

@@ -172,6 +172,8 @@ def references_in_tokens(tokens: list[_Token], source: str) -> list[Reference]:
     stack rather than recursion, and brackets are matched once, in one pass:
     a thousand levels cost neither the recursion limit nor quadratic time.
     """
+    if "[" not in source:  # no index anywhere (most expressions): one flat scan
+        return [r for r in _scan(tokens, 0, len(tokens), [], source) if isinstance(r, Reference)]
     match = _bracket_pairs(tokens)
     refs: list[Reference] = []
     stack = [_scan(tokens, 0, len(tokens), match, source)]

@@ -57,7 +57,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
+from auditor.budget import INCOMPLETE_RULE
 from auditor.findings import Finding, fingerprint
+from auditor.repo import FOLDER_KIND
 
 if TYPE_CHECKING:
     from auditor.engine import Engine
@@ -552,7 +554,10 @@ def analyse_and_store(
         findings = engine.analyse_file(repo, path, kind)
     finally:
         repo.untrack()
-    if key is not None and cache is not None:
+    if key is not None and cache is not None and not any(f.subject.startswith("budget:") and
+                                                         f.rule == INCOMPLETE_RULE for f in findings):
+        # (a file stopped by the budget is not stored: whether it finishes depends on the
+        # machine's speed and load, and a later run with a larger budget must analyse it)
         roles, needs = repo.job_roles.get(path), repo.job_needs.get(path)
         cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before, needs))
     return findings
@@ -578,7 +583,10 @@ def analyse_with_cache(
 def _key_for(
     engine: Engine, repo: RepoContext, path: str, kind: str, forge_dirs: Any
 ) -> tuple[str | None, bytes | None]:
-    """The entry key of a file, or None for what is not worth caching (unreadable, too large)."""
+    """The entry key of a file, or None for what is not worth caching (unreadable, too large,
+    a folder discovery could not read)."""
+    if kind == FOLDER_KIND:
+        return None, None
     try:
         size = repo.source.size(path)
         if size is None or size > engine.policy.max_file_bytes:

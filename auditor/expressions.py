@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from auditor import budget
+
 CONTEXTS = frozenset(
     {
         "github", "gitea", "forgejo", "env", "vars", "job", "jobs", "steps", "runner",
@@ -267,6 +269,7 @@ def references(value: str, *, condition: bool = False) -> list[Reference]:
     key = (value, condition)
     known = _MEMO.get(key)
     if known is None:
+        budget.charge(len(value))  # tokenising is linear in the value; a file pays for its own
         exprs = condition_expressions(value) if condition else find_expressions(value)
         found: list[Reference] = []
         for expr in exprs:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from auditor import budget
 from auditor.repo import ACTION_NAMES, SKIP_DIRS, UnreadableFile, normalise
 
 # Variables a git hook or a caller's shell may set that would redirect our
@@ -125,7 +126,9 @@ class _CatFile:
         self.lock = threading.Lock()
 
     def read(self, oid: str) -> bytes | None:
-        with self.lock:
+        # critical: a budget alarm between the request and the end of its answer would
+        # leave the answer in the pipe for the next request to read as its own
+        with self.lock, budget.critical():
             stdin, stdout = self._pipes()
             try:
                 stdin.write(oid.encode("ascii") + b"\n")

@@ -64,7 +64,7 @@ from auditor.cache import ResultCache, analyse_with_cache, lookup
 from auditor.engine import Engine, RepoSummary, Selection
 from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding
-from auditor.repo import RepoContext, discover
+from auditor.repo import FOLDER_KIND, RepoContext, discover
 
 if TYPE_CHECKING:
     from auditor.policy import Policy
@@ -225,7 +225,7 @@ def scan_targets(
         _release(plan)
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
-            forge_dirs=plan.forge_dirs, files=len(plan.files),
+            forge_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
             jobs=dict(sorted(plan.roles.items())),
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]

@@ -39,6 +39,7 @@ from typing import Any
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
+from auditor import budget
 from auditor.yamltree import SourceText, YNode, wrap
 
 try:  # pragma: no cover - exercised implicitly; the fallback is tested separately
@@ -619,6 +620,7 @@ def parse_text(text: str, path: str) -> Parsed:
         return Parsed(source, None, ())
     shared = anchors if anchors is not None else "&" in text and _has_anchor(text)
     walk_problem, key_problems, expr, outgrown = _walk(root, shared)
+    budget.charge(len(text))
     if walk_problem is None and (shared or outgrown):
         walk_problem = _alias_bomb(root)
     if walk_problem is not None:

@@ -25,7 +25,7 @@ from auditor.kinds import FileKind
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy
-from auditor.repo import FOLDER_KIND, RepoContext, RepoSource, discover, folder_reason
+from auditor.repo import FOLDER_KIND, MissingContent, RepoContext, RepoSource, discover, folder_reason
 from auditor.rule import FileInfo, Rule, RuleContext
 from auditor.rules_loader import load_rules
 from auditor.suppress import suppressed_lines, suppressions
@@ -138,6 +138,10 @@ class Engine:
             return FileInfo(path, file_kind, size, None, (), too_large=True), None
         try:
             data = repo.source.read(path)
+        except MissingContent as exc:
+            problem = Problem(INCOMPLETE_RULE, f"cannot read this file: {exc.strerror or exc}; "
+                              "fetch it (or scan a full clone) to have it checked", 1, 1, "missing")
+            return FileInfo(path, kind, size or 0, None, (problem,)), None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")

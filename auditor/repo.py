@@ -53,6 +53,11 @@ class UnreadableFile(OSError):
     """A file that exists but cannot be read (permission, loop, outside the repo)."""
 
 
+class MissingContent(FileNotFoundError):
+    """A file the source lists but whose bytes it does not hold (an object a partial clone
+    lacks): part of the repository that cannot be checked, a ``scan-incomplete`` finding."""
+
+
 def _no_nul(rel: str) -> None:
     """A path from a workflow (``run: ./x\\0y.sh``) may hold a NUL byte, which no file
     name can: the OS would raise ValueError, which is no "unreadable file" to callers."""

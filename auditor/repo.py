@@ -259,7 +259,7 @@ def _listing(source: RepoSource, folder: str) -> tuple[list[tuple[str, bool]], s
     return source.list_dir(folder), None
 
 
-def _yaml_files(source: RepoSource, folder: str, recursive: bool, unread: list[str]) -> list[str]:
+def workflow_files(source: RepoSource, folder: str, recursive: bool, unread: list[str]) -> list[str]:
     """Workflow files under ``folder`` (its subfolders too when ``recursive``: Gitea and
     Forgejo read them, to any depth). Iterative, so a folder nested thousands deep is
     walked like a flat one; a subfolder that cannot be listed, or the folder itself
@@ -313,7 +313,7 @@ def discover(source: RepoSource) -> Discovered:
     dir_error = getattr(source, "dir_error", None)
     for folder in WORKFLOW_DIRS:
         if present[folder]:
-            workflows.extend(_yaml_files(source, folder, folder in RECURSIVE_DIRS, unread))
+            workflows.extend(workflow_files(source, folder, folder in RECURSIVE_DIRS, unread))
         elif dir_error is not None and dir_error(folder) is not None:
             unread.append(folder)  # it may exist, behind a folder that cannot be read
     gitea = ".gitea/workflows" if present[".gitea/workflows"] else ".github/workflows"

@@ -21,8 +21,9 @@ then ends as a ``scan-incomplete`` finding for that file instead of a hang:
 (the request/response protocol of a ``git cat-file --batch`` pipe): the
 exception is raised when the section ends.
 
-Defaults come from ``AUDITOR_FILE_SECONDS`` and ``AUDITOR_FILE_WORK`` (0 turns
-that bound off). The slowest file of the 2,800 in ``../shared/corpus/wild``
+The bounds come from ``AUDITOR_FILE_SECONDS`` and ``AUDITOR_FILE_WORK`` (0 turns
+that bound off), else from the policy's ``limits.max_file_seconds`` and
+``limits.max_file_work``, else the defaults below. The slowest file of the 2,800 in ``../shared/corpus/wild``
 takes 0.15 s, so the 10 s default leaves a wide margin on a loaded machine.
 """
 
@@ -59,9 +60,11 @@ class Limits:
     work: int = DEFAULT_WORK  # 0: no work bound
 
     @classmethod
-    def from_env(cls) -> Limits:
-        return cls(_env_number("AUDITOR_FILE_SECONDS", DEFAULT_SECONDS),
-                   int(_env_number("AUDITOR_FILE_WORK", DEFAULT_WORK)))  # fmt: skip
+    def from_env(cls, seconds: float = 0, work: int = 0) -> Limits:
+        """``AUDITOR_FILE_SECONDS`` / ``AUDITOR_FILE_WORK`` where set (the operator's word),
+        else ``seconds`` / ``work`` where not 0 (the policy's ``limits``), else the defaults."""
+        return cls(_env_number("AUDITOR_FILE_SECONDS", seconds or DEFAULT_SECONDS),
+                   int(_env_number("AUDITOR_FILE_WORK", work or DEFAULT_WORK)))  # fmt: skip
 
 
 def _env_number(name: str, default: float) -> float:

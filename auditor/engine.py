@@ -116,7 +116,8 @@ class Engine:
         # When a list: the findings suppressions and waivers removed, kept here (the
         # gate shows what a new suppression hides; auditor.check sets it).
         self.kept_suppressed: list[Finding] | None = None
-        self.budget = budget.Limits.from_env()  # per file (time and work); see auditor.budget
+        # per file (time and work); see auditor.budget
+        self.budget = budget.Limits.from_env(policy.max_file_seconds, policy.max_file_work)
 
     def cache_hash(self) -> str:
         """Hash of everything about this engine that can change a file's findings."""
@@ -141,7 +142,7 @@ class Engine:
         except MissingContent as exc:
             problem = Problem(INCOMPLETE_RULE, f"cannot read this file: {exc.strerror or exc}; "
                               "fetch it (or scan a full clone) to have it checked", 1, 1, "missing")
-            return FileInfo(path, kind, size or 0, None, (problem,)), None
+            return FileInfo(path, file_kind, size or 0, None, (problem,)), None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
@@ -194,8 +195,8 @@ class Engine:
         problem = Problem(
             INCOMPLETE_RULE,
             f"analysing this file {spent}, so it was stopped and none of it was checked; a "
-            "workflow this costly is hostile or generated: simplify or split it (the bound is "
-            "AUDITOR_FILE_SECONDS / AUDITOR_FILE_WORK)",
+            "workflow this costly is hostile or generated: simplify or split it, or raise "
+            "limits.max_file_seconds / max_file_work in the policy if it is genuine",
             1, 1, f"budget:{exc.what}",
         )  # fmt: skip
         info = FileInfo(path, "action" if kind == "action" else "workflow", 0, None, (problem,))

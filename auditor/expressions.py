@@ -266,10 +266,12 @@ def references(value: str, *, condition: bool = False) -> list[Reference]:
     """
     if not condition and "${{" not in value:
         return []
+    # charged whether or not the memo knows the value, so a file's count does not depend
+    # on which files the process read before it
+    budget.charge(len(value))
     key = (value, condition)
     known = _MEMO.get(key)
     if known is None:
-        budget.charge(len(value))  # tokenising is linear in the value; a file pays for its own
         exprs = condition_expressions(value) if condition else find_expressions(value)
         found: list[Reference] = []
         for expr in exprs:

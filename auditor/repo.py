@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from auditor.sources import RepoSource as RepoSource  # re-exported: sources are read through it
-
 from auditor import budget
+from auditor.sources import RepoSource as RepoSource  # re-exported: sources are read through it
 
 if TYPE_CHECKING:
     from auditor.model import Workflow

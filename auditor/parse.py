@@ -80,47 +80,43 @@ class Parsed:
     expression_scalars: tuple[Any, ...] = ()  # raw scalar nodes whose value holds ``${{``
 
 
-_SPECIAL = {v: "bool" for v in _BOOL} | {v: "null" for v in _NULL}
-
-
-def _resolve_scalar(value: str, implicit: Any) -> str:
-    """YAML 1.2 core schema resolution for plain scalars: ``on`` stays a string.
-
-    Returns the short type name; ``yamltree.YScalar.kind`` reads it back from
-    the node's tag suffix without ruamel's slow tag decoding.
-    """
-    if not implicit[0]:
-        return "str"
-    special = _SPECIAL.get(value)
-    if special is not None:
-        return special
-    first = value[0]
-    if first.isdigit() or first in "-+.":
-        if _INT.match(value):
-            return "int"
-        if _FLOAT.match(value):
-            return "float"
-    return "str"
-
-
 # One shared ``Tag`` per type name. ruamel's ``Node.__init__`` wraps a string tag in a
 # new ``Tag`` object per node (a quarter of compose time); handed a ``Tag`` it keeps
 # it. So the C composer builds ruamel's own node classes, nothing in ruamel's modules
 # is replaced, and other ruamel users in the process are unaffected. Nodes only read
 # these (``YScalar.kind`` reads ``suffix``), so sharing them is safe.
 _TAGS = {name: Tag(suffix=name) for name in ("str", "bool", "int", "float", "null", "seq", "map")}
+_STR_TAG, _INT_TAG, _FLOAT_TAG = _TAGS["str"], _TAGS["int"], _TAGS["float"]
 _SEQ_TAG = _TAGS["seq"]
 _MAP_TAG = _TAGS["map"]
+_SPECIAL = {v: _TAGS["bool"] for v in _BOOL} | {v: _TAGS["null"] for v in _NULL}
 
 
 def _scalar_tag(value: str, implicit: Any) -> Tag:
-    return _TAGS[_resolve_scalar(value, implicit)]
+    """YAML 1.2 core schema resolution of a scalar: ``on`` stays a string.
+
+    Returns the shared ``Tag`` of the short type name; ``yamltree.YScalar.kind``
+    reads it back from the tag's suffix without ruamel's slow tag decoding.
+    Called once per scalar of every file, so it is written for speed.
+    """
+    if not implicit[0]:
+        return _STR_TAG
+    special = _SPECIAL.get(value)
+    if special is not None:
+        return special
+    first = value[0]
+    if first.isdigit() or first in "-+.":
+        if _INT.match(value):
+            return _INT_TAG
+        if _FLOAT.match(value):
+            return _FLOAT_TAG
+    return _STR_TAG
 
 
 if _CParser is not None:
 
     class _FastComposer(_CParser):  # type: ignore[misc]
-        """The C parser+composer with a minimal YAML 1.2 resolver (``_resolve_scalar``)."""
+        """The C parser+composer with a minimal YAML 1.2 resolver (``_scalar_tag``)."""
 
         def descend_resolver(self, *args: Any) -> None:
             return None
@@ -129,11 +125,17 @@ if _CParser is not None:
             return None
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
-            if kind is ScalarNode:
-                return _scalar_tag(value, implicit)
-            if kind is SequenceNode:
-                return _SEQ_TAG
-            return _MAP_TAG
+            if kind is ScalarNode:  # _scalar_tag inlined: this runs once per scalar
+                if not implicit[0]:
+                    return _STR_TAG
+                special = _SPECIAL.get(value)
+                if special is not None:
+                    return special
+                first = value[0]
+                if first.isdigit() or first in "-+.":
+                    return _scalar_tag(value, implicit)
+                return _STR_TAG
+            return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
 def c_parser_available() -> bool:

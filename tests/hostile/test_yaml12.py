@@ -179,3 +179,23 @@ def test_a_thousand_nested_secret_indexes(tmp_path: Path) -> None:
     found = findings(scan(root, "--no-cache"))
     assert ("needs-unknown-job", 7) in {(f["rule"], f["line"]) for f in found}, found
     assert all(len(f["message"]) < 2000 for f in found)  # a reference's text is bounded
+
+
+@pytest.mark.parametrize("tagged", [False, True], ids=["plain", "tag-before-anchor"])
+def test_every_trap_holds_on_the_yaml_1_2_path(tmp_path: Path, tagged: bool) -> None:
+    """Files only the pure parser reads (a `:` inside a flow scalar) meet the same traps:
+    a duplicate key, an alias bomb, a recursive alias are each one located parse-error."""
+    colon = "env: {image: ghcr.io/a/b:main}\n"
+    root = write_files(tmp_path / "repo", {
+        ".github/workflows/dup.yml": colon + "on: push\njobs:\n  a:\n    runs-on: x\n    runs-on: y\n",
+        ".github/workflows/bomb.yml": colon + _bomb(tagged),
+        ".github/workflows/loop.yml": colon + "on: push\njobs:\n  test: " + ("!!map " if tagged else "")
+                                      + "&r\n    runs-on: x\n    steps:\n      - run: *r\n",
+    })  # fmt: skip
+    found = {f["path"].rsplit("/", 1)[-1]: f for f in findings(scan(root, "--no-cache"))}
+    assert {name: f["rule"] for name, f in found.items()} == {
+        "dup.yml": "parse-error", "bomb.yml": "parse-error", "loop.yml": "parse-error",
+    }
+    assert "duplicate key 'runs-on'" in found["dup.yml"]["message"] and found["dup.yml"]["line"] == 6
+    assert "alias bomb" in found["bomb.yml"]["message"]
+    assert "recursive alias" in found["loop.yml"]["message"] and found["loop.yml"]["line"] == 4

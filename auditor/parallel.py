@@ -391,8 +391,18 @@ def _run_pool(
                 # Entered at once: on any exception, a KeyboardInterrupt included (even
                 # one delivered as SIGINT is unblocked), terminate() ends the workers.
                 pool = stack.enter_context(ctx.Pool(workers, initializer=_ignore_sigint))
+            failed: Exception | None = None
             for result in pool.imap_unordered(_work_in_child, units, chunksize=1):
-                _merge(plans, cache, result, tick, isolate)
+                if failed is None:
+                    try:
+                        _merge(plans, cache, result, tick, isolate)
+                    except (PolicyError, InternalError) as exc:
+                        failed = exc  # raised once every unit is back: see below
+        # A unit's error is raised only after the pool has handed back every unit, so
+        # terminate() never meets a busy worker (terminating one mid-task can leave the
+        # pool's queues locked and the parent waiting for ever).
+        if failed is not None:
+            raise failed
     finally:
         gc.unfreeze()
         _STATE = None

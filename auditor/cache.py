@@ -57,7 +57,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
+from auditor.budget import INCOMPLETE_RULE
 from auditor.findings import Finding, fingerprint
+from auditor.repo import FOLDER_KIND
 
 if TYPE_CHECKING:
     from auditor.engine import Engine
@@ -109,12 +111,58 @@ class Entry:
             return None
         try:
             data = json.loads(body.decode("utf-8", "surrogatepass"))
-            entry = cls(data["f"], data["j"], data["r"], int(data["s"]), data.get("n"))
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
             return None
-        if not isinstance(entry.findings, list) or not isinstance(entry.reads, dict):
-            return None
-        return entry
+        if not _entry_shape(data):
+            return None  # the right checksum around the wrong shape (another writer): a miss
+        return cls(data["f"], data["j"], data["r"], data["s"], data.get("n"))
+
+
+def _entry_shape(data: Any) -> bool:
+    """Whether ``data`` has the shape ``to_bytes`` writes (each finding record's own fields
+    are checked by ``lookup``: a line that is a string would break sorting much later)."""
+    if not isinstance(data, dict) or not {"f", "j", "r", "s"} <= data.keys():
+        return False
+    if not isinstance(data["s"], int) or isinstance(data["s"], bool):
+        return False
+    reads = data["r"]
+    if not isinstance(reads, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in reads.items()
+    ):
+        return False
+    for graph in (data["j"], data.get("n")):
+        if graph is not None and not (isinstance(graph, dict) and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in graph.items()
+        )):  # fmt: skip
+            return False
+    findings = data["f"]
+    return isinstance(findings, list) and all(isinstance(row, dict) for row in findings)
+
+
+_TEXT_FIELDS = ("rule", "severity", "message", "path")
+_NUMBER_FIELDS = ("line", "column", "end_line", "end_column")
+
+
+def _record_shape(row: Any) -> bool:
+    """Whether ``row`` is a finding record as ``Finding.to_record`` writes it (``lookup``
+    checks it before a finding is made of it)."""
+    if not isinstance(row, dict):
+        return False
+    if not all(isinstance(row.get(k), str) for k in _TEXT_FIELDS):
+        return False
+    if not all(isinstance(row.get(k), int) and not isinstance(row.get(k), bool) for k in _NUMBER_FIELDS):
+        return False
+    for key in ("job", "repo", "fingerprint", "subject"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return False
+    step = row.get("step")
+    if step is None:
+        return True
+    return (
+        isinstance(step, dict) and isinstance(step.get("index"), int)
+        and all(step.get(k) is None or isinstance(step[k], str) for k in ("id", "name"))
+    )  # fmt: skip
 
 
 _BLOB_MAGIC = b"auditor-blob-1 "
@@ -524,6 +572,9 @@ def lookup(
     if key is None:
         return None, None, data
     entry = cache.get(key)
+    if entry is not None and not all(_record_shape(row) for row in entry.findings):
+        entry = None  # the right checksum around findings of another shape: a miss
+        cache.stats.rejected += 1
     if entry is not None and dependencies_hold(repo, entry.reads, path):
         cache.stats.hits += 1
         engine.files_cached += 1
@@ -552,7 +603,10 @@ def analyse_and_store(
         findings = engine.analyse_file(repo, path, kind)
     finally:
         repo.untrack()
-    if key is not None and cache is not None:
+    if key is not None and cache is not None and not any(f.subject.startswith("budget:") and
+                                                         f.rule == INCOMPLETE_RULE for f in findings):
+        # (a file stopped by the budget is not stored: whether it finishes depends on the
+        # machine's speed and load, and a later run with a larger budget must analyse it)
         roles, needs = repo.job_roles.get(path), repo.job_needs.get(path)
         cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before, needs))
     return findings
@@ -578,7 +632,10 @@ def analyse_with_cache(
 def _key_for(
     engine: Engine, repo: RepoContext, path: str, kind: str, forge_dirs: Any
 ) -> tuple[str | None, bytes | None]:
-    """The entry key of a file, or None for what is not worth caching (unreadable, too large)."""
+    """The entry key of a file, or None for what is not worth caching (unreadable, too large,
+    a folder discovery could not read)."""
+    if kind == FOLDER_KIND:
+        return None, None
     try:
         size = repo.source.size(path)
         if size is None or size > engine.policy.max_file_bytes:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor import budget
+from auditor.budget import INCOMPLETE_RULE
 from auditor.build import build_action, build_workflow, unterminated_expressions
 from auditor.cache import ResultCache, analyse_with_cache
 from auditor.errors import InternalError, PolicyError
@@ -23,7 +25,7 @@ from auditor.kinds import FileKind
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy
-from auditor.repo import RepoContext, RepoSource, discover
+from auditor.repo import FOLDER_KIND, MissingContent, RepoContext, RepoSource, discover, folder_reason
 from auditor.rule import FileInfo, Rule, RuleContext
 from auditor.rules_loader import load_rules
 from auditor.suppress import suppressed_lines, suppressions
@@ -114,6 +116,8 @@ class Engine:
         # When a list: the findings suppressions and waivers removed, kept here (the
         # gate shows what a new suppression hides; auditor.check sets it).
         self.kept_suppressed: list[Finding] | None = None
+        # per file (time and work); see auditor.budget
+        self.budget = budget.Limits.from_env(policy.max_file_seconds, policy.max_file_work)
 
     def cache_hash(self) -> str:
         """Hash of everything about this engine that can change a file's findings."""
@@ -127,11 +131,18 @@ class Engine:
 
     def _file_info(self, repo: RepoContext, path: str, kind: str) -> tuple[FileInfo, Workflow | None]:
         file_kind: FileKind = "action" if kind == "action" else "workflow"
+        if kind == FOLDER_KIND:  # a workflow folder discovery could not read (or finish)
+            why = Problem(INCOMPLETE_RULE, folder_reason(repo.source, path), 1, 1, "folder")
+            return FileInfo(path, file_kind, 0, None, (why,)), None
         size = repo.source.size(path)
         if size is not None and size > self.policy.max_file_bytes:
             return FileInfo(path, file_kind, size, None, (), too_large=True), None
         try:
             data = repo.source.read(path)
+        except MissingContent as exc:
+            problem = Problem(INCOMPLETE_RULE, f"cannot read this file: {exc.strerror or exc}; "
+                              "fetch it (or scan a full clone) to have it checked", 1, 1, "missing")
+            return FileInfo(path, file_kind, size or 0, None, (problem,)), None
         except OSError as exc:
             reason = exc.strerror or str(exc)
             problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
@@ -152,7 +163,52 @@ class Engine:
         return info, model
 
     def analyse_file(self, repo: RepoContext, path: str, kind: str) -> list[Finding]:
-        """Findings of one file, post-processed except for sorting."""
+        """Findings of one file, post-processed except for sorting, within the per-file
+        budget (``auditor.budget``): a file that uses it up is one ``scan-incomplete``
+        finding, and the scan goes on with the next file."""
+        try:
+            with budget.limit(self.budget):
+                return self._analyse_file(repo, path, kind)
+        except budget.BudgetExceeded as exc:
+            stopped = budget.BudgetExceeded(exc.what, exc.limit)  # no traceback: frames go now
+        except MemoryError:  # the memory a file may use is the machine's: it ran out on this one
+            stopped = budget.BudgetExceeded("memory", 0)
+        # Out of the except clause, the traceback and the frames it kept alive are gone.
+        if stopped.what == "memory":
+            import gc
+
+            repo.workflows.pop(path, None)
+            gc.collect()
+        return self._over_budget(repo, path, kind, stopped)
+
+    def _over_budget(
+        self, repo: RepoContext, path: str, kind: str, exc: budget.BudgetExceeded
+    ) -> list[Finding]:
+        """The one finding of a file whose analysis was stopped (what it found so far is
+        dropped: it would depend on where the clock stopped it)."""
+        if exc.what == "time":
+            spent = f"took longer than {exc.limit:g} s"
+        elif exc.what == "memory":
+            spent = "needed more memory than the scan could get"
+        else:
+            spent = f"needed more than {int(exc.limit):,} units of work"
+        problem = Problem(
+            INCOMPLETE_RULE,
+            f"analysing this file {spent}, so it was stopped and none of it was checked; a "
+            "workflow this costly is hostile or generated: simplify or split it, or raise "
+            "limits.max_file_seconds / max_file_work in the policy if it is genuine",
+            1, 1, f"budget:{exc.what}",
+        )  # fmt: skip
+        info = FileInfo(path, "action" if kind == "action" else "workflow", 0, None, (problem,))
+        findings: list[Finding] = []
+        for rule in self.rules:
+            if rule.id == INCOMPLETE_RULE:
+                severity = self.policy.severity_for(rule.id, rule.severity)
+                ctx = RuleContext(info, self.policy, repo)
+                findings.extend(make_finding(rule.id, severity, h, path, repo.name) for h in rule.check(ctx))
+        return self._postprocess(findings, info, repo)
+
+    def _analyse_file(self, repo: RepoContext, path: str, kind: str) -> list[Finding]:
         self.files_analysed += 1
         try:
             info, model = self._file_info(repo, path, kind)
@@ -178,7 +234,7 @@ class Engine:
                     continue
                 for h in rule.check(ctx):
                     findings.append(make_finding(rule.id, severity, h, path, repo.name))
-        except (PolicyError, InternalError):
+        except (PolicyError, InternalError, MemoryError):
             raise
         except Exception as exc:
             raise InternalError(path, exc) from exc
@@ -266,7 +322,7 @@ class Engine:
         for path, kind in files:
             forge_dirs = summary.forge_dirs
             findings.extend(analyse_with_cache(self, self.cache, repo, path, kind, forge_dirs))
-            summary.files += 1
+            summary.files += kind != FOLDER_KIND
         summary.jobs = dict(sorted(repo.job_roles.items()))
         if self.cache is not None:
             self.cache.flush()

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from auditor import budget
+
 CONTEXTS = frozenset(
     {
         "github", "gitea", "forgejo", "env", "vars", "job", "jobs", "steps", "runner",
@@ -160,15 +162,43 @@ def tokenize(body: str, base: int = 0) -> list[_Token]:
     return tokens
 
 
+MAX_REFERENCE_TEXT = 200  # a reference's ``text`` longer than this is cut (messages, subjects)
+
+
 def references_in_tokens(tokens: list[_Token], source: str) -> list[Reference]:
-    """Context references among ``tokens``; ``source`` is the string offsets index."""
+    """Context references among ``tokens``; ``source`` is the string offsets index.
+
+    A non-literal index (``secrets[matrix.name]``) holds references of its own,
+    which come before the reference they index. Indexes nest without limit
+    (``secrets[secrets[secrets[...]]]``), so they are followed with an explicit
+    stack rather than recursion, and brackets are matched once, in one pass:
+    a thousand levels cost neither the recursion limit nor quadratic time.
+    """
+    if "[" not in source:  # no index anywhere (most expressions): one flat scan
+        return [r for r in _scan(tokens, 0, len(tokens), [], source) if isinstance(r, Reference)]
+    match = _bracket_pairs(tokens)
     refs: list[Reference] = []
-    i = 0
-    n = len(tokens)
-    while i < n:
+    stack = [_scan(tokens, 0, len(tokens), match, source)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+        elif isinstance(item, Reference):
+            refs.append(item)
+        else:
+            stack.append(_scan(tokens, item[0], item[1], match, source))
+    return refs
+
+
+def _scan(
+    tokens: list[_Token], lo: int, hi: int, match: list[int], source: str
+) -> Iterator[Reference | tuple[int, int]]:
+    """References in ``tokens[lo:hi]``; yields ``(lo, hi)`` of an index to scan first."""
+    i = lo
+    while i < hi:
         tok = tokens[i]
-        prev = tokens[i - 1] if i else None
-        is_call = i + 1 < n and tokens[i + 1].kind == "lparen"
+        prev = tokens[i - 1] if i > lo else None
+        is_call = i + 1 < hi and tokens[i + 1].kind == "lparen"
         if (
             tok.kind == "ident"
             and tok.text in CONTEXTS
@@ -178,56 +208,54 @@ def references_in_tokens(tokens: list[_Token], source: str) -> list[Reference]:
             path: list[str | None] = []
             end = tok.end
             j = i + 1
-            while j < n:
+            while j < hi:
                 t = tokens[j]
-                if t.kind == "dot" and j + 1 < n and tokens[j + 1].kind in ("ident", "star"):
+                if t.kind == "dot" and j + 1 < hi and tokens[j + 1].kind in ("ident", "star"):
                     nxt = tokens[j + 1]
                     path.append(nxt.text if nxt.kind == "ident" else None)
                     end = nxt.end
                     j += 2
                     continue
-                if t.kind == "dot" and j + 1 < n and tokens[j + 1].kind == "number":
+                if t.kind == "dot" and j + 1 < hi and tokens[j + 1].kind == "number":
                     # ``steps.a.outputs.0`` is not valid, but keep scanning sane.
                     path.append(tokens[j + 1].text)
                     end = tokens[j + 1].end
                     j += 2
                     continue
                 if t.kind == "lbracket":
-                    close = _matching_bracket(tokens, j)
-                    inner = tokens[j + 1 : close] if close > j else []
-                    if len(inner) == 1 and inner[0].kind == "string":
-                        path.append(inner[0].text)
-                    elif len(inner) == 1 and inner[0].kind == "star":
-                        path.append(None)
+                    close = match[j]
+                    if close == j + 2 and tokens[j + 1].kind == "string":
+                        path.append(tokens[j + 1].text)
                     else:
                         path.append(None)
-                        # references inside the index are references too
-                        refs.extend(references_in_tokens(inner, source))
+                        if close > j + 1 and not (close == j + 2 and tokens[j + 1].kind == "star"):
+                            yield (j + 1, close)  # references inside the index are references too
                     if close < 0:
-                        j = n
+                        j = hi
                         break
                     end = tokens[close].end
                     j = close + 1
                     continue
                 break
-            refs.append(Reference(tok.text, tuple(path), source[tok.start : end], tok.start, end))
+            text = source[tok.start : min(end, tok.start + MAX_REFERENCE_TEXT)]
+            if end - tok.start > MAX_REFERENCE_TEXT:
+                text += "…"
+            yield Reference(tok.text, tuple(path), text, tok.start, end)
             i = j
             continue
         i += 1
-    return refs
 
 
-def _matching_bracket(tokens: list[_Token], open_index: int) -> int:
-    depth = 0
-    for k in range(open_index, len(tokens)):
-        kind = tokens[k].kind
-        if kind == "lbracket":
-            depth += 1
-        elif kind == "rbracket":
-            depth -= 1
-            if depth == 0:
-                return k
-    return -1
+def _bracket_pairs(tokens: list[_Token]) -> list[int]:
+    """For each ``[`` token, the index of its ``]`` (-1 when unclosed); -1 elsewhere."""
+    match = [-1] * len(tokens)
+    opened: list[int] = []
+    for k, tok in enumerate(tokens):
+        if tok.kind == "lbracket":
+            opened.append(k)
+        elif tok.kind == "rbracket" and opened:
+            match[opened.pop()] = k
+    return match
 
 
 def references(value: str, *, condition: bool = False) -> list[Reference]:
@@ -238,6 +266,9 @@ def references(value: str, *, condition: bool = False) -> list[Reference]:
     """
     if not condition and "${{" not in value:
         return []
+    # charged whether or not the memo knows the value, so a file's count does not depend
+    # on which files the process read before it
+    budget.charge(len(value))
     key = (value, condition)
     known = _MEMO.get(key)
     if known is None:

@@ -18,11 +18,13 @@ import os
 import subprocess
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from auditor.repo import ACTION_NAMES, SKIP_DIRS, UnreadableFile, normalise
+from auditor import budget
+from auditor.repo import ACTION_NAMES, SKIP_DIRS, MissingContent, UnreadableFile, normalise
 
 # Variables a git hook or a caller's shell may set that would redirect our
 # commands to another repository than the one we were given.
@@ -38,19 +40,67 @@ class GitError(Exception):
     """A git repository or revision that cannot be read (one-line, user-facing reason)."""
 
 
+class MissingObject(MissingContent):
+    """A file listed at the revision whose object a partial clone does not hold. auditor
+    never fetches while it scans, so this is a finding (or, for its own mirrors, a fetch
+    between scans: ``auditor.org``), never a lazy fetch."""
+
+
 def git_env() -> dict[str, str]:
+    """The caller's environment without what would redirect git to another repository, and
+    prompts off: for git commands that may use the network (``auditor org`` mirroring)."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
     env["GIT_TERMINAL_PROMPT"] = "0"
     env.setdefault("LC_ALL", "C")
     return env
 
 
+# Reading a repository must not make git run a program or touch the network on the
+# repository's behalf. A repository's own config can name programs (core.fsmonitor,
+# core.sshCommand, remote.*.uploadpack, credential helpers, diff drivers, hooks), and in
+# a partial clone any read of a missing object starts a lazy `git fetch` that runs them
+# (measured with git 2.39: `cat-file --batch` of a missing blob runs
+# `remote.origin.uploadpack`). `GIT_NO_LAZY_FETCH=1` turns lazy fetching off (git 2.45.1,
+# and the 2.39.4+ maintenance releases that carry the CVE-2024-32004 fixes; measured here
+# with 2.39.5: no fetch, and cat-file ends on the missing object); for older git, allowing
+# no transport at all (`GIT_ALLOW_PROTOCOL` naming none, which wins over any `protocol.*`
+# config) makes the fetch fail before it starts one (measured: "transport 'file' not
+# allowed"), so neither upload-pack nor ssh ever runs. The `-c` settings win over the repository's
+# config (and anything it includes) for the programs a reading command could still start.
+_NO_PROTOCOL = "auditor-allows-none"
+SCAN_CONFIG = (
+    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+    "-c", "core.sshCommand=", "-c", "core.askPass=", "-c", "credential.helper=",
+    "-c", "core.alternateRefsCommand=", "-c", "diff.external=", "-c", "protocol.allow=never",
+)  # fmt: skip
+
+
+def scan_env() -> dict[str, str]:
+    """``git_env`` for reading only: no lazy fetch, no transport, no replace refs, no
+    optional locks (nothing written), no askpass program."""
+    env = git_env()
+    for name in ("GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_PROXY_COMMAND",
+                 "GIT_EXTERNAL_DIFF"):  # fmt: skip
+        env.pop(name, None)
+    env.update({
+        "GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": _NO_PROTOCOL,
+        "GIT_PROTOCOL_FROM_USER": "0", "GIT_NO_REPLACE_OBJECTS": "1", "GIT_OPTIONAL_LOCKS": "0",
+    })  # fmt: skip
+    return env
+
+
+def scan_git(*args: str) -> list[str]:
+    """The argv of a reading git command: ``git`` with ``SCAN_CONFIG``, then ``args``."""
+    return ["git", *SCAN_CONFIG, *args]
+
+
 def run_git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """``git -C repo ARGS`` with a clean environment; GitError when git itself is missing."""
+    """``git -C repo ARGS`` for reading (``scan_env``, ``SCAN_CONFIG``); GitError when git
+    itself is missing."""
     try:
         proc = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True, env=git_env(), stdin=subprocess.DEVNULL, check=False,
+            scan_git("-C", str(repo), *args),
+            capture_output=True, env=scan_env(), stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
     except FileNotFoundError:
         raise GitError("git is not installed (it is needed to read revisions)") from None
@@ -110,22 +160,28 @@ class _Entry:
     size: int | None
 
 
+class _CatFileDied(GitError):
+    """The ``git cat-file`` process ended while answering a request."""
+
+
 class _CatFile:
     """One ``git cat-file --batch`` process; requests are serialised by a lock."""
 
     def __init__(self, git_directory: Path) -> None:
         try:
             self.proc = subprocess.Popen(
-                ["git", "--git-dir", str(git_directory), "cat-file", "--batch"],
+                scan_git("--git-dir", str(git_directory), "cat-file", "--batch"),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=git_env(),
+                env=scan_env(),
             )  # fmt: skip
         except FileNotFoundError:
             raise GitError("git is not installed (it is needed to read revisions)") from None
         self.lock = threading.Lock()
 
     def read(self, oid: str) -> bytes | None:
-        with self.lock:
+        # critical: a budget alarm between the request and the end of its answer would
+        # leave the answer in the pipe for the next request to read as its own
+        with self.lock, budget.critical():
             stdin, stdout = self._pipes()
             try:
                 stdin.write(oid.encode("ascii") + b"\n")
@@ -136,7 +192,9 @@ class _CatFile:
             parts = header.split()
             if len(parts) != 3:  # "<oid> missing" (or the process died)
                 if not header:
-                    raise GitError("git cat-file stopped unexpectedly")
+                    # git 2.39 ends cat-file when a lazy fetch it tried was refused
+                    # (scan_env allows no transport): the object is not here
+                    raise _CatFileDied("git cat-file stopped unexpectedly")
                 return None
             size = int(parts[2])
             data = stdout.read(size)
@@ -192,6 +250,8 @@ class GitSource:
         self.prefix = normalise(prefix) or ""
         self.commit = self.resolve_rev()
         self._entries: dict[str, _Entry] | None = None
+        self._partial = False
+        self._absent: set[str] = set()  # objects this clone lacks (set when listing)
         self._dirs: dict[str, dict[str, bool]] = {}
         self._cat: _CatFile | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -224,7 +284,10 @@ class GitSource:
         # fetch every blob of the tree, one request each, only to print its size
         # (measured: 18 s for 300 files over file://); list without sizes there, and
         # size() reads the one blob asked about (which reading would fetch anyway).
-        sizes = [] if _is_partial(self.repo_path) else ["-l"]
+        self._partial = _is_partial(self.repo_path)
+        sizes = [] if self._partial else ["-l"]
+        if self._partial:
+            self._absent = self._list_absent()
         args = ["ls-tree", "-r", *sizes, "-z", "--full-tree", self.commit]
         if self.prefix:
             args += ["--", self.prefix + "/"]
@@ -270,7 +333,7 @@ class GitSource:
                 return None
             if entry.mode != "120000":
                 return entry
-            target = self._cat_file().read(entry.oid)
+            target = self._object(entry.oid)
             if target is None:
                 return None
             parent = current.rsplit("/", 1)[0] if "/" in current else ""
@@ -284,9 +347,12 @@ class GitSource:
         entry = self._resolve(path)
         if entry is None:
             raise FileNotFoundError(2, f"not in {self.rev}", path)
-        data = self._cat_file().read(entry.oid)
+        data = self._object(entry.oid)
         if data is None:
-            raise FileNotFoundError(2, f"object missing from {self.rev}", path)
+            if self._partial:
+                raise MissingObject(2, "its object is not in this partial clone, and auditor "
+                                    "never fetches while it scans", path)  # fmt: skip
+            raise MissingObject(2, f"object missing from {self.rev}", path)
         return data
 
     def size(self, path: str) -> int | None:
@@ -296,7 +362,7 @@ class GitSource:
             return None
         if entry is not None and entry.size is None and entry.type == "blob":
             try:
-                data = self._cat_file().read(entry.oid)  # a partial clone: sizes unlisted
+                data = self._object(entry.oid)  # a partial clone: sizes unlisted
             except GitError:
                 return None
             return len(data) if data is not None else None
@@ -328,6 +394,41 @@ class GitSource:
     def files(self) -> list[str]:
         """Every file path at the revision (under the prefix), sorted."""
         return sorted(p for p, e in self._listing().items() if e.type == "blob")
+
+    def _object(self, oid: str) -> bytes | None:
+        """The bytes of ``oid``; None when this clone does not hold it (it is never fetched).
+
+        In a partial clone the objects the revision lacks are listed once, without
+        fetching (``rev-list --missing=print``), and never asked of ``cat-file``."""
+        self._listing()
+        if oid in self._absent:
+            return None
+        try:
+            return self._cat_file().read(oid)
+        except _CatFileDied:
+            self.close()  # the next read starts a new process
+            self._absent.add(oid)
+            return None
+
+    def missing_objects(self, paths: Iterable[str]) -> dict[str, str]:
+        """{path: object id} of those of ``paths`` that are files at the revision whose
+        object this (partial) clone does not hold."""
+        entries = self._listing()
+        out: dict[str, str] = {}
+        for path in paths:
+            entry = entries.get(path)
+            if entry is not None and entry.type == "blob" and entry.oid in self._absent:
+                out[path] = entry.oid
+        return out
+
+    def _list_absent(self) -> set[str]:
+        proc = run_git(self.repo_path, "rev-list", "--objects", "--no-walk", "--missing=print",
+                       self.commit, check=False)  # fmt: skip
+        return {
+            line[1:].split()[0].decode("ascii")
+            for line in proc.stdout.splitlines()
+            if line.startswith(b"?") and len(line) > 1
+        }
 
     # -- process lifetime -------------------------------------------------------
 
@@ -364,4 +465,5 @@ class GitSource:
         return f"GitSource({str(self.repo_path)!r}, {self.rev!r}, commit={self.commit[:12]})"
 
 
-_STATE = ("repo_path", "rev", "git_dir", "name", "prefix", "commit", "_entries", "_dirs")
+_STATE = ("repo_path", "rev", "git_dir", "name", "prefix", "commit", "_entries", "_dirs",
+          "_partial", "_absent")

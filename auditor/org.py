@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.budget import INCOMPLETE_RULE
 from auditor.errors import PolicyError
 from auditor.findings import Finding, fingerprint, printable
 from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
@@ -79,6 +80,7 @@ class RepoSpec:
     git: bool  # a git repository (bare or with a .git)
     rev: str | None  # the revision to read from the object store; None: the folder on disk
     slugs: tuple[str, ...] = ()  # "owner/repo" forms, for cross-repository `uses:`
+    error: str | None = None  # why it cannot be scanned (a URL that could not be mirrored)
 
 
 def is_url(text: str) -> bool:
@@ -125,16 +127,56 @@ def default_mirror_dir() -> Path:
     return Path(base) / "auditor" / "mirrors"
 
 
-def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    from auditor.gitsource import git_env
+# For the git commands that talk to the network (mirroring a URL the user listed): no hook,
+# no fsmonitor. What a repository's own config names is never run: a mirror's config is
+# auditor's (``clone --mirror`` into a new folder), and one changed since is refused.
+MIRROR_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 
+
+def _git(
+    *args: str, cwd: Path | None = None, network: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    """A git command: reading (``gitsource.scan_env``: no transport, no lazy fetch, no
+    configured program) unless ``network`` (mirroring: ``MIRROR_CONFIG``)."""
+    from auditor.gitsource import git_env, scan_env, scan_git
+
+    argv = ["git", *MIRROR_CONFIG, *args] if network else scan_git(*args)
     try:
         return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, env=git_env(),
+            argv, cwd=cwd, capture_output=True, env=git_env() if network else scan_env(),
             stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
     except FileNotFoundError:
         raise OrgError("git is not installed (it is needed to mirror URLs)") from None
+
+
+# Keys of a git config that make git run a program, send credentials or go elsewhere. A
+# mirror auditor made has none; one that has them was changed by someone else.
+_PROGRAM_KEYS = re.compile(
+    r"^(include\.|includeif\.|url\.|credential|http\.|protocol\.|filter\.|diff\.|merge\.|gpg\."
+    r"|core\.(sshcommand|fsmonitor|hookspath|gitproxy|askpass|alternaterefscommand|editor|pager)"
+    r"|remote\.[^=]*\.(uploadpack|receivepack|proxy|vcs)|uploadpack\.|sequence\.)",
+    re.IGNORECASE,
+)
+
+
+def _changed_config(mirror_path: Path) -> str | None:
+    """The first program-running key of a mirror's config, if it has one (the file alone is
+    read: ``--file`` does not follow includes)."""
+    proc = _git("config", "--file", str(mirror_path / "config"), "--name-only", "--list")
+    for name in proc.stdout.decode("utf-8", "replace").splitlines():
+        if _PROGRAM_KEYS.match(name.strip()):
+            return name.strip()
+    return None
+
+
+def _trusted_mirror(url: str, target: Path) -> None:
+    changed = _changed_config(target)
+    if changed is not None:
+        raise OrgError(
+            f"{url}: the mirror {target} has a git config auditor did not write ({changed}); "
+            "it is not fetched or read — delete the mirror folder to clone it again"
+        )
 
 
 def _git_reason(proc: subprocess.CompletedProcess[bytes]) -> str:
@@ -147,33 +189,69 @@ def _git_reason(proc: subprocess.CompletedProcess[bytes]) -> str:
     return lines[-1] if lines else f"exit status {proc.returncode}"
 
 
+def mirror_path(url: str, mirror_dir: Path) -> Path:
+    """Where the mirror of ``url`` lives in ``mirror_dir``."""
+    name, _ = _url_names(url)
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:60]
+    return mirror_dir / f"{safe}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
+
+
 def mirror(url: str, mirror_dir: Path) -> Path:
     """A local mirror of ``url``: cloned (``--mirror --filter=blob:none``) on first use,
     fetched on later runs. The clone goes to a temporary folder renamed into place, so
-    an interrupted or concurrent run never leaves half a mirror behind."""
-    name, _ = _url_names(url)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:60]
-    target = mirror_dir / f"{safe}-{hashlib.sha256(url.encode()).hexdigest()[:12]}.git"
+    an interrupted or concurrent run never leaves half a mirror behind. Only commits and
+    trees come with it; the file contents a scan needs are fetched between scans
+    (``fetch_objects``), never by git while auditor reads."""
+    target = mirror_path(url, mirror_dir)
     if is_bare_repo(target):
-        proc = _git("--git-dir", str(target), "fetch", "--prune", "--quiet", "origin")
+        _trusted_mirror(url, target)
+        proc = _git("--git-dir", str(target), "fetch", "--prune", "--quiet", "origin", network=True)
         if proc.returncode != 0:
             raise OrgError(f"{url}: git fetch failed: {_git_reason(proc)}")
         return target
-    mirror_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=mirror_dir))
+    try:
+        mirror_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=mirror_dir))
+    except OSError as exc:
+        raise OrgError(f"{url}: cannot make a mirror in {mirror_dir}: {exc.strerror or exc}") from None
     try:
         proc = _git("clone", "--mirror", "--filter=blob:none", "--quiet", "--", url,
-                    str(tmp / "m.git"))  # fmt: skip
+                    str(tmp / "m.git"), network=True)  # fmt: skip
         if proc.returncode != 0:
             raise OrgError(f"{url}: git clone failed: {_git_reason(proc)}")
         try:
             os.rename(tmp / "m.git", target)
-        except OSError:
+        except OSError as exc:
             if not is_bare_repo(target):  # another run won the race: use theirs
-                raise
+                raise OrgError(f"{url}: cannot move the mirror into place: {exc.strerror}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def fetch_objects(spec: RepoSpec, oids: Sequence[str]) -> None:
+    """Fetch ``oids`` (blobs the scan lacked) into the mirror of ``spec``, from the URL the
+    user listed, as git's own lazy fetch would but explicitly, between scans."""
+    target = Path(spec.path)
+    _trusted_mirror(spec.label, target)
+    try:
+        proc = subprocess.run(
+            ["git", *MIRROR_CONFIG, "-c", "fetch.negotiationAlgorithm=noop", "--git-dir",
+             str(target), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+             "--recurse-submodules=no", "--filter=blob:none", "--stdin", "origin"],
+            input="".join(f"{oid}\n" for oid in oids).encode("ascii"), capture_output=True,
+            env=_network_env(), check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise OrgError("git is not installed (it is needed to mirror URLs)") from None
+    if proc.returncode != 0:
+        raise OrgError(f"{spec.label}: git fetch of {len(oids)} file(s) failed: {_git_reason(proc)}")
+
+
+def _network_env() -> dict[str, str]:
+    from auditor.gitsource import git_env
+
+    return git_env()
 
 
 def _spec_for_path(raw: str, ref: str | None, label: str | None = None) -> RepoSpec:
@@ -242,21 +320,36 @@ def collect(
     if repos_file is not None:
         entries.extend(_read_list(Path(repos_file)))
     urls = sorted({e for e in entries if is_url(e)})
-    mirrors: dict[str, Path] = {}
+    mirrors: dict[str, Path | OrgError] = {}
+    where = mirror_dir or default_mirror_dir()
     if urls:
-        where = mirror_dir or default_mirror_dir()
+
+        def attempt(url: str) -> Path | OrgError:
+            try:
+                return mirror(url, where)
+            except OrgError as exc:  # that repository is "not scanned"; the others go on
+                return exc
+            except OSError as exc:
+                return OrgError(f"{url}: cannot mirror: {exc.strerror or exc}")
+
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, 8))) as pool:
-            for url, local in zip(urls, pool.map(lambda u: mirror(u, where), urls), strict=True):
+            for url, local in zip(urls, pool.map(attempt, urls), strict=True):
                 mirrors[url] = local
-                log(f"mirrored {url}")
+                if isinstance(local, Path):
+                    log(f"mirrored {url}")
     specs: list[RepoSpec] = []
     seen_paths: set[str] = set()
     for entry in entries:
         if is_url(entry):
             local = mirrors[entry]
             name, slugs = _url_names(entry)
-            spec = RepoSpec(name, entry, str(local), True, ref or "HEAD", slugs)
-            key = _identity(str(local))
+            if isinstance(local, OrgError):
+                spec = RepoSpec(name, entry, str(mirror_path(entry, where)), True, ref or "HEAD",
+                                slugs, error=printable(str(local)))  # fmt: skip
+                key = f"url:{entry}"
+            else:
+                spec = RepoSpec(name, entry, str(local), True, ref or "HEAD", slugs)
+                key = _identity(str(local))
         else:
             spec = _spec_for_path(entry, ref)
             key = _identity(entry)
@@ -277,7 +370,7 @@ def _unique_names(specs: list[RepoSpec]) -> list[RepoSpec]:
         taken[spec.name] = count + 1
         if count:
             spec = RepoSpec(f"{spec.name}-{count + 1}", spec.label, spec.path, spec.git,
-                            spec.rev, spec.slugs)  # fmt: skip
+                            spec.rev, spec.slugs, spec.error)  # fmt: skip
         out.append(spec)
     return sorted(out, key=lambda s: s.name)
 
@@ -623,7 +716,7 @@ def scan_org(
     resolver = OrgResolver(all_specs)
     cache = org_cache(cache_dir) if settings.use_cache else None
     snapshot_key = None
-    if cache is not None:
+    if cache is not None and not any(spec.error for spec in specs):
         snapshot_key = snapshot.inputs_key(all_specs, specs, settings)
         reused = snapshot.restore(cache, snapshot_key, specs, resolver)
         if reused is not None:
@@ -635,66 +728,85 @@ def scan_org(
 
     fixed = org_policy(settings)
     selection = Selection(settings.select, settings.ignore)
+    Engine(fixed, selection)  # --policy's own rules must load: a usage error, not a repository's
     shared_paths = sorted({s.path for s in fixed.shared_files})
     before = snapshot.before_scan(specs, shared_paths) if cache is not None else {}
     result = OrgResult([], [], {})
     repos: dict[str, dict[str, Any]] = {}
-    targets: list[Target] = []
-    scanned: list[tuple[RepoSpec, RepoSource, Policy]] = []
+
+    def not_scanned(spec: RepoSpec, why: str) -> None:
+        repos[spec.name] = _error_summary(spec, why)
+        result.errors.append(f"{spec.name}: {why}")
+
+    pending: list[RepoSpec] = []
     for spec in specs:
-        try:
-            source = open_source(spec)
-            policy = _repo_policy(source, spec, settings, fixed)
-        except (OrgError, PolicyError) as exc:
-            repos[spec.name] = _error_summary(spec, str(exc))
-            result.errors.append(f"{spec.name}: {exc}")
-            continue
-        source.remote_resolver = resolver  # type: ignore[attr-defined]
-        root = Path(spec.path) if spec.rev is None else None
-        targets.append(Target(source, root, spec.label))
-        scanned.append((spec, source, policy))
-    policies = {id(t): p for t, (_, _, p) in zip(targets, scanned, strict=True)}
-    batch = scan_targets(
-        targets, lambda t: policies[id(t)], selection=selection, jobs=jobs, cache=cache,
-        progress=progress, names=[spec.name for spec, _, _ in scanned],
-    )  # fmt: skip
+        if spec.error is not None:
+            not_scanned(spec, spec.error)
+        else:
+            pending.append(spec)
+    pending = _prefetch(pending, shared_paths, not_scanned)
+    final: dict[str, tuple[RepoSpec, RepoSource, Policy, RepoResult]] = {}
+    engines: list[Engine] = []
+    for round_number in range(1, MAX_FETCH_ROUNDS + 2):
+        resolver = OrgResolver(all_specs)  # anew each round: what a fetch brought is seen
+        scanned: list[tuple[RepoSpec, RepoSource, Policy]] = []
+        targets: list[Target] = []
+        for spec in pending:
+            try:
+                source = open_source(spec)
+                policy = _repo_policy(source, spec, settings, fixed)
+            except (OrgError, PolicyError) as exc:
+                not_scanned(spec, str(exc))
+                continue
+            except Exception as exc:  # git failing on a hostile repository, say: that one only
+                not_scanned(spec, _one_line(exc))
+                continue
+            source.remote_resolver = resolver  # type: ignore[attr-defined]
+            root = Path(spec.path) if spec.rev is None else None
+            targets.append(Target(source, root, spec.label))
+            scanned.append((spec, source, policy))
+        policies = {id(t): p for t, (_, _, p) in zip(targets, scanned, strict=True)}
+        batch = scan_targets(
+            targets, policies_by_target(policies), selection=selection, jobs=jobs,
+            cache=cache, progress=progress, names=[spec.name for spec, _, _ in scanned], isolate=True,
+        )  # fmt: skip
+        engines.extend(e for e in batch.engines if e not in engines)
+        for (spec, source, policy), res in zip(scanned, batch.results, strict=True):
+            final[spec.name] = (spec, source, policy, res)
+        if round_number > MAX_FETCH_ROUNDS:
+            break
+        pending = _fetch_missing(list(final.values()), [spec for spec, _, _ in scanned],
+                                 shared_paths, resolver, not_scanned)  # fmt: skip
+        for spec in pending:
+            _close(final.pop(spec.name)[1])
+        if not pending:
+            break
     texts: dict[str, str] = {}
     findings: list[Finding] = []
     captured: list[tuple[RepoSpec, RepoSource, RepoResult]] = []
-    for (spec, source, policy), res in zip(scanned, batch.results, strict=True):
+    for name in sorted(final):
+        spec, source, policy, res = final[name]
+        if name in repos:  # not scanned after all (a fetch failed)
+            _close(source)
+            continue
+        if res.error is not None:
+            not_scanned(spec, res.error)
+            _close(source)
+            continue
+        try:
+            summary = _repo_summary(spec, source, policy, res, shared_paths, texts)
+        except Exception as exc:  # a hostile repository: that one is not scanned, the run goes on
+            not_scanned(spec, _one_line(exc))
+            _close(source)
+            continue
         captured.append((spec, source, res))
-        summary = res.summary.to_json()
-        summary["slugs"] = list(spec.slugs)
-        summary["source"] = {
-            "kind": "git" if spec.rev is not None else "folder",
-            "rev": spec.rev,
-            "commit": getattr(source, "commit", None),
-        }
-        summary["needs"] = _pipeline_needs(source, res, policy)
-        summary["source_lines"] = _source_lines(source, res.findings)
-        shared: dict[str, dict[str, Any]] = {}
-        for path in shared_paths:
-            try:
-                data: bytes | None = source.read(path)
-            except OSError:
-                data = None
-            if data is None:
-                shared[path] = {"sha256": None, "time": None}
-                continue
-            digest = hashlib.sha256(data).hexdigest()
-            texts[digest] = data.decode("utf-8", "replace")
-            shared[path] = {"sha256": digest, "time": _commit_time(spec, source, path)}
-        summary["shared_files"] = shared
-        summary["error"] = None
         repos[spec.name] = summary
         findings.extend(res.findings)
         result.suppressed += res.suppressed
         result.files_analysed += res.analysed
         result.files_cached += res.cached
-        close = getattr(source, "close", None)
-        if callable(close):
-            close()
-    engine = batch.engines[0] if batch.engines else Engine(fixed, selection)
+        _close(source)
+    engine = engines[0] if engines else Engine(fixed, selection)
     checked = [r.id for r in engine.rules if r.scope != "org"] + _org_rule_ids(fixed, settings)
     org = org_facts(fixed, settings, checked)
     org["texts"] = dict(sorted(texts.items()))
@@ -702,12 +814,150 @@ def scan_org(
     result.repos = [repos[name] for name in sorted(repos)]
     result.findings = finish(findings, result.repos, org)
     _prune_texts(org, result.repos)
-    if cache is not None and snapshot_key is not None and not result.errors:
-        state = snapshot.capture(captured, batch.engines, shared_paths, started, before)
+    stopped = any(f.rule == INCOMPLETE_RULE and f.subject.startswith("budget:") for f in findings)
+    if cache is not None and snapshot_key is not None and not result.errors and not stopped:
+        # (nor when the budget stopped a file: whether it finishes depends on the machine)
+        state = snapshot.capture(captured, engines, shared_paths, started, before)
         if state is not None:
             result.state = snapshot.store(cache, snapshot_key, state, result)
             cache.flush()
     return result
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def policies_by_target(policies: dict[int, Policy]) -> Callable[[Any], Policy]:
+    return lambda target: policies[id(target)]
+
+
+def _close(source: RepoSource) -> None:
+    close = getattr(source, "close", None)
+    if callable(close):
+        close()
+
+
+def _repo_summary(
+    spec: RepoSpec, source: RepoSource, policy: Policy, res: RepoResult,
+    shared_paths: Sequence[str], texts: dict[str, str],
+) -> dict[str, Any]:  # fmt: skip
+    """One scanned repository's entry of the report's summary (``texts`` gains the shared
+    files' contents by hash)."""
+    summary = res.summary.to_json()
+    summary["slugs"] = list(spec.slugs)
+    summary["source"] = {
+        "kind": "git" if spec.rev is not None else "folder",
+        "rev": spec.rev,
+        "commit": getattr(source, "commit", None),
+    }
+    summary["needs"] = _pipeline_needs(source, res, policy)
+    summary["source_lines"] = _source_lines(source, res.findings)
+    shared: dict[str, dict[str, Any]] = {}
+    for path in shared_paths:
+        try:
+            data: bytes | None = source.read(path)
+        except OSError:
+            data = None
+        if data is None:
+            shared[path] = {"sha256": None, "time": None}
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        texts[digest] = data.decode("utf-8", "replace")
+        shared[path] = {"sha256": digest, "time": _commit_time(spec, source, path)}
+    summary["shared_files"] = shared
+    summary["error"] = None
+    return summary
+
+
+# --- mirrors: objects fetched between scans, never during one ----------------------------
+
+MAX_FETCH_ROUNDS = 3  # workflows, then the scripts they run, then what those read
+
+
+def _mirrored(spec: RepoSpec) -> bool:
+    """A repository auditor mirrors itself (from a URL): the one kind it ever fetches into."""
+    return spec.git and spec.rev is not None and is_url(spec.label)
+
+
+def _prefetch(
+    specs: list[RepoSpec], shared_paths: Sequence[str], not_scanned: Callable[[RepoSpec, str], None]
+) -> list[RepoSpec]:
+    """Fetch, before the first scan, what discovery will read in each mirror that lacks it:
+    workflow folders, actions, policy files, shared files. Returns the specs still to scan."""
+    from auditor.policy import POLICY_FILENAMES
+    from auditor.repo import ACTION_NAMES, WORKFLOW_DIRS, YAML_SUFFIXES
+
+    wanted_names = set(POLICY_FILENAMES) | set(shared_paths)
+    out: list[RepoSpec] = []
+    for spec in specs:
+        if not _mirrored(spec):
+            out.append(spec)
+            continue
+        try:
+            source: Any = open_source(spec)
+            paths = [
+                p for p in source.files()
+                if (p.startswith(WORKFLOW_DIRS) and p.endswith(YAML_SUFFIXES))
+                or p.rsplit("/", 1)[-1] in ACTION_NAMES or p in wanted_names
+            ]  # fmt: skip
+            missing = source.missing_objects(paths)
+            _close(source)
+            if missing:
+                fetch_objects(spec, sorted(set(missing.values())))
+        except OrgError as exc:
+            not_scanned(spec, str(exc))
+            continue
+        except Exception as exc:
+            not_scanned(spec, _one_line(exc))
+            continue
+        out.append(spec)
+    return out
+
+
+def _fetch_missing(
+    results: list[tuple[RepoSpec, RepoSource, Policy, RepoResult]], this_round: list[RepoSpec],
+    shared_paths: Sequence[str], resolver: OrgResolver, not_scanned: Callable[[RepoSpec, str], None],
+) -> list[RepoSpec]:  # fmt: skip
+    """After a scan: fetch into each mirror the objects its scan asked for and lacked (the
+    scripts a step runs, say), and return the repositories to scan again — those, and the
+    ones whose cross-repository calls went to a repository that just got objects."""
+    from auditor.policy import POLICY_FILENAMES
+
+    names = {spec.name for spec in this_round}
+    fetched: set[str] = set()
+    again: list[RepoSpec] = []
+    for spec, source, _policy, res in results:
+        if spec.name not in names or res.error is not None or not _mirrored(spec):
+            continue
+        missing_objects = getattr(source, "missing_objects", None)
+        if missing_objects is None:
+            continue
+        paths = {p for p, _ in res.files} | set(POLICY_FILENAMES) | set(shared_paths)
+        paths |= {k for k, digest in res.reads.items() if digest is None and not k.startswith("remote:")}
+        missing = missing_objects(sorted(paths))
+        if not missing:
+            continue
+        try:
+            fetch_objects(spec, sorted(set(missing.values())))
+        except OrgError as exc:
+            not_scanned(spec, str(exc))
+            continue
+        except Exception as exc:
+            not_scanned(spec, _one_line(exc))
+            continue
+        fetched.add(spec.path)
+        again.append(spec)
+    if fetched:
+        for spec, _source, _policy, res in results:
+            if spec in again or spec.name not in names or res.error is not None:
+                continue
+            callees = (resolver.spec_for(k[len("remote:"):]) for k, digest in res.reads.items()
+                       if digest is None and k.startswith("remote:"))  # fmt: skip
+            if any(c is not None and c.path in fetched for c in callees):
+                again.append(spec)
+    return again
 
 
 def _org_rule_ids(policy: Policy, settings: ScanSettings) -> list[str]:

@@ -12,6 +12,7 @@ The API (``auditor check`` and ``auditor org`` both call it)::
         cache=None,               # cache.ResultCache, or None for --no-cache
         progress=None,            # Callable[[int, int], None]: (files done, files total)
         names=None,               # Sequence[str | None]: repository name per target (org scans)
+        isolate=False,            # True (org scans): a target that fails is one error, not the run's
     )
     batch.results                 # list[RepoResult], in the order of ``targets``
     batch.pairs()                 # list[(findings, RepoSummary)] in that order
@@ -22,7 +23,9 @@ The API (``auditor check`` and ``auditor org`` both call it)::
 ``Engine`` of that target's policy), ``suppressed``,
 ``analysed`` and ``cached`` (file counts). ``policy_for`` may raise
 ``PolicyError``; an internal error in any file raises ``engine.InternalError``
-naming that file, whichever process it happened in.
+naming that file, whichever process it happened in. With ``isolate=True`` none of
+that (nor a failing discovery, nor a policy whose rules cannot load) ends the scan:
+the target's ``RepoResult.error`` says why, in one line, and it has no findings.
 
 How it runs:
 
@@ -64,7 +67,7 @@ from auditor.cache import ResultCache, analyse_with_cache, lookup
 from auditor.engine import Engine, RepoSummary, Selection
 from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding
-from auditor.repo import RepoContext, discover
+from auditor.repo import FOLDER_KIND, RepoContext, discover
 
 if TYPE_CHECKING:
     from auditor.policy import Policy
@@ -100,6 +103,7 @@ class RepoResult:
     reads: dict[str, str | None] = field(default_factory=dict)
     files: list[tuple[str, str]] = field(default_factory=list)  # (path, kind) as discovered
     needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # RepoContext.job_needs
+    error: str | None = None  # isolate=True: why this target was not scanned (one line)
 
 
 @dataclass
@@ -145,6 +149,7 @@ class _Plan:
     suppressed: int = 0
     analysed: int = 0
     cached: int = 0
+    error: str | None = None  # isolate=True: why the target was not scanned
 
 
 # Set in the parent right before forking; workers read it (never pickled).
@@ -160,24 +165,37 @@ def scan_targets(
     cache: ResultCache | None = None,
     progress: Progress | None = None,
     names: Sequence[str | None] | None = None,
+    isolate: bool = False,
 ) -> ScanBatch:
     """Scan every target; see the module docstring."""
     engines: dict[tuple[str | None, str], Engine] = {}
     plans: list[_Plan] = []
+    fallback: Engine | None = None  # the engine a target that failed before it had one reports
     for index, target in enumerate(targets):
-        policy = policy_for(target)
-        key = (policy.source, policy.cache_key())
-        engine = engines.get(key)
-        if engine is None:
-            engine = engines[key] = Engine(policy, selection)
-            engine.cache = cache
         name = names[index] if names is not None else None
-        if target.only is not None:
-            files, forge_dirs = list(target.only), {}
-        else:
-            found = discover(target.source)
-            files = found.files()
-            forge_dirs = found.forge_dirs
+        try:
+            policy = policy_for(target)
+            key = (policy.source, policy.cache_key())
+            engine = engines.get(key)
+            if engine is None:
+                engine = Engine(policy, selection)
+                engine.cache = cache
+                engines[key] = engine
+            if target.only is not None:
+                files, forge_dirs = list(target.only), {}
+            else:
+                found = discover(target.source)
+                files = found.files()
+                forge_dirs = found.forge_dirs
+        except Exception as exc:
+            if not isolate:
+                raise
+            if fallback is None:
+                from auditor.policy import Policy
+
+                fallback = Engine(Policy(), selection)
+            plans.append(_Plan(target, fallback, name, [], {}, None, [], error=_reason(exc)))
+            continue
         plans.append(_Plan(target, engine, name, files, forge_dirs, None, [None] * len(files)))
     total = sum(len(p.files) for p in plans)
     jobs = default_jobs() if jobs is None or jobs < 1 else jobs
@@ -192,8 +210,9 @@ def scan_targets(
     workers = 0
     if jobs <= 1 or total < PARALLEL_MIN_FILES:
         for plan in plans:
-            for i, (path, kind) in enumerate(plan.files):
-                plan.out[i] = _here(plan, cache, path, kind)
+            for i in range(len(plan.files)):
+                if plan.error is None:
+                    _here_isolated(plan, cache, i, isolate)
                 tick()
             _release(plan)
     else:
@@ -201,6 +220,8 @@ def scan_targets(
         misses = 0  # in a row: past COLD_AFTER the cache is cold, workers look up the rest
         for t, plan in enumerate(plans):
             for i, (path, kind) in enumerate(plan.files):
+                if plan.error is not None:
+                    continue
                 if cache is not None and misses < COLD_AFTER:
                     hit = _lookup(plan, cache, path, kind)
                     if hit is not None:
@@ -214,24 +235,27 @@ def scan_targets(
         if len(pending) < PARALLEL_MIN_FILES:
             for t, i in pending:
                 plan = plans[t]
-                path, kind = plan.files[i]
-                plan.out[i] = _here(plan, cache, path, kind)
+                if plan.error is None:
+                    _here_isolated(plan, cache, i, isolate)
                 tick()
         else:
             workers = min(jobs, max(1, len(pending) // (PARALLEL_MIN_FILES // 2)))
-            _run_pool(plans, cache, pending, workers, tick)
+            _run_pool(plans, cache, pending, workers, tick, isolate)
     results = []
     for plan in plans:
         _release(plan)
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
-            forge_dirs=plan.forge_dirs, files=len(plan.files),
+            forge_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
             jobs=dict(sorted(plan.roles.items())),
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]
+        if plan.error is not None:
+            findings = []
         results.append(
             RepoResult(findings, summary, plan.engine, plan.suppressed, plan.analysed, plan.cached,
-                       dict(sorted(plan.reads.items())), plan.files, dict(sorted(plan.needs.items())))
+                       dict(sorted(plan.reads.items())), plan.files, dict(sorted(plan.needs.items())),
+                       plan.error)
         )  # fmt: skip
     for engine in engines.values():
         engine.files_analysed += sum(p.analysed for p in plans if p.engine is engine)
@@ -240,6 +264,25 @@ def scan_targets(
     if cache is not None:
         cache.flush()
     return ScanBatch(results, list(engines.values()), workers)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying why a target was not scanned."""
+    if isinstance(exc, (InternalError, PolicyError)):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return " ".join(text.split())[:500]
+
+
+def _here_isolated(plan: _Plan, cache: ResultCache | None, i: int, isolate: bool) -> None:
+    path, kind = plan.files[i]
+    try:
+        plan.out[i] = _here(plan, cache, path, kind)
+    except (InternalError, PolicyError) as exc:
+        if not isolate:
+            raise
+        plan.error = _reason(exc)
 
 
 def _here(plan: _Plan, cache: ResultCache | None, path: str, kind: str) -> list[Finding]:
@@ -307,6 +350,7 @@ class _UnitResult:
     suppressed: int = 0
     entries: dict[str, bytes] = field(default_factory=dict)
     error: tuple[str, str, str] | None = None  # (path, exception type name, message)
+    size: int = 0  # files in the unit (what the progress counts, error or not)
 
 
 def _units(pending: list[tuple[int, int]], workers: int) -> list[_Unit]:
@@ -324,7 +368,7 @@ def _units(pending: list[tuple[int, int]], workers: int) -> list[_Unit]:
 
 def _run_pool(
     plans: list[_Plan], cache: ResultCache | None, pending: list[tuple[int, int]],
-    workers: int, tick: Callable[[int], None],
+    workers: int, tick: Callable[[int], None], isolate: bool = False,
 ) -> None:  # fmt: skip
     import multiprocessing
 
@@ -332,7 +376,7 @@ def _run_pool(
     units = _units(pending, workers)
     if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         for unit in units:
-            _merge(plans, cache, _work(unit, plans, cache), tick)
+            _merge(plans, cache, _work(unit, plans, cache), tick, isolate)
         return
     if cache is not None:
         for plan in plans:
@@ -347,8 +391,18 @@ def _run_pool(
                 # Entered at once: on any exception, a KeyboardInterrupt included (even
                 # one delivered as SIGINT is unblocked), terminate() ends the workers.
                 pool = stack.enter_context(ctx.Pool(workers, initializer=_ignore_sigint))
+            failed: Exception | None = None
             for result in pool.imap_unordered(_work_in_child, units, chunksize=1):
-                _merge(plans, cache, result, tick)
+                if failed is None:
+                    try:
+                        _merge(plans, cache, result, tick, isolate)
+                    except (PolicyError, InternalError) as exc:
+                        failed = exc  # raised once every unit is back: see below
+        # A unit's error is raised only after the pool has handed back every unit, so
+        # terminate() never meets a busy worker (terminating one mid-task can leave the
+        # pool's queues locked and the parent waiting for ever).
+        if failed is not None:
+            raise failed
     finally:
         gc.unfreeze()
         _STATE = None
@@ -381,13 +435,17 @@ def _workers_ignore_sigint() -> Iterator[None]:
 
 def _merge(
     plans: list[_Plan], cache: ResultCache | None, result: _UnitResult,
-    tick: Callable[[int], None],
+    tick: Callable[[int], None], isolate: bool = False,
 ) -> None:  # fmt: skip
     if result.error is not None:
         path, kind, message = result.error
-        if kind == "PolicyError":
-            raise PolicyError(message)
-        raise InternalError(path, _remote(kind, message))
+        error: Exception = (PolicyError(message) if kind == "PolicyError"
+                            else InternalError(path, _remote(kind, message)))  # fmt: skip
+        if not isolate:
+            raise error
+        plans[result.target].error = plans[result.target].error or _reason(error)
+        tick(result.size)
+        return
     plan = plans[result.target]
     for i, findings in result.files:
         plan.out[i] = findings
@@ -430,9 +488,9 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
             out.append((i, analyse_with_cache(engine, cache, repo, path, kind, plan.forge_dirs)))
     except InternalError as exc:
         cause = exc.__cause__ or exc
-        return _UnitResult(t, error=(exc.path, type(cause).__name__, str(cause)))
+        return _UnitResult(t, error=(exc.path, type(cause).__name__, str(cause)), size=len(indexes))
     except Exception as exc:  # a PolicyError from a custom rule, say
-        return _UnitResult(t, error=(path, type(exc).__name__, str(exc)))
+        return _UnitResult(t, error=(path, type(exc).__name__, str(exc)), size=len(indexes))
     return _UnitResult(
         t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.reads),
         analysed=engine.files_analysed - a, cached=engine.files_cached - c,

@@ -7,96 +7,45 @@ touches ruamel's parser classes, so a faster path can replace it whole.
 
 Traps handled here, each measured on the corpus:
 
-* the C composer rejects a redefined anchor, which YAML 1.2 allows: that file
-  is composed again with the pure composer instead of being reported;
-* the C composer recurses and segfaults near 50,000 nesting levels, and the pure
-  one hits Python's recursion limit near 1,000: deep nesting is measured
-  first, from parser events, and reported as a ``parse-error``;
+* libyaml's scanner rejects valid YAML 1.2 (a ``:`` inside a plain scalar in
+  flow context: ``{tags: ghcr.io/a/b:main}``, ``[ubuntu:22.04]``, ``[::1]``;
+  a redefined anchor): on any error of the C composer the file is composed
+  again from the pure YAML 1.2 parser's events, and only what that refuses
+  too is a ``parse-error``;
+* the C composer recurses and segfaults near 50,000 nesting levels, and
+  ruamel's pure one hits Python's recursion limit near 300: deep nesting is
+  measured first, from parser events, and the pure path composes without
+  recursion and stops at the same depth, both reported as a ``parse-error``;
 * aliases are shared nodes after composing, so an alias bomb costs nothing
   until something walks it: the expanded size is computed once, with
-  memoisation, and a bomb is a ``parse-error``;
-* duplicate keys, non-UTF-8 bytes and multi-document files are ``parse-error``s.
+  memoisation, and a bomb is a ``parse-error``; the walk that must visit every
+  node anyway stops at the same bound, so aliases the cheap anchor screen
+  misses cannot slip through;
+* duplicate keys, non-UTF-8 bytes and multi-document files are ``parse-error``s;
+  a key that is a sequence or a mapping is a located ``workflow-structure``
+  problem and the rest of the file is still read.
+
+The C composer builds ruamel's own node classes (nothing in ruamel is patched;
+see ``_TAGS``), so other users of ruamel in the process see ruamel unchanged.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.tag import Tag
 
+from auditor import budget
 from auditor.yamltree import SourceText, YNode, wrap
 
 try:  # pragma: no cover - exercised implicitly; the fallback is tested separately
-    import _ruamel_yaml
     from _ruamel_yaml import CParser as _CParser
 except ImportError:  # pragma: no cover
-    _ruamel_yaml = None
     _CParser = None
-
-
-class _FastScalar(ScalarNode):
-    """ScalarNode without ruamel's per-node ``Tag`` object (a quarter of compose time).
-
-    ``ctag`` holds the resolver's short type name as a plain string; ``Node.tag``
-    still works because it returns ``str(ctag)``.
-    """
-
-    __slots__ = ()
-
-    def __init__(
-        self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
-        style: Any = None, comment: Any = None, anchor: Any = None,
-    ) -> None:  # fmt: skip
-        self.ctag = tag
-        self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.style = style
-        self.comment = comment
-        self.anchor = anchor
-
-
-class _FastSequence(SequenceNode):
-    __slots__ = ()
-
-    def __init__(
-        self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
-        flow_style: Any = None, comment: Any = None, anchor: Any = None,
-    ) -> None:  # fmt: skip
-        self.ctag = tag
-        self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.comment = comment
-        self.anchor = anchor
-
-
-class _FastMapping(MappingNode):
-    __slots__ = ()
-
-    def __init__(
-        self, tag: Any, value: Any, start_mark: Any = None, end_mark: Any = None,
-        flow_style: Any = None, comment: Any = None, anchor: Any = None,
-    ) -> None:  # fmt: skip
-        self.ctag = tag
-        self.value = value
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.comment = comment
-        self.anchor = anchor
-        self.merge = None
-
-
-if _ruamel_yaml is not None:
-    # The C composer looks these names up in its own module namespace, so
-    # replacing them there changes what it builds and nothing else.
-    _ruamel_yaml.ScalarNode = _FastScalar
-    _ruamel_yaml.SequenceNode = _FastSequence
-    _ruamel_yaml.MappingNode = _FastMapping
 
 MAX_DEPTH = 500
 MAX_EXPANDED_NODES = 2_000_000
@@ -131,33 +80,43 @@ class Parsed:
     expression_scalars: tuple[Any, ...] = ()  # raw scalar nodes whose value holds ``${{``
 
 
-_SPECIAL = {v: "bool" for v in _BOOL} | {v: "null" for v in _NULL}
+# One shared ``Tag`` per type name. ruamel's ``Node.__init__`` wraps a string tag in a
+# new ``Tag`` object per node (a quarter of compose time); handed a ``Tag`` it keeps
+# it. So the C composer builds ruamel's own node classes, nothing in ruamel's modules
+# is replaced, and other ruamel users in the process are unaffected. Nodes only read
+# these (``YScalar.kind`` reads ``suffix``), so sharing them is safe.
+_TAGS = {name: Tag(suffix=name) for name in ("str", "bool", "int", "float", "null", "seq", "map")}
+_STR_TAG, _INT_TAG, _FLOAT_TAG = _TAGS["str"], _TAGS["int"], _TAGS["float"]
+_SEQ_TAG = _TAGS["seq"]
+_MAP_TAG = _TAGS["map"]
+_SPECIAL = {v: _TAGS["bool"] for v in _BOOL} | {v: _TAGS["null"] for v in _NULL}
 
 
-def _resolve_scalar(value: str, implicit: Any) -> str:
-    """YAML 1.2 core schema resolution for plain scalars: ``on`` stays a string.
+def _scalar_tag(value: str, implicit: Any) -> Tag:
+    """YAML 1.2 core schema resolution of a scalar: ``on`` stays a string.
 
-    Returns the short type name; ``yamltree.YScalar.kind`` reads it back from
-    the node's tag suffix without ruamel's slow tag decoding.
+    Returns the shared ``Tag`` of the short type name; ``yamltree.YScalar.kind``
+    reads it back from the tag's suffix without ruamel's slow tag decoding.
+    Called once per scalar of every file, so it is written for speed.
     """
     if not implicit[0]:
-        return "str"
+        return _STR_TAG
     special = _SPECIAL.get(value)
     if special is not None:
         return special
     first = value[0]
     if first.isdigit() or first in "-+.":
         if _INT.match(value):
-            return "int"
+            return _INT_TAG
         if _FLOAT.match(value):
-            return "float"
-    return "str"
+            return _FLOAT_TAG
+    return _STR_TAG
 
 
 if _CParser is not None:
 
     class _FastComposer(_CParser):  # type: ignore[misc]
-        """The C parser+composer with a minimal YAML 1.2 resolver."""
+        """The C parser+composer with a minimal YAML 1.2 resolver (``_scalar_tag``)."""
 
         def descend_resolver(self, *args: Any) -> None:
             return None
@@ -165,14 +124,18 @@ if _CParser is not None:
         def ascend_resolver(self, *args: Any) -> None:
             return None
 
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            # ``kind`` is the class the C module names ScalarNode etc., which
-            # are the fast subclasses installed above.
-            if kind is _FastScalar or kind is ScalarNode:
-                return _resolve_scalar(value, implicit)
-            if kind is _FastSequence or kind is SequenceNode:
-                return "seq"
-            return "map"
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
+            if kind is ScalarNode:  # _scalar_tag inlined: this runs once per scalar
+                if not implicit[0]:
+                    return _STR_TAG
+                special = _SPECIAL.get(value)
+                if special is not None:
+                    return special
+                first = value[0]
+                if first.isdigit() or first in "-+.":
+                    return _scalar_tag(value, implicit)
+                return _STR_TAG
+            return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
 def c_parser_available() -> bool:
@@ -260,10 +223,21 @@ def _suspicious_depth(text: str) -> bool:
     return False
 
 
+def _too_deep(mark: Any) -> Problem:
+    return Problem(
+        "parse-error",
+        f"YAML nests deeper than {MAX_DEPTH} levels; "
+        "no workflow needs that, so the file is not analysed",
+        mark.line + 1,
+        mark.column + 1,
+        "nesting-too-deep",
+    )
+
+
 def _depth_problem(text: str) -> Problem | None:
     """Walk parser events (no composing) and stop at the first level too deep."""
     if _CParser is None:
-        return None
+        return None  # the pure composer below measures depth itself
     from ruamel.yaml.events import (
         MappingEndEvent,
         MappingStartEvent,
@@ -282,15 +256,7 @@ def _depth_problem(text: str) -> Problem | None:
             if cls is MappingStartEvent or cls is SequenceStartEvent:
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    return Problem(
-                        "parse-error",
-                        f"YAML nests deeper than {MAX_DEPTH} levels; "
-                        "no workflow needs that, so the file is not analysed",
-                        mark.line + 1,
-                        mark.column + 1,
-                        "nesting-too-deep",
-                    )
+                    return _too_deep(event.start_mark)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 depth -= 1
             elif type(event).__name__ == "StreamEndEvent":
@@ -299,20 +265,38 @@ def _depth_problem(text: str) -> Problem | None:
         return None  # the real compose below reports syntax errors with their marks
 
 
-def _compose(text: str) -> Any:
+class _TooDeep(Exception):
+    """The pure composer met a collection nested deeper than ``MAX_DEPTH``."""
+
+    def __init__(self, mark: Any) -> None:
+        super().__init__("too deep")
+        self.mark = mark
+
+
+def _compose(text: str) -> tuple[Any, bool | None]:
+    """(root node, whether anchors exist — None when unknown) of ``text``.
+
+    The C composer goes first (speed). Whatever it refuses is composed again by
+    the pure YAML 1.2 parser before anything is reported: libyaml's scanner
+    rejects a ``:`` inside a plain scalar in flow context (``{tags: a/b:main}``,
+    ``[ubuntu:22.04]``, ``[::1]``), and a redefined anchor, both of which YAML 1.2
+    allows. Only what the pure parser refuses too is a ``parse-error``, with
+    its marks.
+    """
     if _CParser is not None:
-        composer = _FastComposer(text)
         try:
-            return composer.get_single_node()
-        except Exception as exc:
-            if "found duplicate anchor" not in str(exc):
-                raise
+            return _FastComposer(text).get_single_node(), None
+        except MemoryError:
+            raise
+        except Exception:
+            pass
     return _compose_pure(text)
 
 
-def _compose_pure(text: str) -> Any:
-    """The pure composer: YAML 1.2 allows redefining an anchor; the C one does not."""
+def _compose_pure(text: str) -> tuple[Any, bool]:
+    """ruamel's pure YAML 1.2 parser, composed here without recursion (``_compose_events``)."""
     import warnings
+    from contextlib import closing
 
     from ruamel.yaml import YAML
 
@@ -320,23 +304,122 @@ def _compose_pure(text: str) -> Any:
     yaml.version = (1, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return yaml.compose(text)
+        with closing(yaml.parse(text)) as events:
+            return _compose_events(events)
 
 
-def _walk(root: Any, shared: bool) -> tuple[Problem | None, list[Any]]:
-    """One pass over the tree: the first duplicate key, and every scalar holding ``${{``.
+_NO_KEY = object()
+
+
+def _compose_events(events: Iterator[Any]) -> tuple[Any, bool]:
+    """(root node, whether any anchor was defined) from parser events; one document.
+
+    The same node classes and scalar resolution as the C path (so a file means
+    the same whichever composer read it), and iterative, unlike ruamel's own
+    composer, which recurses and meets Python's recursion limit near 300 levels:
+    here nesting deeper than ``MAX_DEPTH`` raises ``_TooDeep`` at its mark, as
+    the C path reports it. An anchor is registered when its node starts, so an
+    alias inside its own anchor makes a cycle exactly as libyaml composes it
+    (``_alias_bomb`` reports it).
+    """
+    from ruamel.yaml.composer import ComposerError
+    from ruamel.yaml.events import (
+        AliasEvent,
+        DocumentStartEvent,
+        MappingEndEvent,
+        MappingStartEvent,
+        ScalarEvent,
+        SequenceEndEvent,
+        SequenceStartEvent,
+    )
+
+    anchors: dict[Any, Any] = {}
+    stack: list[list[Any]] = []  # [collection node, key waiting for its value]
+    root: Any = None
+    documents = 0
+    for event in events:
+        cls = type(event)
+        node: Any
+        if cls is ScalarEvent:
+            tag = event.ctag
+            if tag is None or str(tag) == "!":
+                tag = _scalar_tag(event.value, event.implicit)
+            node = ScalarNode(tag, event.value, event.start_mark, event.end_mark,
+                              style=event.style, anchor=event.anchor)  # fmt: skip
+        elif cls is AliasEvent:
+            node = anchors.get(event.anchor)
+            if node is None:
+                raise ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+        elif cls is SequenceStartEvent or cls is MappingStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
+            tag = event.ctag
+            is_seq = cls is SequenceStartEvent
+            if tag is None or str(tag) == "!":
+                tag = _SEQ_TAG if is_seq else _MAP_TAG
+            node = (SequenceNode if is_seq else MappingNode)(
+                tag, [], event.start_mark, None, flow_style=event.flow_style, anchor=event.anchor
+            )
+        elif cls is SequenceEndEvent or cls is MappingEndEvent:
+            stack.pop()[0].end_mark = event.end_mark
+            continue
+        elif cls is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise ComposerError(
+                    "expected a single document in the stream",
+                    root.start_mark if root is not None else None,
+                    "but found another document",
+                    event.start_mark,
+                )
+            continue
+        else:
+            continue
+        if cls is not AliasEvent and event.anchor is not None:
+            anchors[event.anchor] = node
+        if stack:
+            top = stack[-1]
+            parent = top[0]
+            if type(parent) is SequenceNode:
+                parent.value.append(node)
+            elif top[1] is _NO_KEY:
+                top[1] = node
+            else:
+                parent.value.append((top[1], node))
+                top[1] = _NO_KEY
+        else:
+            root = node
+        if cls is SequenceStartEvent or cls is MappingStartEvent:
+            stack.append([node, _NO_KEY])
+    return root, bool(anchors)
+
+
+def _walk(root: Any, shared: bool) -> tuple[Problem | None, list[Problem], list[Any], bool]:
+    """One pass over the tree: (the first duplicate key, non-string keys, every scalar
+    holding ``${{``, whether the walk outgrew ``MAX_EXPANDED_NODES``).
 
     Every later stage needs the expression-bearing scalars (references,
     unterminated expressions), so they are collected here, in the walk that
     must visit every node anyway. ``shared`` says aliases may make nodes
-    appear twice; only then are visited nodes remembered.
+    appear twice; only then are visited nodes remembered. Without it the walk
+    visits the tree as expanded, so it stops at the expansion bound: aliases
+    that ``_has_anchor`` did not see (a tag before the anchor, any spelling it
+    does not know) meet the same bound as the ones it saw, and ``_alias_bomb``
+    then says where.
     """
     stack: list[Any] = [root]
     seen_nodes: set[int] = set()
     expr: list[Any] = []
+    keys: list[Problem] = []
     scalar_types = (ScalarNode,)
+    left = MAX_EXPANDED_NODES
     while stack:
         node = stack.pop()
+        left -= 1
+        if left < 0:
+            return None, keys, expr, True
         if isinstance(node, scalar_types):
             if "${{" in node.value:
                 expr.append(node)
@@ -349,15 +432,49 @@ def _walk(root: Any, shared: bool) -> tuple[Problem | None, list[Any]]:
         if isinstance(node, MappingNode):
             pairs = node.value
             names = [k.value for k, _ in pairs]
-            if len(set(names)) != len(names):
+            try:
+                unique = len(set(names)) == len(names)
+            except TypeError:  # a key that is a sequence or a mapping
+                _non_string_keys(pairs, keys)
+                names = [k.value for k, _ in pairs if isinstance(k, ScalarNode)]
+                unique = len(set(names)) == len(names)
+            if not unique:
                 problem = _first_duplicate(pairs)
                 if problem is not None:
-                    return problem, expr
+                    return problem, keys, expr, False
             for _, v in reversed(pairs):
                 stack.append(v)
         elif isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
-    return None, expr
+    return None, keys, expr, False
+
+
+MAX_KEY_PROBLEMS = 20
+
+
+def _non_string_keys(pairs: list[tuple[Any, Any]], out: list[Problem]) -> None:
+    """A ``workflow-structure`` problem for each key that is a sequence or mapping.
+
+    ``{[a]: 1}`` and ``? [a]\n: 1`` are valid YAML, so not a ``parse-error``;
+    but every key of a workflow, an action and their values is a name, and the
+    forges read keys as strings only, so such a file does not run. The problem
+    is located at the key; the key is skipped (``YMap`` yields string keys
+    only) and the rest of the file is checked.
+    """
+    for k, _ in pairs:
+        if isinstance(k, ScalarNode) or len(out) >= MAX_KEY_PROBLEMS:
+            continue
+        start, end = k.start_mark, k.end_mark or k.start_mark
+        where = (start.line + 1, start.column + 1)
+        if any((p.line, p.column) == where for p in out):
+            continue  # the same node met again through an alias
+        kind = "mapping" if isinstance(k, MappingNode) else "sequence"
+        out.append(Problem(
+            "workflow-structure",
+            f"this mapping key is a {kind}, not a string: workflow keys are names, and "
+            "the forge rejects the file; write the key as a plain (or quoted) string",
+            where[0], where[1], f"non-string-key:{kind}", end.line + 1, end.column + 1,
+        ))  # fmt: skip
 
 
 def _first_duplicate(pairs: list[tuple[Any, Any]]) -> Problem | None:
@@ -380,23 +497,34 @@ def _first_duplicate(pairs: list[tuple[Any, Any]]) -> Problem | None:
 
 
 _AMPERSAND = re.compile(r"&[^\s\[\]{},&]")
+_NODE_START = "\n\r:-[{,?"
 
 
 def _has_anchor(text: str) -> bool:
     """Could ``text`` define an anchor (``&name`` where a node starts)?
 
-    Equivalent to the regex "start of line or one of ``:-[{,?``, blanks, ``&``, a
-    name character", but ~40× faster on the
+    Equivalent to the regex "start of line or one of ``:-[{,?``, blanks, an
+    optional tag, blanks, ``&``, a name character", but ~40× faster on the
     corpus: that pattern starts with an alternation, so the regex engine tries
     it at every offset, while a leading literal ``&`` is found by a fast scan
-    (``&&`` and ``2>&1`` in scripts are then rejected by a look back).
+    (``&&`` and ``2>&1`` in scripts are then rejected by a look back). A tag may
+    come before the anchor (``!!seq &a [...]``): the look back steps over it.
+    This is a screen for speed only: ``_walk`` bounds whatever it misses.
     """
     for match in _AMPERSAND.finditer(text):
         i = match.start() - 1
         while i >= 0 and text[i] in " \t":
             i -= 1
-        if i < 0 or text[i] in "\n\r:-[{,?":
+        if i < 0 or text[i] in _NODE_START:
             return True
+        j = i
+        while j >= 0 and text[j] not in " \t\n\r[{,":
+            j -= 1
+        if text[j + 1] == "!":  # a tag: what precedes it decides
+            while j >= 0 and text[j] in " \t":
+                j -= 1
+            if j < 0 or text[j] in _NODE_START:
+                return True
     return False
 
 
@@ -459,14 +587,17 @@ def _alias_bomb(root: Any) -> Problem | None:
 
 
 def parse_text(text: str, path: str) -> Parsed:
-    """Compose ``text``; never raises for any input."""
+    """Compose ``text``; never raises for any input (but ``BaseException``s such as an
+    analysis budget running out)."""
     source = SourceText(path, text)
     if _suspicious_depth(text):
         deep = _depth_problem(text)
         if deep is not None:
             return Parsed(source, None, (deep,))
     try:
-        root = _compose(text)
+        root, anchors = _compose(text)
+    except _TooDeep as exc:
+        return Parsed(source, None, (_too_deep(exc.mark),))
     except RecursionError:
         return Parsed(
             source,
@@ -489,13 +620,14 @@ def parse_text(text: str, path: str) -> Parsed:
         return Parsed(source, None, (problem,))
     if root is None:
         return Parsed(source, None, ())
-    shared = "&" in text and _has_anchor(text)
-    walk_problem, expr = _walk(root, shared)
-    if walk_problem is None and shared:
+    shared = anchors if anchors is not None else "&" in text and _has_anchor(text)
+    walk_problem, key_problems, expr, outgrown = _walk(root, shared)
+    budget.charge(len(text))
+    if walk_problem is None and (shared or outgrown):
         walk_problem = _alias_bomb(root)
     if walk_problem is not None:
         return Parsed(source, None, (walk_problem,))
-    return Parsed(source, wrap(root, source), (), tuple(expr))
+    return Parsed(source, wrap(root, source), tuple(key_problems), tuple(expr))
 
 
 def parse_bytes(data: bytes, path: str) -> Parsed:

@@ -111,6 +111,11 @@ class Policy:
     shared_files: tuple[SharedFile, ...] = ()
     custom_rules: tuple[str, ...] = ()
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # The per-file analysis budget (auditor.budget): 0 leaves it to AUDITOR_FILE_SECONDS /
+    # AUDITOR_FILE_WORK or the defaults. Not in cache_key: a finished file's findings do not
+    # depend on it, and a stopped file is never cached.
+    max_file_seconds: int = 0
+    max_file_work: int = 0
     rules: dict[str, RuleSetting] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     base_dir: str = "."
@@ -524,7 +529,9 @@ def parse_policy(
         "secrets": _secrets(c),
         "shared_files": _shared_files(c),
         "custom_rules": c.strings,
-        "limits": lambda n, k: c.mapping(n, k, {"max_file_bytes": c.integer}),
+        "limits": lambda n, k: c.mapping(n, k, {"max_file_bytes": c.integer,
+                                                "max_file_seconds": c.integer,
+                                                "max_file_work": c.integer}),
         "rules": _rules(c),
         "waivers": _waivers(c),
     }
@@ -571,8 +578,9 @@ def parse_policy(
         kwargs["shared_files"] = tuple(raw["shared_files"])
     if "custom_rules" in raw:
         kwargs["custom_rules"] = raw["custom_rules"]
-    if "max_file_bytes" in raw.get("limits", {}):
-        kwargs["max_file_bytes"] = raw["limits"]["max_file_bytes"]
+    for limit in ("max_file_bytes", "max_file_seconds", "max_file_work"):
+        if limit in raw.get("limits", {}):
+            kwargs[limit] = raw["limits"][limit]
     if "rules" in raw:
         kwargs["rules"] = raw["rules"]
     if "waivers" in raw:

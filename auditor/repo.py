@@ -13,11 +13,12 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from auditor import budget
 from auditor.sources import RepoSource as RepoSource  # re-exported: sources are read through it
 
 if TYPE_CHECKING:
@@ -49,6 +50,11 @@ RemoteResolver = Callable[[str], "bytes | None"]
 
 class UnreadableFile(OSError):
     """A file that exists but cannot be read (permission, loop, outside the repo)."""
+
+
+class MissingContent(FileNotFoundError):
+    """A file the source lists but whose bytes it does not hold (an object a partial clone
+    lacks): part of the repository that cannot be checked, a ``scan-incomplete`` finding."""
 
 
 def _no_nul(rel: str) -> None:
@@ -119,8 +125,10 @@ class DirectorySource:
     def read(self, path: str) -> bytes:
         # O_NONBLOCK: opening a FIFO must not wait for a writer (a hang); then only
         # regular files are read (no FIFOs, devices or sockets planted in a repo).
-        fd = os.open(self._fspath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with open(fd, "rb") as fh:
+        with budget.critical():  # no descriptor left open by a budget alarm in between
+            fd = os.open(self._fspath(path), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fh = open(fd, "rb")  # noqa: SIM115 - closed just below
+        with fh:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise UnreadableFile(f"{path} is not a regular file; not read")
             return fh.read()
@@ -145,7 +153,12 @@ class DirectorySource:
             return False
 
     def list_dir(self, path: str) -> list[tuple[str, bool]]:
-        """(name, is_dir) entries, sorted; symlinked dirs are not descended.
+        """(name, is_dir) entries, sorted; symlinked dirs are not descended ([] when the
+        folder cannot be listed: ``list_dir_checked`` says why)."""
+        return self.list_dir_checked(path)[0]
+
+    def list_dir_checked(self, path: str) -> tuple[list[tuple[str, bool]], str | None]:
+        """(entries, None), or ([], why) when ``path`` exists but cannot be listed.
 
         Also notes whether each entry is a symlink in ``_links`` (what
         ``_through_link`` would otherwise lstat for it): the directory entry's
@@ -174,9 +187,28 @@ class DirectorySource:
                             links.setdefault(key, False)
                     except OSError:
                         pass  # unknown: _through_link checks it itself
-            return sorted(entries)
-        except (OSError, RuntimeError):
-            return []
+            return sorted(entries), None
+        except (FileNotFoundError, NotADirectoryError):
+            return [], None
+        except UnreadableFile as exc:
+            return [], str(exc)
+        except OSError as exc:
+            return [], exc.strerror or type(exc).__name__
+        except RuntimeError as exc:
+            return [], str(exc)
+
+    def dir_error(self, path: str) -> str | None:
+        """Why ``path`` cannot even be looked at (a parent folder unreadable, say); None when
+        it can, or when it does not exist."""
+        try:
+            os.stat(self._fspath(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except UnreadableFile as exc:
+            return str(exc)
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        return None
 
     def walk_actions(self) -> list[str]:
         """Every ``action.yml|yaml`` outside .git and node_modules (bounded walk)."""
@@ -198,36 +230,91 @@ class DirectorySource:
         return sorted(found)
 
 
+FOLDER_KIND = "folder"  # a (path, kind) entry for a workflow folder that was not fully read
+
+
 @dataclass(frozen=True)
 class Discovered:
-    """The files to scan in a repository and what each forge would run."""
+    """The files to scan in a repository, what each forge would run, and the workflow
+    folders that could not be read to the end (each becomes a ``scan-incomplete`` finding)."""
 
     workflows: tuple[str, ...]
     actions: tuple[str, ...]
     forge_dirs: dict[str, str | None]
+    folders: tuple[str, ...] = ()
 
     def files(self) -> list[tuple[str, str]]:
-        """(path, kind) of every file to scan: workflows, then local actions."""
-        return [(p, "workflow") for p in self.workflows] + [(p, "action") for p in self.actions]
+        """(path, kind) of every file to scan: workflows, local actions, unread folders."""
+        return (
+            [(p, "workflow") for p in self.workflows] + [(p, "action") for p in self.actions]
+            + [(p, FOLDER_KIND) for p in self.folders]
+        )  # fmt: skip
 
 
-def _yaml_files(source: RepoSource, folder: str, recursive: bool) -> Iterator[str]:
-    for name, is_dir in source.list_dir(folder):
-        child = f"{folder}/{name}"
-        if is_dir:
-            if recursive:
-                yield from _yaml_files(source, child, recursive)
-        elif name.endswith(YAML_SUFFIXES):
-            yield child
+def _listing(source: RepoSource, folder: str) -> tuple[list[tuple[str, bool]], str | None]:
+    checked = getattr(source, "list_dir_checked", None)
+    if checked is not None:
+        return checked(folder)  # type: ignore[no-any-return]
+    return source.list_dir(folder), None
+
+
+def workflow_files(source: RepoSource, folder: str, recursive: bool, unread: list[str]) -> list[str]:
+    """Workflow files under ``folder`` (its subfolders too when ``recursive``: Gitea and
+    Forgejo read them, to any depth). Iterative, so a folder nested thousands deep is
+    walked like a flat one; a subfolder that cannot be listed, or the folder itself
+    when the walk passes ``MAX_WALK_ENTRIES``, goes to ``unread``."""
+    found: list[str] = []
+    stack = [folder]
+    seen = 0
+    while stack:
+        current = stack.pop()
+        entries, error = _listing(source, current)
+        if error is not None:
+            unread.append(current)
+            continue
+        for name, is_dir in entries:
+            seen += 1
+            if seen > MAX_WALK_ENTRIES:
+                unread.append(folder)
+                return found
+            child = f"{current}/{name}"
+            if is_dir:
+                if recursive:
+                    stack.append(child)
+            elif name.endswith(YAML_SUFFIXES):
+                found.append(child)
+    return found
+
+
+def folder_reason(source: RepoSource, path: str) -> str:
+    """Why discovery left the workflow folder ``path`` unread (the message of its finding)."""
+    _, error = _listing(source, path)
+    dir_error = getattr(source, "dir_error", None)
+    if error is None and dir_error is not None:
+        error = dir_error(path)
+    if error is not None:
+        return (
+            f"cannot read this workflow folder ({error}), so the workflows in it were not "
+            "checked; the forge may still run them — make it readable to the scan"
+        )
+    return (
+        f"this workflow folder holds more than {MAX_WALK_ENTRIES:,} entries, so discovery "
+        "stopped and part of it was not checked"
+    )
 
 
 def discover(source: RepoSource) -> Discovered:
-    """Workflows under each forge folder, local actions, and each forge's folder."""
+    """Workflows under each forge folder, local actions, each forge's folder, and the
+    workflow folders that could not be read."""
     workflows: list[str] = []
+    unread: list[str] = []
     present = {d: source.is_dir(d) for d in WORKFLOW_DIRS}
+    dir_error = getattr(source, "dir_error", None)
     for folder in WORKFLOW_DIRS:
         if present[folder]:
-            workflows.extend(_yaml_files(source, folder, folder in RECURSIVE_DIRS))
+            workflows.extend(workflow_files(source, folder, folder in RECURSIVE_DIRS, unread))
+        elif dir_error is not None and dir_error(folder) is not None:
+            unread.append(folder)  # it may exist, behind a folder that cannot be read
     gitea = ".gitea/workflows" if present[".gitea/workflows"] else ".github/workflows"
     forgejo = ".forgejo/workflows" if present[".forgejo/workflows"] else ".github/workflows"
     forge_dirs: dict[str, str | None] = {
@@ -236,7 +323,8 @@ def discover(source: RepoSource) -> Discovered:
         "forgejo": forgejo if present[forgejo] else None,
     }
     actions = [a for a in source.walk_actions() if not a.startswith(WORKFLOW_DIRS)]
-    return Discovered(tuple(sorted(set(workflows))), tuple(actions), forge_dirs)
+    return Discovered(tuple(sorted(set(workflows))), tuple(actions), forge_dirs,
+                      tuple(sorted(set(unread))))  # fmt: skip
 
 
 def normalise(path: str, base: str = "") -> str | None:

@@ -110,8 +110,14 @@ def contained_failure(exc: BaseException) -> bool:
     """Is ``exc`` (raised while running or importing a custom rule) the rule's own failure?
 
     Everything is, ``SystemExit`` and ``KeyboardInterrupt`` included, except a
-    ``KeyboardInterrupt`` that a real SIGINT caused: that one ends the run.
+    ``KeyboardInterrupt`` that a real SIGINT caused: that one ends the run; and the
+    per-file budget running out while the rule ran (``auditor.budget``): that one ends
+    the file, as a ``scan-incomplete`` finding.
     """
+    from auditor.budget import BudgetExceeded
+
+    if isinstance(exc, BudgetExceeded):
+        return False
     if isinstance(exc, KeyboardInterrupt):
         return not _interrupted.is_set()
     return True

@@ -338,8 +338,8 @@ def restore(
         if not holds(body["state"], specs, resolver):
             return None
         result = OrgResult.from_json(body["result"])
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None  # damaged, or the right checksum around another shape: not reused
     result.files_analysed, result.files_cached = 0, result.files
     result.state = str(body["state_hash"])
     result.reused = True

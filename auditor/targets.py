@@ -13,7 +13,15 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.repo import ACTION_NAMES, WORKFLOW_DIRS, YAML_SUFFIXES, DirectorySource, RepoSource
+from auditor.repo import (
+    ACTION_NAMES,
+    FOLDER_KIND,
+    RECURSIVE_DIRS,
+    WORKFLOW_DIRS,
+    DirectorySource,
+    RepoSource,
+    workflow_files,
+)
 
 STDIN_PATH = "<stdin>"
 
@@ -164,12 +172,15 @@ def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[T
                 continue
             root = Path(posix[: -len(folder) - 1] or "/")
             source = DirectorySource(root)
-            files = [
-                f"{folder}/{name}" for name, is_dir in source.list_dir(folder)
-                if not is_dir and name.endswith(YAML_SUFFIXES)
-            ]  # fmt: skip
+            # what discovery reads of this folder: its subfolders too where Gitea and
+            # Forgejo run them, and a finding for each subfolder it cannot list
+            unread: list[str] = []
+            files = workflow_files(source, folder, folder in RECURSIVE_DIRS, unread)
             label = raw.rstrip("/")[: -len(folder)].rstrip("/") or "."
-            _add_files(targets, order, root, label, files)
+            _add_files(targets, order, root, label, sorted(files))
+            only = targets[str(root)].only
+            if only is not None:
+                only.extend((p, FOLDER_KIND) for p in unread if (p, FOLDER_KIND) not in only)
             continue
         resolved = _resolve_file(path, parents)
         root = _find_root(path, resolved)

@@ -265,3 +265,110 @@ def test_comments_and_style_keep_fingerprints(doc: dict[str, Any], seed: int) ->
     base = sorted(f.fingerprint for f in check(block(doc)))
     assert sorted(f.fingerprint for f in check(block(doc, random.Random(seed)))) == base
     assert sorted(f.fingerprint for f in check(flow(doc))) == base
+
+
+# --- hostile shapes: non-string keys and tagged anchors --------------------------------------
+
+NON_STRING_KEYS = [
+    "? [a, b]\n: 1", "[k]: v", "{a: 1}: v", "? {x: [y]}\n: z", "? - a\n  - b\n: c",
+    "? !!seq [a]\n: 1", "? &k [a]\n: *k",
+]  # fmt: skip
+
+
+def _mapping_lines(text: str) -> list[tuple[int, int]]:
+    """(index, indent) of each line that is a block-mapping entry (``key:`` not in a list item)."""
+    out = []
+    for i, line in enumerate(text.split("\n")):
+        stripped = line.lstrip(" ")
+        if stripped and not stripped.startswith(("-", "#")) and ":" in stripped:
+            out.append((i, len(line) - len(stripped)))
+    return out
+
+
+def _insert(text: str, index: int, indent: int, snippet: str) -> str:
+    lines = text.split("\n")
+    pad = " " * indent
+    lines[index:index] = [pad + part for part in snippet.split("\n")]
+    return "\n".join(lines)
+
+
+@SETTINGS
+@given(workflow(), st.data())
+def test_non_string_keys_never_crash_and_are_located(doc: dict[str, Any], data: Any) -> None:
+    text = block(doc)
+    spots = _mapping_lines(text)
+    index, indent = data.draw(st.sampled_from(spots))
+    snippet = data.draw(st.sampled_from(NON_STRING_KEYS))
+    mutated = _insert(text, index, indent, snippet)
+    found = check(mutated)
+    assert_located(found, mutated)
+    if index == 0:  # at the top level, before everything: the key is surely a key
+        assert any(f.rule == "workflow-structure" and "not a string" in f.message for f in found) or \
+            any(f.rule == "parse-error" for f in found), mutated
+
+
+@SETTINGS
+@given(workflow(), st.data())
+def test_non_string_key_at_the_top_is_always_reported(doc: dict[str, Any], data: Any) -> None:
+    snippet = data.draw(st.sampled_from([s for s in NON_STRING_KEYS if "*k" not in s]))
+    text = snippet + "\n" + block(doc)
+    found = check(text)
+    assert_located(found, text)
+    hits = [f for f in found if f.rule == "workflow-structure" and "not a string" in f.message]
+    assert hits and hits[0].line == 1, text
+    # and the rest was checked as if the key were not there
+    assert verdict([f for f in found if f not in hits]) == verdict(check(block(doc)))
+
+
+@st.composite
+def tagged_bomb(draw: Any) -> str:
+    """A small alias tree whose anchors carry a tag (``!!seq &a0 [...]``): the shape that
+    slipped past the anchor screen. Its expanded size may be tiny or astronomically large."""
+    levels = draw(st.integers(1, 14))
+    fan = draw(st.integers(1, 12))
+    tag = draw(st.sampled_from(["!!seq ", "!!seq  ", "!seq ", "!<tag:yaml.org,2002:seq> "]))
+    order = draw(st.sampled_from(["tag-anchor", "anchor-tag"]))
+
+    def props(i: int) -> str:
+        return f"{tag}&a{i} " if order == "tag-anchor" else f"&a{i} {tag}"
+
+    lines = [f"x0: {props(0)}[" + ", ".join(["lol"] * fan) + "]"]
+    for i in range(1, levels):
+        lines.append(f"x{i}: {props(i)}[" + ", ".join([f"*a{i - 1}"] * fan) + "]")
+    use = draw(st.sampled_from(["runs-on", "needs", "env"]))
+    job = f"    {use}: *a{levels - 1}\n" if use != "env" else f"    env: {{V: *a{levels - 1}}}\n"
+    return "on: push\n" + "\n".join(lines) + "\njobs:\n  x:\n" + job + "    steps: [{run: echo}]\n"
+
+
+@SETTINGS
+@given(tagged_bomb())
+def test_tagged_alias_trees_are_bounded(text: str) -> None:
+    found = check(text)
+    assert_located(found, text)
+
+
+@SETTINGS
+@given(workflow(), st.sampled_from(["!!map", "!!seq", "!custom", "!!str"]), st.data())
+def test_tagged_anchors_and_aliases_anywhere(doc: dict[str, Any], tag: str, data: Any) -> None:
+    """Move a job's value behind a tagged anchor and alias it from elsewhere (including
+    into itself): never a crash or a hang, every finding located."""
+    text = block(doc)
+    spots = _mapping_lines(text)
+    index, indent = data.draw(st.sampled_from(spots))
+    lines = text.split("\n")
+    key, _, rest = lines[index].strip().partition(":")
+    lines[index] = " " * indent + f"{key}: {tag} &t{rest}"
+    target, target_indent = data.draw(st.sampled_from(spots))
+    if target != index:
+        tkey = lines[target].strip().partition(":")[0]
+        if lines[target].rstrip().endswith(":"):
+            # a key with a nested block: replace it whole with the alias
+            end = target + 1
+            while end < len(lines) and (not lines[end].strip() or
+                                        len(lines[end]) - len(lines[end].lstrip(" ")) > target_indent):
+                end += 1
+            lines[target:end] = [" " * target_indent + f"{tkey}: *t"]
+        else:
+            lines[target] = " " * target_indent + f"{tkey}: *t"
+    mutated = "\n".join(lines)
+    assert_located(check(mutated), mutated)

@@ -454,11 +454,11 @@ def _code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
     files: set[str] = set()
     package = sys.modules["auditor"].__file__
     if package:
-        folder = os.path.dirname(package)
-        with contextlib.suppress(OSError):
-            files.update(
-                os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py")
-            )
+        # every module of the package, subpackages included (auditor/roles/catalogue,
+        # auditor/scripts/shell decide findings too)
+        for folder, dirs, names in os.walk(os.path.dirname(package)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            files.update(os.path.join(folder, name) for name in names if name.endswith(".py"))
     for name in modules:
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)

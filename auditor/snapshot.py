@@ -97,13 +97,12 @@ def code_sigs() -> list[tuple[str, Sig]]:
             import importlib
 
             module = importlib.import_module(name)
-        folder = os.path.dirname(getattr(module, "__file__", None) or "")
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            continue
-        for entry in names:
-            if entry != "__pycache__":
+        top = os.path.dirname(getattr(module, "__file__", None) or "")
+        # subpackages too (auditor/roles/catalogue, auditor/scripts/shell): a folder's
+        # stat does not change when a file inside it is edited
+        for folder, dirs, names in sorted(os.walk(top)):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for entry in sorted(names):
                 path = os.path.join(folder, entry)
                 out.append((path, stat_sig(path)))
     return out

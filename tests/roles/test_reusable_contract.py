@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from auditor.roles.catalogue.examples import pipeline
 from tests.conftest import check_json
 
@@ -109,9 +107,6 @@ def test_a_caller_that_verifies_after_the_call_gets_nothing(tmp_path: Path) -> N
     assert [u for u in unverified(findings) if u[2] == "error"] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rules/promote_without_verify.py accepts a callee's verify *job* (sub.verifies_of) but not a "
-    "verify step in the callee's promote job (sub.roles.self_verified): reported to the lead"))
 def test_a_reusable_workflow_that_verifies_itself_needs_nothing_from_its_callers(tmp_path: Path) -> None:
     verified = CALLEE + "      - run: kubectl rollout status deployment/app --timeout=5m\n"
     findings = scan(tmp_path, {CALLEE_PATH: verified, CALLER_PATH: pipeline(CALL)})

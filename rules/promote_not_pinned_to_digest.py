@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 
 from auditor.findings import Hit, hit, hit_in
+from auditor.kinds import Role
 from auditor.model import ActionStep, Job, RunStep, Text, texts
 from auditor.roles.digests import digest_origins
+from auditor.roles.reasons import RoleReason
 from auditor.rule import Rule, RuleContext
 
 _MUTABLE_TAG = re.compile(r":(?:latest|main|master|stable|edge|nightly|prod|production|staging)\b")
@@ -25,6 +27,25 @@ def _tag_in(steps: list[ActionStep]) -> tuple[Text, re.Match[str], ActionStep] |
             m = _MUTABLE_TAG.search(value.value)
             if m:
                 return value, m, step
+    return None
+
+
+def _catalogue_tag(steps: list[ActionStep], reasons: list[RoleReason]) -> tuple[Text, re.Match[str], ActionStep] | None:
+    """The tag in the image reference a catalogue promote moves, located in its step."""
+    for reason in reasons:
+        image = reason.image
+        if image is None or ":" not in image.rsplit("/", 1)[-1]:
+            continue
+        tag = ":" + image.rsplit("/", 1)[-1].split(":", 1)[1]
+        step = next((s for s in steps if s.index == reason.step), None)
+        if step is None:
+            continue
+        for value in _values(step):
+            at = value.value.find(image)
+            if at >= 0:
+                m = re.compile(re.escape(tag)).search(value.value, at)
+                if m is not None:
+                    return value, m, step
     return None
 
 
@@ -47,11 +68,15 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         if digest_origins(graph, facts.refs, job.id, ctx.policy):
             continue
         steps = facts.promote_steps(job) or list(job.action_steps())
+        reasons = [r for s in steps if (r := facts.roles.steps.get((job.id, s.index), {}).get(Role.PROMOTE))]
+        if any(r.pinned for r in reasons):
+            continue  # the promote names a digest itself (…@sha256:…)
         publisher = facts.nearest_publisher(job.id)
         source = (f"`${{{{ needs.{publisher}.outputs.digest }}}}`" if publisher
-                  else "the digest output of the push step")  # fmt: skip
+                  else "its digest: resolve the tag once (`crane digest`, `skopeo inspect`) and move "
+                  "that digest")  # fmt: skip
         path = facts.describe_path(job.id)
-        tag = _tag_in(steps)
+        tag = _catalogue_tag(steps, reasons) or _tag_in(steps)
         if tag is not None:
             value, m, step = tag
             yield hit_in(

@@ -139,9 +139,10 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> 
     out: dict[Role, RoleReason] = {}
     label = step.label
 
-    def add(role: Role, by: str, entry: str, detail: str, moves: bool = False) -> None:
+    def add(role: Role, by: str, entry: str, detail: str, moves: bool = False,
+            image: str | None = None) -> None:  # fmt: skip
         out.setdefault(role, RoleReason(role, by, entry, detail, job.id, step.index, label,  # type: ignore[arg-type]
-                                        moves_artifact=moves))  # fmt: skip
+                                        moves_artifact=moves, image=image))  # fmt: skip
 
     matches = scan.matches.get(step.index, ())
     uses = step.uses if isinstance(step, UsesStep) else None
@@ -150,7 +151,7 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> 
         if m.entry.role is PUBLISH:
             add(PUBLISH, "catalogue", m.entry.id, f"pushes an image ({m.detail[:60]})")
         elif _promotes(m, step, scan):
-            add(PROMOTE, "catalogue", m.entry.id, f"promotes with {m.detail[:80]}", m.moves_artifact)
+            add(PROMOTE, "catalogue", m.entry.id, f"promotes with {m.detail[:80]}", m.moves_artifact, m.image)
             if m.verifies:
                 add(VERIFY, "catalogue", m.entry.id, f"waits for and checks the result ({m.detail[:60]})")
         elif m.entry.role is VERIFY and not (m.entry.id in _KUBERNETES and scan.test_cluster):

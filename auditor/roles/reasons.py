@@ -28,6 +28,14 @@ class RoleReason:
     step_label: str | None = None
     callee: str | None = None  # the called workflow's path (``by == "callee"``)
     moves_artifact: bool = False  # a promote that by itself moves a built artifact
+    image: str | None = None  # the image (or version) reference a catalogue promote moves, as written
+
+    @property
+    def pinned(self) -> bool:
+        """The reference it moves names a digest (``…@sha256:…``, a digest output or variable)."""
+        from auditor.roles.catalogue.base import pinned
+
+        return pinned(self.image)
 
     @property
     def by_name(self) -> bool:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from auditor.repo import RepoContext
 
 MAX_CALL_DEPTH = 4
+_CONTROL_PLANE = frozenset({"deploy-webhook", "deploy-webhook-action"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,19 @@ class Facts:
                        for s in later):  # fmt: skip
                 out.append(step)
         return out
+
+    def through_control_plane(self, job: Job) -> bool:
+        """The job promotes by calling a control plane (a promote endpoint, a deploy hook, a
+        step or job named promote, a called workflow that does), where the forge's platform
+        token is no credential. A registry retag, a cluster deploy or a dispatch
+        authenticates with registry logins, kubeconfigs and OIDC instead, and the platform
+        token can be the right credential for a registry of the forge."""
+        reasons = [r for s in self.promote_steps(job)
+                   if (r := self.roles.steps.get((job.id, s.index), {}).get(Role.PROMOTE))]  # fmt: skip
+        own = self.roles.reason(job.id, Role.PROMOTE)
+        if own is not None:
+            reasons.append(own)
+        return any(r.by in ("name", "policy", "callee") or r.entry in _CONTROL_PLANE for r in reasons)
 
     def promote_steps(self, job: Job) -> list[ActionStep]:
         """The steps of ``job`` that promote, in run order."""

@@ -41,8 +41,8 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     workflow_env = [r for r in facts.refs.of_job(None) if r.key.startswith("env.")
                     and is_platform_token(r, policy)]  # fmt: skip
     for job in facts.workflow.jobs:
-        if job.id not in facts.artifact_promotes:
-            continue
+        if job.id not in facts.artifact_promotes or not facts.through_control_plane(job):
+            continue  # the forge's token is a fine credential for its own registry or API
         steps = _candidates(facts, job)
         chosen = {s.index for s in steps}
         path = facts.describe_path(job.id)

@@ -52,8 +52,8 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                 )
             continue
         real = [n for n in names if n not in platform]
-        if real or _keyless(facts.workflow, job):
-            continue
+        if real or _keyless(facts.workflow, job) or not facts.through_control_plane(job):
+            continue  # a registry, cluster or dispatch promote authenticates its own way
         used = sorted(n for n in names if n in platform)
         detail = (f"only the platform token ({', '.join(used)})" if used
                   else "no secret at all")  # fmt: skip

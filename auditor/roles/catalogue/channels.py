@@ -8,7 +8,7 @@ source tag points to when it runs.
 from __future__ import annotations
 
 from auditor.kinds import Role
-from auditor.roles.catalogue.base import Entry, on_commands
+from auditor.roles.catalogue.base import Entry, Found, StepView, on_commands
 from auditor.roles.catalogue.examples import pipeline
 from auditor.roles.catalogue.publish import local_target
 from auditor.roles.commands import Command
@@ -81,13 +81,31 @@ def _source(cmd: Command) -> str | None:
 _TARGET_WORDS = ("promote", "promotion", "release-to", "rollout", "deploy")
 
 
-def _promote_target(cmd: Command) -> bool:
+def _promote_targets(cmd: Command) -> list[str]:
     if cmd.program in ("make", "gmake", "just", "task", "mage"):
-        targets = [w for w in cmd.positionals() if "=" not in w]
-        return any(any(t in target.lower() for t in _TARGET_WORDS[:3]) for target in targets)
+        return [w for w in cmd.positionals() if "=" not in w and any(t in w.lower() for t in _TARGET_WORDS[:3])]
     if cmd.program == "nix" and (cmd.has("run") or cmd.has("build")):
-        return any("promot" in w.lower() for w in cmd.argv[2:])
-    return False
+        return [w for w in cmd.argv[2:] if "promot" in w.lower()]
+    return []
+
+
+# A target that names what it moves: images and artifacts move a build; a manifest target
+# renders files (for a release pull request: not a deploy until merged and applied).
+_ARTIFACT_TARGET = ("docker", "image", "container", "artifact", "oci", "chart")
+
+
+def _target_match(view: StepView) -> Found | None:
+    for cmd in view.commands:
+        targets = _promote_targets(cmd)
+        if not targets or all("manifest" in t.lower() for t in targets):
+            continue
+        moves = any(w in t.lower() for t in targets for w in _ARTIFACT_TARGET)
+        image = next((w for w in cmd.argv if "=" in w), None)
+        # `make promote` with nothing that names a build (a version tag moved, say) is
+        # name-only: the fail-loud rules apply, the digest and verify rules do not
+        return Found(cmd.text[:120], image, moves_artifact=moves or image is not None)
+    return None
+
 
 # -- examples -----------------------------------------------------------------------------
 
@@ -230,7 +248,7 @@ ENTRIES = (
              "channel).",
         reference="Pass the digest or version explicitly (`make promote DIGEST=${DIGEST}`).",
         verification="A later step or job that reads the channel back and compares.",
-        match=on_commands(_promote_target, image=lambda c: next((w for w in c.argv if "=" in w), None)),
+        match=_target_match,
         programs=frozenset({"make", "gmake", "just", "task", "mage", "nix"}),
         bad=pipeline(_promote(_MAKE_BY_VERSION, "", _TOKEN)),
         bad_rule="promote-not-pinned-to-digest",

@@ -46,7 +46,9 @@ def _match(view: StepView) -> Found | None:
     for cmd in view.commands:
         if _webhook(cmd):
             payload = next((w for w in cmd.argv if "digest" in w.lower() or "image" in w.lower()), None)
-            return Found(cmd.text[:120], payload)
+            # a hook that is handed no image rebuilds or restarts what it knows: it moves a
+            # built artifact only when the workflow pushed one before it (assign decides)
+            return Found(cmd.text[:120], payload, moves_artifact=payload is not None)
     return None
 
 # -- examples -----------------------------------------------------------------------------

@@ -72,9 +72,12 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         if any(r.pinned for r in reasons):
             continue  # the promote names a digest itself (…@sha256:…)
         publisher = facts.nearest_publisher(job.id)
-        source = (f"`${{{{ needs.{publisher}.outputs.digest }}}}`" if publisher
-                  else "its digest: resolve the tag once (`crane digest`, `skopeo inspect`) and move "
-                  "that digest")  # fmt: skip
+        if publisher:
+            fix_tag = f"promote the digest just pushed instead: `${{{{ needs.{publisher}.outputs.digest }}}}`"
+            fix = f"pass it `${{{{ needs.{publisher}.outputs.digest }}}}` and promote that"
+        else:  # nothing in this workflow pushed it: the tag names someone else's build
+            fix_tag = fix = ("resolve the tag to its digest once (`crane digest`, `skopeo inspect "
+                             "--format '{{.Digest}}'`) and promote that digest")
         path = facts.describe_path(job.id)
         tag = _catalogue_tag(steps, reasons) or _tag_in(steps)
         if tag is not None:
@@ -82,8 +85,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             yield hit_in(
                 value, m.start(), m.end(),
                 f"promote job '{job.id}' (path {path}) promotes the mutable tag "
-                f"'{m.group(0)}', which may already point at another build; promote the "
-                f"digest just pushed instead: {source}",
+                f"'{m.group(0)}', which may already point at another build; {fix_tag}",
                 "tag", job=job.id, step=step,
             )  # fmt: skip
             continue
@@ -91,7 +93,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         yield hit(
             node,
             f"promote job '{job.id}' (path {path}) consumes no digest, so it promotes "
-            f"whatever a tag points to when it runs; pass it {source} and promote that",
+            f"whatever a tag points to when it runs; {fix}",
             "no-digest",
             job=job.id,
             step=step_ref,

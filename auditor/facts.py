@@ -91,21 +91,19 @@ class Facts:
 
     def cannot_turn_green(self, job: Job, step: Step) -> bool:
         """``step`` cannot turn a failed promotion green (DESIGN.md, "Semantics"): it runs
-        only when something failed (``if: failure()``), or it is a notification under
-        ``always()``/``!cancelled()`` that runs after the job's promote and is neither a
+        only when something failed (``if: failure()``), or it runs after the job's promote
+        step (a notification, a release note, under ``always()`` or not) and is neither a
         promote nor a verify itself. Its own continue-on-error or unchecked curl is then not
         a swallowed promotion."""
         condition = step.if_.value if step.if_ is not None and step.if_.kind == "str" else ""
-        if not condition:
-            return False
         squeezed = "".join(condition.split())
         if "failure()" in squeezed and "!failure()" not in squeezed and "success()" not in squeezed:
             return True
-        if "always()" not in squeezed and "!cancelled()" not in squeezed:
-            return False
         own = self.roles.step_roles(job.id, step.index)
         if own & {Role.PROMOTE, Role.VERIFY}:
             return False
+        # After the promote step a step runs only once the promote succeeded (or under
+        # always(), whatever it did): neither can make a failed promotion look passed.
         first = next((s.index for s in self.promote_steps(job)), None)
         return first is not None and step.index > first
 

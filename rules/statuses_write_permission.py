@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from auditor.findings import Hit, hit
 from auditor.model import LEVELS, Job, Permissions, RunStep, UsesStep
@@ -41,21 +41,34 @@ _STATUS_ACTIONS = frozenset({
 })  # fmt: skip
 
 
-def _posts_statuses(job: Job, callees: frozenset[str]) -> bool | None:
-    """The job visibly posts commit statuses (True), visibly does not (False), or calls a
-    workflow the scan cannot see (None: the grant may be what it needs)."""
+# A repository script a step runs (`python3 .gitea/scripts/gate.py`, `./ci/post.sh`).
+_SCRIPT = re.compile(r"(?:^|[\s\"'=])(?:\./)?((?:[\w.-]+/)*[\w.-]+\.(?:py|sh|bash|js|mjs|cjs|ts|rb|pl))\b")
+
+
+def _posts_statuses(job: Job, callees: frozenset[str], read: Callable[[str], bytes | None]) -> bool | None:
+    """The job visibly posts commit statuses (True), visibly does not (False), or may do
+    so where the scan cannot see (None: a called workflow it cannot read, a repository
+    script it runs that is not there to read) — the grant may be what it needs."""
     if job.is_reusable_call:
         return None if job.id not in callees else False
+    unseen = False
     for step in job.action_steps():
-        if isinstance(step, RunStep) and step.run is not None and _POSTS_STATUS.search(step.run.value):
-            return True
+        if isinstance(step, RunStep) and step.run is not None:
+            if _POSTS_STATUS.search(step.run.value):
+                return True
+            for match in _SCRIPT.finditer(step.run.value):
+                data = read(match.group(1))
+                if data is None:
+                    unseen = True
+                elif _POSTS_STATUS.search(data.decode("utf-8", "replace")):
+                    return True
         if isinstance(step, UsesStep) and step.uses is not None:
             if step.uses.name in _STATUS_ACTIONS:
                 return True
             script = step.with_text("script")
             if script is not None and _POSTS_STATUS.search(script.value):
                 return True
-    return False
+    return None if unseen else False
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -87,7 +100,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     def judged(jobs: list[Job]) -> bool:
         """Report a grant to ``jobs``: always in a release workflow; elsewhere only when
         none of them visibly posts statuses (a PR gate that reports its result is fine)."""
-        return at_most is None or all(_posts_statuses(j, callees) is False for j in jobs)
+        return at_most is None or all(_posts_statuses(j, callees, ctx.repo.read) is False for j in jobs)
 
     # A workflow-level block that every job replaces grants nothing.
     if workflow.permissions.declared and not _job_overrides_all(workflow.jobs):

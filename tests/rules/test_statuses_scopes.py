@@ -106,3 +106,30 @@ def test_forbidden_in_everywhere_makes_every_grant_an_error(repo: Any) -> None:
     found = _found(repo, GATES["rest"], policy)
     assert [(f["line"], f["severity"]) for f in found] == [(3, "error")]
     assert [f["severity"] for f in _found(repo, UNUSED, policy, name="unused")] == ["error"]
+
+
+SCRIPT_GATE = """
+on: pull_request_target
+permissions:
+  contents: read
+  statuses: write
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - env: {TOKEN: "${{ secrets.GATE_TOKEN }}"}
+        run: python3 .gitea/scripts/gate.py --pr 1
+"""
+
+
+def test_a_gate_whose_script_posts_the_status_is_left_alone(repo: Any) -> None:
+    """The status POST lives in the repository script the step runs: read it. A script the
+    scan cannot read leaves the grant alone too (it may be what the script needs)."""
+    posting = {".github/workflows/ci.yml": SCRIPT_GATE,
+               ".gitea/scripts/gate.py": "requests.post(f'{api}/repos/{r}/statuses/{sha}', json=s)\n"}
+    assert check_json(repo(posting, name="posting")).findings(RULE) == []
+    assert check_json(repo(workflow(SCRIPT_GATE), name="unseen")).findings(RULE) == []
+    quiet = {".github/workflows/ci.yml": SCRIPT_GATE, ".gitea/scripts/gate.py": "print('ok')\n"}
+    found = check_json(repo(quiet, name="quiet")).findings(RULE)
+    assert [(f["line"], f["severity"]) for f in found] == [(4, "warning")]

@@ -32,12 +32,16 @@ def _job_overrides_all(jobs: tuple[Job, ...]) -> bool:
 
 # What visibly posts a commit status: the REST endpoint, the Octokit call, the CLI, the
 # status-posting actions. A PR gate that reports its result this way needs the grant.
-_POSTS_STATUS = re.compile(r"/statuses/|createCommitStatus|repos\.createStatus|\bgh\s+api\b[^\n]*statuses",
+_POSTS_STATUS = re.compile(r"/statuses/|createCommitStatus|repos\.createStatus|\bgh\s+api\b[^\n]*statuses"
+                           r"|\bsmokeshow\s+upload\b",  # smokeshow posts the preview link as a status
                            re.IGNORECASE)
 _STATUS_ACTIONS = frozenset({
     "myrotvorets/set-commit-status-action", "ouzi-dev/commit-status-updater", "sibz/github-status-action",
     "guibranco/github-status-action-v2", "niteoweb/pull_request_status_action", "geekdada/status-action",
     "hkusu/status-create-action", "teamniteo/pull_request_status_action", "conda-incubator/status-action",
+    # actions whose result is a commit status (their docs ask for statuses: write)
+    "amannn/action-semantic-pull-request", "larsoner/circleci-artifacts-redirector-action",
+    "wip/action", "zeke/semantic-pull-requests",
 })  # fmt: skip
 
 

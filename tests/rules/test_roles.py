@@ -151,3 +151,22 @@ def test_graph_shows_why_each_job_plays_its_role(repo: Any) -> None:
     assert why["deploy"][1]["why"].startswith("step '#2' verifies with kubectl rollout status")
     mermaid = run_cli("graph", str(root)).stdout
     assert "%% j1_deploy promote: step 'Roll out' promotes with kubectl set image" in mermaid
+
+
+def test_a_job_named_deploy_promotes_only_after_a_push(repo: Any) -> None:
+    """'deploy' alone names docs and test deploys as often as real ones; after a job that
+    pushes an image it deploys that image (bitwarden's 'Trigger K8s deploy')."""
+    root = repo(workflow("""
+        on: push
+        jobs:
+          build: {runs-on: x, steps: [{run: "docker push ghcr.io/acme/app:1"}]}
+          trigger-deploy:
+            needs: build
+            runs-on: x
+            steps: [{uses: acme/trigger@v1, with: {task: deploy-dev}}]
+          deploy-docs: {needs: build, runs-on: x, steps: [{run: make docs}]}
+          deploy-e2e: {runs-on: x, steps: [{run: make e2e}]}
+    """))
+    roles = roles_of(root)
+    assert roles["trigger-deploy"] == ["promote"]
+    assert roles["deploy-docs"] == [] and roles["deploy-e2e"] == []

@@ -15,11 +15,10 @@ The API (``auditor check`` and ``auditor org`` both call it)::
         isolate=False,            # True (org scans): a target that fails is one error, not the run's
     )
     batch.results                 # list[RepoResult], in the order of ``targets``
-    batch.pairs()                 # list[(findings, RepoSummary)] in that order
     batch.files_analysed, batch.files_cached, batch.suppressed, batch.rules, batch.engines
 
 ``RepoResult`` holds ``findings`` (in file order; sort with
-``engine.sort_findings``), ``summary`` (``engine.RepoSummary``), ``engine`` (the
+``engine.sort_findings``), ``summary`` (``summary.RepoSummary``), ``engine`` (the
 ``Engine`` of that target's policy), ``suppressed``,
 ``analysed`` and ``cached`` (file counts). ``policy_for`` may raise
 ``PolicyError``; an internal error in any file raises ``engine.InternalError``
@@ -63,11 +62,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.cache import ResultCache, analyse_with_cache, lookup
-from auditor.engine import Engine, RepoSummary, Selection
+from auditor.cache import ResultCache
+from auditor.cached import analyse_with_cache, lookup
+from auditor.engine import Engine, Selection
 from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding
 from auditor.repo import FOLDER_KIND, RepoContext, discover
+from auditor.summary import RepoSummary
 
 if TYPE_CHECKING:
     from auditor.policy import Policy
@@ -111,9 +112,6 @@ class ScanBatch:
     results: list[RepoResult]
     engines: list[Engine] = field(default_factory=list)
     workers: int = 0  # processes used (0: everything ran in this process)
-
-    def pairs(self) -> list[tuple[list[Finding], RepoSummary]]:
-        return [(r.findings, r.summary) for r in self.results]
 
     @property
     def files_analysed(self) -> int:

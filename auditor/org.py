@@ -41,14 +41,19 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.budget import INCOMPLETE_RULE
 from auditor.errors import PolicyError
 from auditor.findings import Finding, fingerprint, printable
-from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
+from auditor.orgdata import OrgError as OrgError
+from auditor.orgdata import OrgResult as OrgResult
+from auditor.orgdata import RepoSpec as RepoSpec
+from auditor.orgdata import ScanSettings as ScanSettings
+from auditor.orgsource import OrgResolver as OrgResolver
+from auditor.orgsource import open_source, strip_git
+from auditor.repo import RepoSource
 
 if TYPE_CHECKING:
     from auditor.parallel import RepoResult
@@ -63,24 +68,7 @@ _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/\s@]+@[^/\s:]+:)", re.IGNORECASE)
 
 
-class OrgError(Exception):
-    """An org input that cannot be used (one-line, user-facing reason)."""
-
-
 # --- inputs ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RepoSpec:
-    """One repository of the org: where it is and how to read it."""
-
-    name: str  # unique in the scan; what shards hash and reports show
-    label: str  # as the user named it (path or URL)
-    path: str  # the local folder: a working tree, or a bare repository / mirror
-    git: bool  # a git repository (bare or with a .git)
-    rev: str | None  # the revision to read from the object store; None: the folder on disk
-    slugs: tuple[str, ...] = ()  # "owner/repo" forms, for cross-repository `uses:`
-    error: str | None = None  # why it cannot be scanned (a URL that could not be mirrored)
 
 
 def is_url(text: str) -> bool:
@@ -91,10 +79,6 @@ def is_bare_repo(path: Path) -> bool:
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
 
 
-def _strip_git(name: str) -> str:
-    return name[:-4] if name.endswith(".git") and len(name) > 4 else name
-
-
 def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
     """(name, slugs) of a local repository: ``owner__repo/<commit>`` (the corpus layout)
     is ``owner__repo`` with slug ``owner/repo``; ``org/repo(.git)`` is ``repo``, slug
@@ -102,7 +86,7 @@ def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
     absolute = Path(os.path.abspath(path))
     if absolute.name == ".git":
         absolute = absolute.parent
-    base = _strip_git(absolute.name)
+    base = strip_git(absolute.name)
     parent = absolute.parent.name
     name = parent if _HEX.match(base) and parent else base
     slugs: list[str] = []
@@ -117,7 +101,7 @@ def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
 def _url_names(url: str) -> tuple[str, tuple[str, ...]]:
     tail = re.split(r"[/:]", url.rstrip("/"))
     parts = [p for p in tail if p]
-    name = _strip_git(parts[-1]) if parts else "repo"
+    name = strip_git(parts[-1]) if parts else "repo"
     slugs = (f"{parts[-2]}/{name}",) if len(parts) >= 2 else ()
     return name, slugs
 
@@ -136,14 +120,18 @@ MIRROR_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 def _git(
     *args: str, cwd: Path | None = None, network: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
-    """A git command: reading (``gitsource.scan_env``: no transport, no lazy fetch, no
+    """A git command: reading (``gitsource.git_command``: no transport, no lazy fetch, no
     configured program) unless ``network`` (mirroring: ``MIRROR_CONFIG``)."""
-    from auditor.gitsource import git_env, scan_env, scan_git
+    from auditor.gitsource import GitError, git_command, git_env
 
-    argv = ["git", *MIRROR_CONFIG, *args] if network else scan_git(*args)
+    if not network:
+        try:
+            return git_command(*args, cwd=cwd)
+        except GitError:
+            raise OrgError("git is not installed (it is needed to mirror URLs)") from None
     try:
         return subprocess.run(
-            argv, cwd=cwd, capture_output=True, env=git_env() if network else scan_env(),
+            ["git", *MIRROR_CONFIG, *args], cwd=cwd, capture_output=True, env=git_env(),
             stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
     except FileNotFoundError:
@@ -397,90 +385,7 @@ def select_shard(specs: Iterable[RepoSpec], k: int, n: int) -> list[RepoSpec]:
     return [s for s in specs if shard_of(s.name, n) == k]
 
 
-# --- cross-repository reusable workflows --------------------------------------------
-
-
-class OrgResolver:
-    """Resolves ``owner/repo/path.yml@ref`` against the repositories of the scan.
-
-    A repository matches by ``owner/repo`` (case-insensitive), else by its bare
-    name when exactly one repository has it. Git repositories are read at the
-    ref of the call (a branch, tag or commit; ``origin/<ref>`` in a clone);
-    plain folders as they are. Picklable: open git readers stay behind.
-    """
-
-    def __init__(self, specs: Iterable[RepoSpec]) -> None:
-        self.specs = tuple(specs)
-        self.by_slug: dict[str, RepoSpec] = {}
-        names: dict[str, list[RepoSpec]] = {}
-        for spec in self.specs:
-            for slug in spec.slugs:
-                self.by_slug.setdefault(slug.lower(), spec)
-            names.setdefault(spec.name.lower(), []).append(spec)
-        self.by_name = {k: v[0] for k, v in names.items() if len(v) == 1}
-        self._sources: dict[tuple[str, str], RepoSource | None] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"specs": self.specs, "by_slug": self.by_slug, "by_name": self.by_name}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._sources = {}
-
-    def spec_for(self, uses: str) -> RepoSpec | None:
-        match = REMOTE_WORKFLOW.match(uses)
-        if not match:
-            return None
-        slug = f"{match['owner']}/{match['repo']}".lower()
-        return self.by_slug.get(slug) or self.by_name.get(_strip_git(match["repo"]).lower())
-
-    def __call__(self, uses: str) -> bytes | None:
-        match = REMOTE_WORKFLOW.match(uses)
-        spec = self.spec_for(uses)
-        if match is None or spec is None:
-            return None
-        source = self._source(spec, match["ref"])
-        if source is None:
-            return None
-        try:
-            return source.read(match["path"])
-        except OSError:
-            return None
-
-    def _source(self, spec: RepoSpec, ref: str) -> RepoSource | None:
-        key = (spec.path, ref)
-        if key not in self._sources:
-            self._sources[key] = _open_at(spec, ref)
-        return self._sources[key]
-
-
-def _open_at(spec: RepoSpec, ref: str) -> RepoSource | None:
-    if not spec.git:
-        return DirectorySource(Path(spec.path), spec.name)
-    from auditor.gitsource import GitError
-
-    for candidate in (ref, f"origin/{ref}"):
-        try:
-            source: RepoSource = _fork_safe_git_source()(Path(spec.path), candidate, spec.name)
-            return source
-        except GitError:
-            continue
-    return None
-
-
 # --- scanning ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScanSettings:
-    """What every repository's scan shares."""
-
-    policy_file: str | None = None
-    no_policy: bool = False
-    select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    use_cache: bool = True
-    trust_repo_policy: bool = False  # import the custom_rules of repositories' own policies
 
 
 def org_policy(settings: ScanSettings) -> Policy:
@@ -526,36 +431,6 @@ def _repo_policy(
             raise PolicyError(not_loaded_message(policy))
         custom_rules(policy)
     return policy
-
-
-def _fork_safe_git_source() -> type:
-    """GitSource whose ``git cat-file`` process is per process: a pool forks after the
-    parent has read files, and a child must not share the parent's pipe."""
-    from auditor.gitsource import GitSource
-
-    class ForkSafeGitSource(GitSource):
-        _pid = 0
-
-        def _cat_file(self) -> Any:
-            if self._pid != os.getpid():
-                self._cat = None
-                self._finalizer = None
-                self._pid = os.getpid()
-            return super()._cat_file()
-
-    return ForkSafeGitSource
-
-
-def open_source(spec: RepoSpec) -> RepoSource:
-    if spec.rev is None:
-        return DirectorySource(Path(spec.path), spec.name)
-    from auditor.gitsource import GitError
-
-    try:
-        source: RepoSource = _fork_safe_git_source()(Path(spec.path), spec.rev, spec.name)
-    except GitError as exc:
-        raise OrgError(str(exc)) from None
-    return source
 
 
 def _commit_time(spec: RepoSpec, source: RepoSource, path: str) -> int | None:
@@ -628,39 +503,6 @@ def _needs_of(path: str, data: bytes, policy: Policy) -> dict[str, list[str]] | 
 # --- running the scan --------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class OrgResult:
-    """The org scan: findings (org-level ones included), repositories, org facts."""
-
-    findings: list[Finding]
-    repos: list[dict[str, Any]]
-    org: dict[str, Any]
-    suppressed: int = 0
-    files_analysed: int = 0  # files the engine really analysed (cache hits excluded)
-    files_cached: int = 0  # files whose findings came from the result cache
-    errors: list[str] = field(default_factory=list)
-    state: str | None = None  # hash of the snapshot state this result is stored under
-    reused: bool = False  # restored from an org snapshot: nothing was read or analysed
-
-    @property
-    def files(self) -> int:
-        return sum(int(r.get("files", 0)) for r in self.repos)
-
-    def to_json(self) -> dict[str, Any]:
-        """What an org snapshot keeps (``from_json`` gives an equal result back)."""
-        return {
-            "findings": [f.to_record() for f in self.findings],
-            "repos": self.repos, "org": self.org, "suppressed": self.suppressed,
-            "errors": self.errors,
-        }  # fmt: skip
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OrgResult:
-        findings = [Finding.from_json(row) for row in data["findings"]]
-        return cls(findings, list(data["repos"]), dict(data["org"]),
-                   suppressed=int(data["suppressed"]), errors=list(data["errors"]))  # fmt: skip
 
 
 def org_cache(cache_dir: Path | None = None) -> Any:

@@ -144,7 +144,7 @@ def check(
         findings=result.findings,
         rules=result.rules,
         files=result.files,
-        repos=[r.to_json() for r in result.repos],
+        repos=result.repos,
         suppressed=result.suppressed,
         baselined=result.baselined,
         fail_on=fail_on,

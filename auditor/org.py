@@ -39,8 +39,9 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,7 @@ from auditor.orgdata import ScanSettings as ScanSettings
 from auditor.orgsource import OrgResolver as OrgResolver
 from auditor.orgsource import open_source, strip_git
 from auditor.repo import RepoSource
+from auditor.summary import OrgSummary, RepoOrigin, RepoSummary, SharedCopy
 
 if TYPE_CHECKING:
     from auditor.parallel import RepoResult
@@ -444,9 +446,9 @@ def _commit_time(spec: RepoSpec, source: RepoSource, path: str) -> int | None:
     return int(text) if proc.returncode == 0 and text.isdigit() else None
 
 
-def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, dict[str, str]]:
+def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, dict[int, str]]:
     """The lines findings point at, so reports rebuilt from JSON can still show them."""
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[int, str]] = {}
     lines_of: dict[str, list[str]] = {}
     for f in findings:
         if f.path not in lines_of:
@@ -456,10 +458,8 @@ def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, 
                 lines_of[f.path] = []
         lines = lines_of[f.path]
         if 0 < f.line <= len(lines):
-            out.setdefault(f.path, {})[str(f.line)] = lines[f.line - 1][:MAX_SOURCE_LINE]
-    return {
-        path: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for path, v in sorted(out.items())
-    }
+            out.setdefault(f.path, {})[f.line] = lines[f.line - 1][:MAX_SOURCE_LINE]
+    return {path: dict(sorted(v.items())) for path, v in sorted(out.items())}
 
 
 def _pipeline_needs(
@@ -516,18 +516,20 @@ def org_cache(cache_dir: Path | None = None) -> Any:
     return ResultCache((cache_dir or default_cache_dir()) / "org")
 
 
-def org_facts(policy: Policy, settings: ScanSettings, checked: Sequence[str]) -> dict[str, Any]:
+def org_facts(
+    policy: Policy, settings: ScanSettings, checked: Sequence[str], texts: Mapping[str, str] | None = None
+) -> OrgSummary:
     """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``)."""
     severity = policy.severity_for(DRIFT_RULE, "error")
     allowed = (not settings.select or DRIFT_RULE in settings.select) and (
         DRIFT_RULE not in settings.ignore
     )
-    return {
-        "shared_files": [{"path": s.path, "repos": list(s.repos)} for s in policy.shared_files],
-        "drift_severity": severity if allowed and severity != "off" else None,
-        "checked_rules": sorted(checked),
-        "texts": {},
-    }
+    return OrgSummary(
+        shared_files=tuple(policy.shared_files),
+        drift_severity=severity if allowed and severity != "off" else None,
+        checked_rules=tuple(sorted(checked)),
+        texts=dict(sorted((texts or {}).items())),
+    )
 
 
 def scan_org(
@@ -573,8 +575,8 @@ def scan_org(
     Engine(fixed, selection)  # --policy's own rules must load: a usage error, not a repository's
     shared_paths = sorted({s.path for s in fixed.shared_files})
     before = snapshot.before_scan(specs, shared_paths) if cache is not None else {}
-    result = OrgResult([], [], {})
-    repos: dict[str, dict[str, Any]] = {}
+    result = OrgResult([], [])
+    repos: dict[str, RepoSummary] = {}
 
     def not_scanned(spec: RepoSpec, why: str) -> None:
         repos[spec.name] = _error_summary(spec, why)
@@ -650,12 +652,10 @@ def scan_org(
         _close(source)
     engine = engines[0] if engines else Engine(fixed, selection)
     checked = [r.id for r in engine.rules if r.scope != "org"] + _org_rule_ids(fixed, settings)
-    org = org_facts(fixed, settings, checked)
-    org["texts"] = dict(sorted(texts.items()))
-    result.org = org
+    org = org_facts(fixed, settings, checked, texts)
     result.repos = [repos[name] for name in sorted(repos)]
     result.findings = finish(findings, result.repos, org)
-    _prune_texts(org, result.repos)
+    result.org = _prune_texts(org, result.repos)
     stopped = any(f.rule == INCOMPLETE_RULE and f.subject.startswith("budget:") for f in findings)
     if cache is not None and snapshot_key is not None and not result.errors and not stopped:
         # (nor when the budget stopped a file: whether it finishes depends on the machine)
@@ -684,33 +684,27 @@ def _close(source: RepoSource) -> None:
 def _repo_summary(
     spec: RepoSpec, source: RepoSource, policy: Policy, res: RepoResult,
     shared_paths: Sequence[str], texts: dict[str, str],
-) -> dict[str, Any]:  # fmt: skip
+) -> RepoSummary:  # fmt: skip
     """One scanned repository's entry of the report's summary (``texts`` gains the shared
     files' contents by hash)."""
-    summary = res.summary.to_json()
-    summary["slugs"] = list(spec.slugs)
-    summary["source"] = {
-        "kind": "git" if spec.rev is not None else "folder",
-        "rev": spec.rev,
-        "commit": getattr(source, "commit", None),
-    }
-    summary["needs"] = _pipeline_needs(source, res, policy)
-    summary["source_lines"] = _source_lines(source, res.findings)
-    shared: dict[str, dict[str, Any]] = {}
+    shared: dict[str, SharedCopy] = {}
     for path in shared_paths:
         try:
             data: bytes | None = source.read(path)
         except OSError:
             data = None
         if data is None:
-            shared[path] = {"sha256": None, "time": None}
+            shared[path] = SharedCopy(None, None)
             continue
         digest = hashlib.sha256(data).hexdigest()
         texts[digest] = data.decode("utf-8", "replace")
-        shared[path] = {"sha256": digest, "time": _commit_time(spec, source, path)}
-    summary["shared_files"] = shared
-    summary["error"] = None
-    return summary
+        shared[path] = SharedCopy(digest, _commit_time(spec, source, path))
+    origin = RepoOrigin("git" if spec.rev is not None else "folder", spec.rev,
+                        getattr(source, "commit", None))  # fmt: skip
+    return replace(
+        res.summary, slugs=spec.slugs, source=origin, needs=_pipeline_needs(source, res, policy),
+        source_lines=_source_lines(source, res.findings), shared_files=shared, error=None,
+    )  # fmt: skip
 
 
 # --- mirrors: objects fetched between scans, never during one ----------------------------
@@ -804,46 +798,40 @@ def _fetch_missing(
 
 def _org_rule_ids(policy: Policy, settings: ScanSettings) -> list[str]:
     facts = org_facts(policy, settings, [])
-    return [DRIFT_RULE] if facts["drift_severity"] and policy.shared_files else []
+    return [DRIFT_RULE] if facts.drift_severity and policy.shared_files else []
 
 
-def _error_summary(spec: RepoSpec, error: str) -> dict[str, Any]:
-    return {
-        "name": spec.name, "root": spec.label, "files": 0, "workflow_dirs": {}, "jobs": {},
-        "slugs": list(spec.slugs), "source": {"kind": "git" if spec.rev else "folder",
-        "rev": spec.rev, "commit": None}, "needs": {}, "source_lines": {},
-        "shared_files": {}, "error": error,
-    }  # fmt: skip
+def _error_summary(spec: RepoSpec, error: str) -> RepoSummary:
+    origin = RepoOrigin("git" if spec.rev else "folder", spec.rev, None)
+    return RepoSummary(spec.name, spec.label, slugs=spec.slugs, source=origin, error=error)
 
 
 # --- the org-level pass ---------------------------------------------------------------
 
 
-def _members(name: str, repo: dict[str, Any], patterns: Sequence[str]) -> bool:
-    slugs = [name, *(repo.get("slugs") or [])]
-    return any(fnmatch.fnmatchcase(s, p) for s in slugs for p in patterns)
+def _members(repo: RepoSummary, patterns: Sequence[str]) -> bool:
+    names = [repo.name, *repo.slugs]
+    return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
 
 
-def drift_findings(repos: Sequence[dict[str, Any]], org: dict[str, Any]) -> list[Finding]:
+def drift_findings(repos: Sequence[RepoSummary], org: OrgSummary) -> list[Finding]:
     from rules.shared_file_drift import Copy, drift_hits
 
-    severity = org.get("drift_severity")
+    severity = org.drift_severity
     if not severity:
         return []
     out: list[Finding] = []
-    texts: dict[str, str] = org.get("texts", {})
-    for entry in org.get("shared_files", []):
-        path = entry["path"]
+    for entry in org.shared_files:
+        path = entry.path
         copies = []
         for repo in repos:
-            name = str(repo["name"])
-            if repo.get("error") or not _members(name, repo, entry.get("repos") or ["*"]):
+            if repo.error or not _members(repo, entry.repos or ("*",)):
                 continue
-            info = (repo.get("shared_files") or {}).get(path) or {}
-            copies.append(Copy(name, info.get("sha256"), info.get("time")))
+            info = repo.shared_files.get(path) or SharedCopy(None, None)
+            copies.append(Copy(repo.name, info.sha256, info.time))
         if len(copies) < 1:
             continue
-        for h in drift_hits(path, copies, texts):
+        for h in drift_hits(path, copies, dict(org.texts)):
             out.append(Finding(
                 rule=DRIFT_RULE, severity=severity, message=h.message, path=h.path,
                 line=1, column=1, end_line=1, end_column=1, repo=h.repo,
@@ -853,9 +841,7 @@ def drift_findings(repos: Sequence[dict[str, Any]], org: dict[str, Any]) -> list
     return out
 
 
-def finish(
-    findings: Iterable[Finding], repos: Sequence[dict[str, Any]], org: dict[str, Any]
-) -> list[Finding]:
+def finish(findings: Iterable[Finding], repos: Sequence[RepoSummary], org: OrgSummary) -> list[Finding]:
     """Org-level findings added (drift), one unresolved-callee note kept per callee, sorted."""
     ordered = sorted((f for f in findings if f.rule not in ORG_RULES), key=Finding.sort_key)
     seen: set[str] = set()
@@ -870,27 +856,21 @@ def finish(
     return sorted(kept, key=Finding.sort_key)
 
 
-def _prune_texts(org: dict[str, Any], repos: Sequence[dict[str, Any]]) -> None:
-    """Keep only the shared-file texts some repository still holds (deterministic)."""
-    wanted = {
-        info.get("sha256")
-        for repo in repos
-        for info in (repo.get("shared_files") or {}).values()
-        if info.get("sha256")
-    }
-    org["texts"] = {h: t for h, t in sorted(org.get("texts", {}).items()) if h in wanted}
+def _prune_texts(org: OrgSummary, repos: Sequence[RepoSummary]) -> OrgSummary:
+    """``org`` keeping only the shared-file texts some repository still holds (sorted)."""
+    wanted = {copy.sha256 for repo in repos for copy in repo.shared_files.values() if copy.sha256}
+    return replace(org, texts={h: t for h, t in sorted(org.texts.items()) if h in wanted})
 
 
 # --- reports and merge ------------------------------------------------------------------
 
 
-def source_line_lookup(repos: Sequence[dict[str, Any]]) -> Callable[[Finding], str | None]:
-    by_name = {str(r["name"]): r.get("source_lines") or {} for r in repos}
+def source_line_lookup(repos: Sequence[RepoSummary]) -> Callable[[Finding], str | None]:
+    by_name = {r.name: r.source_lines for r in repos}
 
     def lookup(f: Finding) -> str | None:
-        lines = by_name.get(f.repo or "", {})
-        line = lines.get(f.path, {}).get(str(f.line))
-        return line if isinstance(line, str) else None
+        lines = by_name.get(f.repo or "")
+        return lines.get(f.path, {}).get(f.line) if lines is not None else None
 
     return lookup
 
@@ -911,7 +891,7 @@ def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
         tool_version=tool_version,
         source_line=source_line_lookup(result.repos),
         display_path=lambda f: f"{f.repo}/{f.path}" if f.repo else f.path,
-        extra={"summary": {"org": result.org}},
+        org=result.org,
     )
 
 
@@ -954,36 +934,30 @@ def report_problem(data: Any) -> str | None:
 
 
 def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:
-    """One org result from shard reports: equal to the report of an unsharded run."""
+    """One org result from shard reports (each valid against the schema: ``load_report``):
+    equal to the report of an unsharded run."""
     findings: list[Finding] = []
-    repos: dict[str, dict[str, Any]] = {}
-    org: dict[str, Any] | None = None
+    repos: dict[str, RepoSummary] = {}
+    org: OrgSummary | None = None
     texts: dict[str, str] = {}
     suppressed = 0
     for doc in documents:
         summary = doc["summary"]
-        facts = summary["org"]
+        facts = OrgSummary.from_json(summary["org"])
         if org is None:
-            org = {k: v for k, v in facts.items() if k != "texts"}
-        elif facts.get("shared_files") != org.get("shared_files"):
+            org = facts
+        elif facts.shared_files != org.shared_files:
             raise OrgError("the shard reports were made with different shared_files policies")
-        texts.update(facts.get("texts", {}))
+        texts.update(facts.texts)
         suppressed += int(summary.get("suppressed", 0))
         for repo in summary.get("repositories", []):
-            repos.setdefault(str(repo["name"]), repo)
+            if str(repo["name"]) not in repos:
+                repos[str(repo["name"])] = RepoSummary.from_json(repo)
         findings.extend(Finding.from_json(f) for f in doc.get("findings", []))
     if org is None:
         raise OrgError("nothing to merge")
-    org["texts"] = dict(sorted(texts.items()))
+    org = replace(org, texts=dict(sorted(texts.items())))
     ordered = [repos[name] for name in sorted(repos)]
     result = OrgResult(finish(findings, ordered, org), ordered, org, suppressed=suppressed)
-    _prune_texts(org, ordered)
+    result.org = _prune_texts(org, ordered)
     return result
-
-
-def iter_repo_findings(result: OrgResult) -> Iterator[tuple[dict[str, Any], list[Finding]]]:
-    by_repo: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        by_repo.setdefault(f.repo or "", []).append(f)
-    for repo in result.repos:
-        yield repo, by_repo.get(str(repo["name"]), [])

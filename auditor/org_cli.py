@@ -13,11 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from auditor import __version__
+
+if TYPE_CHECKING:
+    from auditor.orgdata import OrgResult
 
 Fail = Callable[[str], Any]
 
@@ -120,7 +123,7 @@ def run_org(
         fail(str(exc))
     finally:
         progress.close()
-    unknown = (select | ignore) - set(result.org.get("checked_rules", []))
+    unknown = (select | ignore) - set(result.org.checked_rules)
     if unknown:
         from auditor.rules_loader import builtin_rules
 
@@ -168,14 +171,14 @@ def run_merge(
     except (outputs.OutputError, org.OrgError) as exc:
         fail(str(exc))
     _emit(result, fmt, output, extra_outputs, fail_on, fail)
-    errors = [r for r in result.repos if r.get("error")]
+    errors = [r for r in result.repos if r.error]
     if errors:
         return 2
     return exit_code(result.findings, fail_on)
 
 
 def _emit(
-    result: Any, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
+    result: OrgResult, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
     memo: Any = None,
 ) -> None:
     from auditor import org, outputs

@@ -1,5 +1,5 @@
 """The data of an org scan: what it reads (``RepoSpec``, ``ScanSettings``), what it gives
-(``OrgResult``) and how it fails (``OrgError``).
+(``OrgResult``, of the typed summaries of ``auditor.summary``) and how it fails (``OrgError``).
 
 Its own module so that every part of an org scan (``auditor.org``, the
 snapshot of ``auditor.snapshot``, the sources of ``auditor.orgsource``) shares
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.findings import Finding
+from auditor.summary import OrgSummary, RepoSummary
 
 
 class OrgError(Exception):
@@ -48,8 +49,8 @@ class OrgResult:
     """The org scan: findings (org-level ones included), repositories, org facts."""
 
     findings: list[Finding]
-    repos: list[dict[str, Any]]
-    org: dict[str, Any]
+    repos: list[RepoSummary]
+    org: OrgSummary = field(default_factory=OrgSummary)
     suppressed: int = 0
     files_analysed: int = 0  # files the engine really analysed (cache hits excluded)
     files_cached: int = 0  # files whose findings came from the result cache
@@ -59,18 +60,20 @@ class OrgResult:
 
     @property
     def files(self) -> int:
-        return sum(int(r.get("files", 0)) for r in self.repos)
+        return sum(r.files for r in self.repos)
 
     def to_json(self) -> dict[str, Any]:
         """What an org snapshot keeps (``from_json`` gives an equal result back)."""
         return {
             "findings": [f.to_record() for f in self.findings],
-            "repos": self.repos, "org": self.org, "suppressed": self.suppressed,
+            "repos": [r.to_json() for r in self.repos], "org": self.org.to_json(),
+            "suppressed": self.suppressed,
             "errors": self.errors,
         }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OrgResult:
         findings = [Finding.from_json(row) for row in data["findings"]]
-        return cls(findings, list(data["repos"]), dict(data["org"]),
+        return cls(findings, [RepoSummary.from_json(r) for r in data["repos"]],
+                   OrgSummary.from_json(data["org"]),
                    suppressed=int(data["suppressed"]), errors=list(data["errors"]))  # fmt: skip

@@ -244,7 +244,7 @@ def scan_targets(
         _release(plan)
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
-            forge_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
+            workflow_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
             jobs=dict(sorted(plan.roles.items())),
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]

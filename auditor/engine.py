@@ -204,6 +204,8 @@ class Engine:
                         repo.job_needs[path] = {j: list(pipeline.needs[j]) for j in pipeline.jobs}
             findings: list[Finding] = []
             for rule in self.rules:
+                if rule.scope == "org":
+                    continue  # run once over the organisation (auditor.org), never per file
                 if rule.scope != "file" and (facts is None or info.kind not in rule.kinds):
                     continue
                 severity = self.policy.severity_for(rule.id, rule.severity)

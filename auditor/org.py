@@ -9,30 +9,29 @@ that revision straight from the object store (``auditor.gitsource``); the
 default revision of a bare mirror is its ``HEAD`` (the default branch), and a
 working tree without ``--ref`` is scanned as it is on disk.
 
-Each repository is scanned by the ordinary engine (``scan_repo``: one call
-per repository, picklable, so a process pool can run it). The org-level pass
-(``finish``) then adds what only the whole set can tell:
-
-- ``shared-file-drift`` (an ``org``-scope rule: ``rules/shared_file_drift.py``
-  holds its docs and logic; the engine skips it) over the policy's
-  ``shared_files``;
-- one ``reusable-workflow-unresolved`` note per callee: the rule reports each
-  unresolved cross-repository call, the pass keeps the first by repository,
-  path and line.
+Each repository is scanned by the ordinary engine (``auditor.parallel``: the
+result cache, then a process pool) and summarised (``auditor.summary.RepoSummary``).
+The org-level pass (``auditor.orgpass.finish``) then adds what only the whole set
+can tell: it runs every org rule (``auditor.rule.OrgRule``: ``shared-file-drift``
+over the policy's ``shared_files``, and any org rule an installed plugin or the
+``custom_rules`` of ``--policy`` define) once over the typed summaries, and keeps
+one ``reusable-workflow-unresolved`` note per callee. Org rules come from the
+org's policy only: a repository's own ``.auditor.yml`` judges that repository,
+never the others.
 
 Cross-repository reusable workflows (``owner/repo/path.yml@ref``) resolve
 against the whole input set, before sharding, so every shard sees the same
 callees. Everything the report needs is kept in the JSON report's ``summary``
 (per repository: job graphs with roles, the source lines findings point at,
-the shared files' hashes; for the org: the shared-file definitions and texts),
-so ``auditor merge`` of shard JSONs rebuilds exactly the report of one
-unsharded run: it drops the shards' org-level findings and runs ``finish``
-again over the union.
+the shared files' hashes; for the org: the shared-file definitions and texts,
+the severity of each org rule that ran), so ``auditor merge`` of shard JSONs
+rebuilds exactly the report of one unsharded run: it drops the shards'
+org-level findings and runs ``finish`` again over the union (with ``--policy``
+when the shards ran custom org rules).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 import re
@@ -45,9 +44,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor import orgpass
 from auditor.budget import INCOMPLETE_RULE
 from auditor.errors import PolicyError
-from auditor.findings import Finding, fingerprint, printable
+from auditor.findings import Finding, printable
 from auditor.orgdata import OrgError as OrgError
 from auditor.orgdata import OrgResult as OrgResult
 from auditor.orgdata import RepoSpec as RepoSpec
@@ -60,10 +60,8 @@ from auditor.summary import OrgSummary, RepoOrigin, RepoSummary, SharedCopy
 if TYPE_CHECKING:
     from auditor.parallel import RepoResult
     from auditor.policy import Policy
+    from auditor.rule import Rule
 
-DRIFT_RULE = "shared-file-drift"
-UNRESOLVED_RULE = "reusable-workflow-unresolved"
-ORG_RULES = frozenset({DRIFT_RULE})  # computed by ``finish``, never by the engine
 MAX_SOURCE_LINE = 300
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
@@ -517,18 +515,21 @@ def org_cache(cache_dir: Path | None = None) -> Any:
 
 
 def org_facts(
-    policy: Policy, settings: ScanSettings, checked: Sequence[str], texts: Mapping[str, str] | None = None
-) -> OrgSummary:
-    """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``)."""
-    severity = policy.severity_for(DRIFT_RULE, "error")
-    allowed = (not settings.select or DRIFT_RULE in settings.select) and (
-        DRIFT_RULE not in settings.ignore
-    )
+    policy: Policy, settings: ScanSettings, rules: Sequence[Rule], checked: Sequence[str],
+    texts: Mapping[str, str] | None = None,
+) -> OrgSummary:  # fmt: skip
+    """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``): the
+    shared files, the severity of each org rule that runs, the rules checked (``checked``
+    plus the org rules that apply), the shared files' texts."""
+    severities = orgpass.enabled(rules, policy, settings.select, settings.ignore)
+    ran = orgpass.applying(rules, severities, policy)
+    drift = severities.pop(orgpass.DRIFT_RULE, None)
     return OrgSummary(
         shared_files=tuple(policy.shared_files),
-        drift_severity=severity if allowed and severity != "off" else None,
-        checked_rules=tuple(sorted(checked)),
+        drift_severity=drift,
+        checked_rules=tuple(sorted({*checked, *ran})),
         texts=dict(sorted((texts or {}).items())),
+        org_rules=severities,
     )
 
 
@@ -572,7 +573,7 @@ def scan_org(
 
     fixed = org_policy(settings)
     selection = Selection(settings.select, settings.ignore)
-    Engine(fixed, selection)  # --policy's own rules must load: a usage error, not a repository's
+    org_engine = Engine(fixed, selection)  # --policy's rules must load: a usage error, not a repo's
     shared_paths = sorted({s.path for s in fixed.shared_files})
     before = snapshot.before_scan(specs, shared_paths) if cache is not None else {}
     result = OrgResult([], [])
@@ -651,10 +652,10 @@ def scan_org(
         result.files_cached += res.cached
         _close(source)
     engine = engines[0] if engines else Engine(fixed, selection)
-    checked = [r.id for r in engine.rules if r.scope != "org"] + _org_rule_ids(fixed, settings)
-    org = org_facts(fixed, settings, checked, texts)
+    checked = [r.id for r in engine.rules if r.scope != "org"]
+    org = org_facts(fixed, settings, org_engine.all_rules, checked, texts)
     result.repos = [repos[name] for name in sorted(repos)]
-    result.findings = finish(findings, result.repos, org)
+    result.findings = orgpass.finish(findings, result.repos, org, org_engine.all_rules, fixed)
     result.org = _prune_texts(org, result.repos)
     stopped = any(f.rule == INCOMPLETE_RULE and f.subject.startswith("budget:") for f in findings)
     if cache is not None and snapshot_key is not None and not result.errors and not stopped:
@@ -796,64 +797,12 @@ def _fetch_missing(
     return again
 
 
-def _org_rule_ids(policy: Policy, settings: ScanSettings) -> list[str]:
-    facts = org_facts(policy, settings, [])
-    return [DRIFT_RULE] if facts.drift_severity and policy.shared_files else []
-
-
 def _error_summary(spec: RepoSpec, error: str) -> RepoSummary:
     origin = RepoOrigin("git" if spec.rev else "folder", spec.rev, None)
     return RepoSummary(spec.name, spec.label, slugs=spec.slugs, source=origin, error=error)
 
 
-# --- the org-level pass ---------------------------------------------------------------
-
-
-def _members(repo: RepoSummary, patterns: Sequence[str]) -> bool:
-    names = [repo.name, *repo.slugs]
-    return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
-
-
-def drift_findings(repos: Sequence[RepoSummary], org: OrgSummary) -> list[Finding]:
-    from rules.shared_file_drift import Copy, drift_hits
-
-    severity = org.drift_severity
-    if not severity:
-        return []
-    out: list[Finding] = []
-    for entry in org.shared_files:
-        path = entry.path
-        copies = []
-        for repo in repos:
-            if repo.error or not _members(repo, entry.repos or ("*",)):
-                continue
-            info = repo.shared_files.get(path) or SharedCopy(None, None)
-            copies.append(Copy(repo.name, info.sha256, info.time))
-        if len(copies) < 1:
-            continue
-        for h in drift_hits(path, copies, dict(org.texts)):
-            out.append(Finding(
-                rule=DRIFT_RULE, severity=severity, message=h.message, path=h.path,
-                line=1, column=1, end_line=1, end_column=1, repo=h.repo,
-                fingerprint=fingerprint(DRIFT_RULE, h.repo, h.path, None, None, h.subject),
-                subject=h.subject,
-            ))  # fmt: skip
-    return out
-
-
-def finish(findings: Iterable[Finding], repos: Sequence[RepoSummary], org: OrgSummary) -> list[Finding]:
-    """Org-level findings added (drift), one unresolved-callee note kept per callee, sorted."""
-    ordered = sorted((f for f in findings if f.rule not in ORG_RULES), key=Finding.sort_key)
-    seen: set[str] = set()
-    kept: list[Finding] = []
-    for f in ordered:
-        if f.rule == UNRESOLVED_RULE:
-            if f.message in seen:
-                continue
-            seen.add(f.message)
-        kept.append(f)
-    kept.extend(drift_findings(repos, org))
-    return sorted(kept, key=Finding.sort_key)
+# --- the org-level facts ---------------------------------------------------------------
 
 
 def _prune_texts(org: OrgSummary, repos: Sequence[RepoSummary]) -> OrgSummary:
@@ -933,9 +882,15 @@ def report_problem(data: Any) -> str | None:
     return f"{where.lstrip('.') or 'the document'}: {error.message[:200]}"
 
 
-def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:
+def merge(documents: Sequence[dict[str, Any]], policy: Policy | None = None) -> OrgResult:
     """One org result from shard reports (each valid against the schema: ``load_report``):
-    equal to the report of an unsharded run."""
+    equal to the report of an unsharded run.
+
+    The org rules the shards ran run again over the union: built-in and installed ones,
+    and the custom rules of ``policy`` (the ``--policy`` the shards were scanned with; its
+    shared files must be theirs). Without it, org rules see the policy rebuilt from the
+    shards' summary (``orgpass.summary_policy``), and shards that ran a custom org rule
+    cannot be merged (a one-line error says so)."""
     findings: list[Finding] = []
     repos: dict[str, RepoSummary] = {}
     org: OrgSummary | None = None
@@ -957,7 +912,26 @@ def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:
     if org is None:
         raise OrgError("nothing to merge")
     org = replace(org, texts=dict(sorted(texts.items())))
+    rules, policy = _merge_rules(org, policy)
     ordered = [repos[name] for name in sorted(repos)]
-    result = OrgResult(finish(findings, ordered, org), ordered, org, suppressed=suppressed)
+    result = OrgResult(orgpass.finish(findings, ordered, org, rules, policy), ordered, org,
+                       suppressed=suppressed)  # fmt: skip
     result.org = _prune_texts(org, ordered)
     return result
+
+
+def _merge_rules(org: OrgSummary, policy: Policy | None) -> tuple[list[Rule], Policy]:
+    """The rules a merge runs the shards' org rules with, and the policy they see."""
+    from auditor.rules_loader import builtin_rules, entry_point_rules, load_rules
+
+    if policy is not None and tuple(policy.shared_files) != tuple(org.shared_files):
+        raise OrgError(f"{policy.source}: its shared_files are not the ones the shards were "
+                       "scanned with")  # fmt: skip
+    rules = load_rules(policy) if policy is not None else [*builtin_rules(), *entry_point_rules()]
+    missing = sorted(set(orgpass.severities(org)) - {r.id for r in orgpass.org_rules(rules)})
+    if missing:
+        raise OrgError(
+            f"the shards ran org rule(s) {', '.join(missing)} that merge cannot load: pass "
+            "--policy FILE, the policy whose custom_rules define them"
+        )
+    return rules, policy if policy is not None else orgpass.summary_policy(org)

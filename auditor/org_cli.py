@@ -124,10 +124,10 @@ def run_org(
     finally:
         progress.close()
     unknown = (select | ignore) - set(result.org.checked_rules)
-    if unknown:
-        from auditor.rules_loader import builtin_rules
+    if unknown:  # a rule no repository ran may still exist (custom rules of --policy too)
+        from auditor.rules_loader import load_rules
 
-        unknown -= {r.id for r in builtin_rules()}
+        unknown -= {r.id for r in load_rules(org.org_policy(settings))}
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
     from auditor.errors import message_line
@@ -160,15 +160,17 @@ def run_org(
 
 def run_merge(
     files: tuple[str, ...], *, fail_on: str, fmt: str, output: str | None,
-    report_specs: tuple[str, ...], fail: Fail,
+    report_specs: tuple[str, ...], fail: Fail, policy_file: str | None = None,
 ) -> int:  # fmt: skip
     from auditor import org, outputs
+    from auditor.errors import PolicyError
     from auditor.findings import exit_code
 
     try:
         extra_outputs = outputs.parse_specs(report_specs)
-        result = org.merge([org.load_report(path) for path in files])
-    except (outputs.OutputError, org.OrgError) as exc:
+        policy = org.org_policy(org.ScanSettings(policy_file)) if policy_file else None
+        result = org.merge([org.load_report(path) for path in files], policy)
+    except (outputs.OutputError, org.OrgError, PolicyError) as exc:
         fail(str(exc))
     _emit(result, fmt, output, extra_outputs, fail_on, fail)
     errors = [r for r in result.repos if r.error]

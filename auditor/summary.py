@@ -153,14 +153,19 @@ class OrgSummary:
     drift_severity: str | None = None  # shared-file-drift's (None: it does not run)
     checked_rules: tuple[str, ...] = ()
     texts: Mapping[str, str] = field(default_factory=dict)
+    # id → severity of every other org rule that runs (written only when there is one)
+    org_rules: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "shared_files": [{"path": s.path, "repos": list(s.repos)} for s in self.shared_files],
             "drift_severity": self.drift_severity,
             "checked_rules": list(self.checked_rules),
-            "texts": dict(self.texts),
         }
+        if self.org_rules:
+            out["org_rules"] = dict(sorted(self.org_rules.items()))
+        out["texts"] = dict(self.texts)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrgSummary:
@@ -170,4 +175,5 @@ class OrgSummary:
             drift_severity=data.get("drift_severity"),
             checked_rules=tuple(data.get("checked_rules") or ()),
             texts=dict(data.get("texts") or {}),
+            org_rules=dict(data.get("org_rules") or {}),
         )  # fmt: skip

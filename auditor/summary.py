@@ -97,11 +97,6 @@ class RepoSummary:
         object.__setattr__(self, "needs", job_map(self.needs))
         object.__setattr__(self, "slugs", tuple(self.slugs))
 
-    @property
-    def org(self) -> bool:
-        """From an org scan (it carries the org fields)."""
-        return self.source is not None
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "name": self.name,

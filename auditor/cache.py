@@ -89,13 +89,16 @@ class Entry:
     reads: dict[str, str | None]
     suppressed: int = 0
     job_needs: dict[str, list[str]] | None = None  # a release pipeline's needs edges
+    role_reasons: dict[str, dict[str, str]] | None = None  # job → role → why (jobs with a role)
 
     def to_bytes(self, key: str = "") -> bytes:
         """Checksummed bytes; the checksum covers ``key`` too, so a row that a damaged
         index hands out under another key is rejected, not served."""
-        data = {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed}
+        data: dict[str, Any] = {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed}
         if self.job_needs is not None:
             data["n"] = self.job_needs
+        if self.role_reasons is not None:
+            data["w"] = self.role_reasons
         body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(
             "utf-8", "surrogatepass"
         )
@@ -113,7 +116,7 @@ class Entry:
             return None
         if not _entry_shape(data):
             return None  # the right checksum around the wrong shape (another writer): a miss
-        return cls(data["f"], data["j"], data["r"], data["s"], data.get("n"))
+        return cls(data["f"], data["j"], data["r"], data["s"], data.get("n"), data.get("w"))
 
 
 def _entry_shape(data: Any) -> bool:
@@ -134,6 +137,13 @@ def _entry_shape(data: Any) -> bool:
             for k, v in graph.items()
         )):  # fmt: skip
             return False
+    why = data.get("w")
+    if why is not None and not (isinstance(why, dict) and all(
+        isinstance(job, str) and isinstance(roles, dict)
+        and all(isinstance(r, str) and isinstance(w, str) for r, w in roles.items())
+        for job, roles in why.items()
+    )):  # fmt: skip
+        return False
     findings = data["f"]
     return isinstance(findings, list) and all(isinstance(row, dict) for row in findings)
 
@@ -488,9 +498,10 @@ def file_key(engine_hash: str, path: str, kind: str, data: bytes, forge_dirs: An
 def to_entry(
     findings: list[Finding], job_roles: dict[str, list[str]] | None,
     reads: dict[str, str | None], suppressed: int, job_needs: dict[str, list[str]] | None = None,
+    role_reasons: dict[str, dict[str, str]] | None = None,
 ) -> Entry:  # fmt: skip
     rows = [f.to_record() for f in findings]
-    return Entry(rows, job_roles, dict(reads), suppressed, job_needs)
+    return Entry(rows, job_roles, dict(reads), suppressed, job_needs, role_reasons)
 
 
 def from_entry(entry: Entry, repo_name: str | None) -> list[Finding]:

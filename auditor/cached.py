@@ -51,7 +51,7 @@ def lookup(
 ) -> tuple[list[Finding] | None, str | None, bytes | None]:
     """(findings of a valid hit or None, the entry key or None, the file's bytes if read).
 
-    A hit is applied to ``repo`` (job roles) and counted on ``engine``.
+    A hit is applied to ``repo`` (job roles, needs and role reasons) and counted on ``engine``.
     """
     key, data = _key_for(engine, repo, path, kind, forge_dirs)
     if key is None:
@@ -68,6 +68,8 @@ def lookup(
             repo.job_roles[path] = entry.job_roles
         if entry.job_needs is not None:
             repo.job_needs[path] = entry.job_needs
+        if entry.role_reasons is not None:
+            repo.role_reasons[path] = entry.role_reasons
         return from_entry(entry, repo.name), key, data
     if entry is not None:
         cache.stats.rejected += 1
@@ -93,7 +95,9 @@ def analyse_and_store(
         # (a file stopped by the budget is not stored: whether it finishes depends on the
         # machine's speed and load, and a later run with a larger budget must analyse it)
         roles, needs = repo.job_roles.get(path), repo.job_needs.get(path)
-        cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before, needs))
+        entry = to_entry(findings, roles, tracker, engine.suppressed - before, needs,
+                         repo.role_reasons.get(path))  # fmt: skip
+        cache.put(key, entry)
     return findings
 
 

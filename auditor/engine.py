@@ -202,6 +202,9 @@ class Engine:
                     repo.job_roles[path] = {j: sorted(str(r) for r in pipeline.roles[j]) for j in pipeline.jobs}
                     if any(pipeline.roles[j] for j in pipeline.jobs):
                         repo.job_needs[path] = {j: list(pipeline.needs[j]) for j in pipeline.jobs}
+                    reasons = {j: dict(pipeline.reasons[j]) for j in pipeline.jobs if pipeline.reasons.get(j)}
+                    if reasons:
+                        repo.role_reasons[path] = reasons
             findings: list[Finding] = []
             for rule in self.rules:
                 if rule.scope == "org":

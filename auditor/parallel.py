@@ -143,6 +143,7 @@ class _Plan:
     out: list[list[Finding] | None]
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     suppressed: int = 0
     analysed: int = 0
@@ -245,7 +246,7 @@ def scan_targets(
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
             workflow_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
-            jobs=dict(sorted(plan.roles.items())),
+            jobs=dict(sorted(plan.roles.items())), role_reasons=dict(sorted(plan.reasons.items())),
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]
         if plan.error is not None:
@@ -305,6 +306,7 @@ def _release(plan: _Plan) -> None:
     if plan.repo is not None:
         plan.roles.update(plan.repo.job_roles)
         plan.needs.update(plan.repo.job_needs)
+        plan.reasons.update(plan.repo.role_reasons)
         plan.reads.update(plan.repo.reads)
         plan.repo = None
 
@@ -342,6 +344,7 @@ class _UnitResult:
     files: list[tuple[int, list[Finding]]] = field(default_factory=list)
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     analysed: int = 0
     cached: int = 0
@@ -450,6 +453,7 @@ def _merge(
     plan.roles.update(result.roles)
     plan.reads.update(result.reads)
     plan.needs.update(result.needs)
+    plan.reasons.update(result.reasons)
     plan.analysed += result.analysed
     plan.cached += result.cached
     plan.suppressed += result.suppressed
@@ -490,7 +494,7 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
     except Exception as exc:  # a PolicyError from a custom rule, say
         return _UnitResult(t, error=(path, type(exc).__name__, str(exc)), size=len(indexes))
     return _UnitResult(
-        t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.reads),
+        t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.role_reasons), dict(repo.reads),
         analysed=engine.files_analysed - a, cached=engine.files_cached - c,
         suppressed=engine.suppressed - s,
         entries=cache.take_pending() if cache is not None else {},

@@ -2,7 +2,8 @@
 
 A ``RepoSummary`` is one scanned repository: its name and root, how many
 files were checked, the workflow folder each forge runs, and per workflow
-each job's roles and the reason for each role. An org scan (``auditor org``)
+each job's roles and the reason for each role (``role_reasons``: what
+``auditor graph`` shows, e.g. which catalogue entry matched which step). An org scan (``auditor org``)
 adds what only it knows (``source`` is then set): the ``owner/repo`` slugs, where
 the files were read, the release pipelines' needs, the source lines findings
 point at, the shared files' hashes, or why the repository was not scanned.
@@ -84,6 +85,7 @@ class RepoSummary:
     files: int = 0
     workflow_dirs: Mapping[str, str | None] = field(default_factory=dict)
     jobs: JobMap = field(default_factory=dict)  # path → job → roles (every job of a workflow)
+    role_reasons: ReasonMap = field(default_factory=dict)  # path → job → role → why
     # org scans (``source`` is None elsewhere):
     slugs: tuple[str, ...] = ()
     source: RepoOrigin | None = None
@@ -95,6 +97,7 @@ class RepoSummary:
     def __post_init__(self) -> None:
         object.__setattr__(self, "jobs", job_map(self.jobs))
         object.__setattr__(self, "needs", job_map(self.needs))
+        object.__setattr__(self, "role_reasons", reason_map(self.role_reasons))
         object.__setattr__(self, "slugs", tuple(self.slugs))
 
     def to_json(self) -> dict[str, Any]:
@@ -104,6 +107,7 @@ class RepoSummary:
             "files": self.files,
             "workflow_dirs": dict(self.workflow_dirs),
             "jobs": _job_map_json(self.jobs),
+            "role_reasons": reason_map(self.role_reasons),
         }
         if self.source is not None:
             out.update({
@@ -127,6 +131,7 @@ class RepoSummary:
             files=int(data.get("files") or 0),
             workflow_dirs=dict(data.get("workflow_dirs") or {}),
             jobs=data.get("jobs") or {},
+            role_reasons=data.get("role_reasons") or {},
             slugs=tuple(data.get("slugs") or ()),
             source=RepoOrigin.from_json(source) if isinstance(source, Mapping) else None,
             needs=data.get("needs") or {},

@@ -5,7 +5,8 @@ or a CI artifact. It shows the verdict and totals, a repositories × rules
 matrix (a text mark and a count besides the colour, so it reads without
 colour), the shared-file drift table, and per repository its findings
 (file:line, message, the source line) and its release pipelines as inline SVG
-job graphs with roles coloured (a layered layout computed here).
+job graphs with roles coloured (a layered layout computed here) and each
+job's tooltip saying why it plays its roles.
 
 Everything comes from the ``Report`` — for org scans from the data the JSON
 report keeps in ``summary`` (``auditor.org``), so ``auditor merge`` of shard
@@ -202,9 +203,10 @@ def _label(job: str) -> str:
 
 def svg_graph(
     needs: Mapping[str, Sequence[str]], roles: Mapping[str, Sequence[str]], title: str,
-    gid: str = "g",
+    gid: str = "g", reasons: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """The job graph as inline SVG: boxes left to right by layer, roles as colour and text."""
+    """The job graph as inline SVG: boxes left to right by layer, roles as colour and text;
+    a job's tooltip says why it plays each role (``reasons``: job → role → why)."""
     if not needs:
         return '<p class="muted">no jobs</p>'
     shown = dict(list(needs.items())[:MAX_GRAPH_JOBS])
@@ -250,9 +252,11 @@ def svg_graph(
         role = _primary_role(job_roles)
         fill = ROLE_COLOURS[role] if role else "#ffffff"
         ink = "#ffffff" if role else "#1b1f24"
+        why = (reasons or {}).get(job, {})
+        because = "".join(f"\n{role}: {why[role]}" for role in job_roles if why.get(role))
         parts.append(
             f'<g class="job"><title>{_e(job)}'
-            f'{_e(" — " + ", ".join(job_roles)) if job_roles else ""}</title>'
+            f'{_e(" — " + ", ".join(job_roles)) if job_roles else ""}{_e(because)}</title>'
             f'<rect x="{x0}" y="{y0}" width="{widths[job]}" height="{node_h}" rx="5" '
             f'fill="{fill}" stroke="#4a535c"/>'
             f'<text x="{x0 + 8}" y="{y0 + 17}" fill="{ink}" font-size="12" '
@@ -453,7 +457,8 @@ def _pipelines(repo: RepoSummary, anchor: str) -> str:
     for index, (path, edges) in enumerate(sorted(needs.items())):
         out.append(f"<h4><code>{_e(path)}</code></h4>")
         gid = f"{anchor}-g{index}"  # marker ids must be unique in the page
-        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}", gid))
+        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}", gid,
+                             repo.role_reasons.get(path)))  # fmt: skip
     if not out:
         out.append('<p class="muted">no release pipeline found (no job publishes, promotes '
                    "or verifies)</p>")  # fmt: skip
@@ -473,7 +478,8 @@ def _check_graphs(report: Report) -> str:
     for index, (shown, graph) in enumerate(report.graphs.items()):
         needs = {j: list(graph.needs[j]) for j in graph.jobs}
         roles = {j: sorted(str(r) for r in graph.roles.get(j, ())) for j in graph.jobs}
-        svg = svg_graph(needs, roles, shown, f"check-g{index}")
+        reasons = {j: dict(graph.reasons.get(j, ())) for j in graph.jobs}
+        svg = svg_graph(needs, roles, shown, f"check-g{index}", reasons)
         out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg)
     return "".join(out)
 

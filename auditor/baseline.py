@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.cached import scan_source
 from auditor.findings import Finding
 from auditor.gitsource import GitError, GitSource, repo_prefix
 
@@ -160,7 +161,7 @@ def fingerprints_at(
             only = [(path, kind) for path, kind in only if source.size(path) is not None]
             if not only:
                 return frozenset()
-        findings, _ = engine.scan(source, repo_name=repo_name, root_label=target.label, only=only)
+        findings = scan_source(engine, source, repo_name=repo_name, only=only)
     finally:
         engine.suppressed, engine.files_analysed = saved
         if own:

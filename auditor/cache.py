@@ -1,5 +1,10 @@
 """A content-addressed cache of per-file results, so an unchanged file is analysed once.
 
+This module is the storage only: entries, their keys' parts and the SQLite
+store. What drives the engine through it (a lookup that checks an entry's
+dependencies, the analysis of a miss) is ``auditor.cached``; the engine's own
+part of the key is ``Engine.cache_hash``.
+
 Key of one entry (sha256 of all of it):
 
 * the bytes of the file (sha256), its repository-relative path and kind;
@@ -54,16 +59,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from auditor import __version__
-from auditor.budget import INCOMPLETE_RULE
 from auditor.findings import Finding, fingerprint
-from auditor.repo import FOLDER_KIND
-
-if TYPE_CHECKING:
-    from auditor.engine import Engine
-    from auditor.repo import RepoContext
 
 CACHE_FORMAT = 1
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -91,13 +89,16 @@ class Entry:
     reads: dict[str, str | None]
     suppressed: int = 0
     job_needs: dict[str, list[str]] | None = None  # a release pipeline's needs edges
+    role_reasons: dict[str, dict[str, str]] | None = None  # job → role → why (jobs with a role)
 
     def to_bytes(self, key: str = "") -> bytes:
         """Checksummed bytes; the checksum covers ``key`` too, so a row that a damaged
         index hands out under another key is rejected, not served."""
-        data = {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed}
+        data: dict[str, Any] = {"f": self.findings, "j": self.job_roles, "r": self.reads, "s": self.suppressed}
         if self.job_needs is not None:
             data["n"] = self.job_needs
+        if self.role_reasons is not None:
+            data["w"] = self.role_reasons
         body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(
             "utf-8", "surrogatepass"
         )
@@ -115,7 +116,7 @@ class Entry:
             return None
         if not _entry_shape(data):
             return None  # the right checksum around the wrong shape (another writer): a miss
-        return cls(data["f"], data["j"], data["r"], data["s"], data.get("n"))
+        return cls(data["f"], data["j"], data["r"], data["s"], data.get("n"), data.get("w"))
 
 
 def _entry_shape(data: Any) -> bool:
@@ -136,6 +137,13 @@ def _entry_shape(data: Any) -> bool:
             for k, v in graph.items()
         )):  # fmt: skip
             return False
+    why = data.get("w")
+    if why is not None and not (isinstance(why, dict) and all(
+        isinstance(job, str) and isinstance(roles, dict)
+        and all(isinstance(r, str) and isinstance(w, str) for r, w in roles.items())
+        for job, roles in why.items()
+    )):  # fmt: skip
+        return False
     findings = data["f"]
     return isinstance(findings, list) and all(isinstance(row, dict) for row in findings)
 
@@ -144,7 +152,7 @@ _TEXT_FIELDS = ("rule", "severity", "message", "path")
 _NUMBER_FIELDS = ("line", "column", "end_line", "end_column")
 
 
-def _record_shape(row: Any) -> bool:
+def record_shape(row: Any) -> bool:
     """Whether ``row`` is a finding record as ``Finding.to_record`` writes it (``lookup``
     checks it before a finding is made of it)."""
     if not isinstance(row, dict):
@@ -449,7 +457,7 @@ def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
 # --- keys ---------------------------------------------------------------------------
 
 
-def _code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
+def code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
     """(file, size, mtime_ns) of every module that computes findings."""
     files: set[str] = set()
     package = sys.modules["auditor"].__file__
@@ -474,28 +482,6 @@ def _code_fingerprint(modules: Iterable[str]) -> list[tuple[str, int, int]]:
     return out
 
 
-def engine_key(engine: Engine) -> str:
-    """Everything about a run that can change a file's findings, as one hash."""
-    policy = engine.policy
-    waivers = sorted(repr(w) for w in policy.waivers)
-    dated = any(w.until is not None for w in policy.waivers)
-    rules = [
-        (r.id, policy.severity_for(r.id, r.severity), r.origin, r.scope, sorted(r.kinds))
-        for r in engine.rules
-    ]
-    modules = sorted({getattr(r.check, "__module__", "") for r in engine.rules} - {""})
-    parts = (
-        CACHE_FORMAT,
-        __version__,
-        policy.cache_key(),
-        waivers,
-        engine.today.isoformat() if dated else None,
-        rules,
-        _code_fingerprint(modules),
-    )
-    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def file_key(engine_hash: str, path: str, kind: str, data: bytes, forge_dirs: Any) -> str:
     h = hashlib.sha256()
     h.update(engine_hash.encode())
@@ -506,37 +492,16 @@ def file_key(engine_hash: str, path: str, kind: str, data: bytes, forge_dirs: An
     return h.hexdigest()
 
 
-# --- engine glue ----------------------------------------------------------------------
-
-
-def dependencies_hold(repo: RepoContext, reads: dict[str, str | None], self_path: str) -> bool:
-    """True when every file the cached analysis read still has the same bytes."""
-    for key, digest in reads.items():
-        if key == self_path:
-            continue
-        if key.startswith("remote:"):
-            resolver = repo.remote_resolver
-            data = None
-            if resolver is not None:
-                try:
-                    data = resolver(key[len("remote:") :])
-                except (OSError, RuntimeError):
-                    data = None
-            now = hashlib.sha256(data).hexdigest() if data is not None else None
-        else:
-            repo.read(key)
-            now = repo.reads.get(key)
-        if now != digest:
-            return False
-    return True
+# --- entries and findings -----------------------------------------------------------
 
 
 def to_entry(
     findings: list[Finding], job_roles: dict[str, list[str]] | None,
     reads: dict[str, str | None], suppressed: int, job_needs: dict[str, list[str]] | None = None,
+    role_reasons: dict[str, dict[str, str]] | None = None,
 ) -> Entry:  # fmt: skip
     rows = [f.to_record() for f in findings]
-    return Entry(rows, job_roles, dict(reads), suppressed, job_needs)
+    return Entry(rows, job_roles, dict(reads), suppressed, job_needs, role_reasons)
 
 
 def from_entry(entry: Entry, repo_name: str | None) -> list[Finding]:
@@ -559,90 +524,3 @@ def from_entry(entry: Entry, repo_name: str | None) -> list[Finding]:
             )
         )  # fmt: skip
     return out
-
-
-def lookup(
-    engine: Engine, cache: ResultCache, repo: RepoContext, path: str, kind: str, forge_dirs: Any
-) -> tuple[list[Finding] | None, str | None, bytes | None]:
-    """(findings of a valid hit or None, the entry key or None, the file's bytes if read).
-
-    A hit is applied to ``repo`` (job roles) and counted on ``engine``.
-    """
-    key, data = _key_for(engine, repo, path, kind, forge_dirs)
-    if key is None:
-        return None, None, data
-    entry = cache.get(key)
-    if entry is not None and not all(_record_shape(row) for row in entry.findings):
-        entry = None  # the right checksum around findings of another shape: a miss
-        cache.stats.rejected += 1
-    if entry is not None and dependencies_hold(repo, entry.reads, path):
-        cache.stats.hits += 1
-        engine.files_cached += 1
-        engine.suppressed += entry.suppressed
-        if entry.job_roles is not None:
-            repo.job_roles[path] = entry.job_roles
-        if entry.job_needs is not None:
-            repo.job_needs[path] = entry.job_needs
-        return from_entry(entry, repo.name), key, data
-    if entry is not None:
-        cache.stats.rejected += 1
-    cache.stats.misses += 1
-    return None, key, data
-
-
-def analyse_and_store(
-    engine: Engine, cache: ResultCache | None, repo: RepoContext, path: str, kind: str,
-    key: str | None, data: bytes | None,
-) -> list[Finding]:  # fmt: skip
-    """Analyse one file (a miss) and store its entry under ``key``."""
-    if data is not None:
-        repo.remember(path, data)
-    tracker = repo.track()
-    before = engine.suppressed
-    try:
-        findings = engine.analyse_file(repo, path, kind)
-    finally:
-        repo.untrack()
-    if key is not None and cache is not None and not any(f.subject.startswith("budget:") and
-                                                         f.rule == INCOMPLETE_RULE for f in findings):
-        # (a file stopped by the budget is not stored: whether it finishes depends on the
-        # machine's speed and load, and a later run with a larger budget must analyse it)
-        roles, needs = repo.job_roles.get(path), repo.job_needs.get(path)
-        cache.put(key, to_entry(findings, roles, tracker, engine.suppressed - before, needs))
-    return findings
-
-
-def analyse_with_cache(
-    engine: Engine, cache: ResultCache | None, repo: RepoContext, path: str, kind: str,
-    forge_dirs: Any,
-) -> list[Finding]:  # fmt: skip
-    """``engine.analyse_file`` through the cache: a valid hit is restored, a miss stored.
-
-    Counts go to ``engine.files_analysed`` (by ``analyse_file``) and
-    ``engine.files_cached`` (hits).
-    """
-    if cache is None:
-        return engine.analyse_file(repo, path, kind)
-    hit, key, data = lookup(engine, cache, repo, path, kind, forge_dirs)
-    if hit is not None:
-        return hit
-    return analyse_and_store(engine, cache, repo, path, kind, key, data)
-
-
-def _key_for(
-    engine: Engine, repo: RepoContext, path: str, kind: str, forge_dirs: Any
-) -> tuple[str | None, bytes | None]:
-    """The entry key of a file, or None for what is not worth caching (unreadable, too large,
-    a folder discovery could not read)."""
-    if kind == FOLDER_KIND:
-        return None, None
-    try:
-        size = repo.source.size(path)
-        if size is None or size > engine.policy.max_file_bytes:
-            return None, None
-        data = repo.source.read(path)
-    except (OSError, RuntimeError):
-        return None, None
-    if len(data) > engine.policy.max_file_bytes:
-        return None, None
-    return file_key(engine.cache_hash(), path, kind, data, forge_dirs), data

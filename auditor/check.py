@@ -41,11 +41,12 @@ from auditor.suppress import NewSuppression
 
 if TYPE_CHECKING:
     from auditor.baseline import Baseline
-    from auditor.engine import Engine, RepoSummary
+    from auditor.engine import Engine
     from auditor.facts import PipelineGraph
     from auditor.policy import Policy
     from auditor.repo import RepoContext, RepoSource
     from auditor.rule import Rule
+    from auditor.summary import RepoSummary
     from auditor.targets import Target
 
 

@@ -144,7 +144,7 @@ def check(
         findings=result.findings,
         rules=result.rules,
         files=result.files,
-        repos=[r.to_json() for r in result.repos],
+        repos=result.repos,
         suppressed=result.suppressed,
         baselined=result.baselined,
         fail_on=fail_on,
@@ -364,13 +364,17 @@ def org(
 @click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
 @click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
               help="Also write a report, e.g. html:org.html (repeatable).")
+@click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
+              help="The --policy the shards were scanned with: its custom org rules run "
+                   "again over the union.")
 def merge(
     files: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
-    report_specs: tuple[str, ...],
+    report_specs: tuple[str, ...], policy_file: str | None,
 ) -> None:  # fmt: skip
     """Combine `auditor org --shard K/N --report json:...` reports into one org report."""
     from auditor.org_cli import run_merge
 
     sys.exit(run_merge(
         files, fail_on=fail_on, fmt=fmt, output=output, report_specs=report_specs, fail=_fail,
+        policy_file=policy_file,
     ))  # fmt: skip

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor import budget
 from auditor.budget import INCOMPLETE_RULE
 from auditor.build import build_action, build_workflow, unterminated_expressions
-from auditor.cache import ResultCache, analyse_with_cache
 from auditor.errors import InternalError, PolicyError
 from auditor.facts import Facts, analyse
 from auditor.findings import Finding, Hit, fingerprint, make_finding
@@ -25,49 +25,13 @@ from auditor.kinds import FileKind
 from auditor.model import Workflow
 from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy
-from auditor.repo import FOLDER_KIND, MissingContent, RepoContext, RepoSource, discover, folder_reason
+from auditor.repo import FOLDER_KIND, MissingContent, RepoContext, folder_reason
 from auditor.rule import FileInfo, Rule, RuleContext
 from auditor.rules_loader import load_rules
 from auditor.suppress import suppressed_lines, suppressions
 
-
-@dataclass
-class RepoSummary:
-    """Per-repository facts the JSON summary carries."""
-
-    name: str
-    root: str
-    files: int = 0
-    forge_dirs: dict[str, str | None] = field(default_factory=dict)
-    jobs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "root": self.root,
-            "files": self.files,
-            "workflow_dirs": self.forge_dirs,
-            "jobs": self.jobs,
-        }
-
-
-@dataclass
-class ScanResult:
-    findings: list[Finding]
-    repos: list[RepoSummary]
-    suppressed: int = 0
-    baselined: int = 0
-    rules: list[Rule] = field(default_factory=list)
-
-    @property
-    def files(self) -> int:
-        return sum(r.files for r in self.repos)
-
-    def counts(self) -> dict[str, int]:
-        out = {"error": 0, "warning": 0, "note": 0}
-        for f in self.findings:
-            out[f.severity] = out.get(f.severity, 0) + 1
-        return out
+if TYPE_CHECKING:
+    from auditor.cache import ResultCache
 
 
 @dataclass
@@ -120,11 +84,27 @@ class Engine:
         self.budget = budget.Limits.from_env(policy.max_file_seconds, policy.max_file_work)
 
     def cache_hash(self) -> str:
-        """Hash of everything about this engine that can change a file's findings."""
+        """Hash of everything about this engine that can change a file's findings (the
+        engine's part of a result-cache key, ``auditor.cache.file_key``): cache format,
+        tool version, the policy and its waivers (today's date when one expires), the
+        enabled rules with their severities, and the code that computes findings."""
         if self._cache_hash is None:
-            from auditor.cache import engine_key
+            from auditor import __version__
+            from auditor.cache import CACHE_FORMAT, code_fingerprint
 
-            self._cache_hash = engine_key(self)
+            policy = self.policy
+            waivers = sorted(repr(w) for w in policy.waivers)
+            dated = any(w.until is not None for w in policy.waivers)
+            rules = [
+                (r.id, policy.severity_for(r.id, r.severity), r.origin, r.scope, sorted(r.kinds))
+                for r in self.rules
+            ]
+            modules = sorted({getattr(r.check, "__module__", "") for r in self.rules} - {""})
+            parts = (
+                CACHE_FORMAT, __version__, policy.cache_key(), waivers,
+                self.today.isoformat() if dated else None, rules, code_fingerprint(modules),
+            )  # fmt: skip
+            self._cache_hash = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
         return self._cache_hash
 
     # -- one file ---------------------------------------------------------------
@@ -222,8 +202,13 @@ class Engine:
                     repo.job_roles[path] = {j: sorted(str(r) for r in pipeline.roles[j]) for j in pipeline.jobs}
                     if any(pipeline.roles[j] for j in pipeline.jobs):
                         repo.job_needs[path] = {j: list(pipeline.needs[j]) for j in pipeline.jobs}
+                    reasons = {j: dict(pipeline.reasons[j]) for j in pipeline.jobs if pipeline.reasons.get(j)}
+                    if reasons:
+                        repo.role_reasons[path] = reasons
             findings: list[Finding] = []
             for rule in self.rules:
+                if rule.scope == "org":
+                    continue  # run once over the organisation (auditor.org), never per file
                 if rule.scope != "file" and (facts is None or info.kind not in rule.kinds):
                     continue
                 severity = self.policy.severity_for(rule.id, rule.severity)
@@ -298,35 +283,6 @@ class Engine:
                 continue
             return True
         return False
-
-    # -- a repository -------------------------------------------------------------
-
-    def scan(
-        self, source: RepoSource, *, repo_name: str | None = None, root_label: str = "",
-        only: Sequence[tuple[str, str]] | None = None,
-    ) -> tuple[list[Finding], RepoSummary]:
-        """Scan a repository (or only the ``(path, kind)`` files given)."""
-        repo = RepoContext(source, self.policy, name=repo_name)
-        found = discover(source) if only is None else None
-        files: list[tuple[str, str]]
-        if only is not None:
-            files = list(only)
-        else:
-            assert found is not None
-            files = found.files()
-        summary = RepoSummary(
-            name=repo_name or source.name, root=root_label,
-            forge_dirs=found.forge_dirs if found else {},
-        )  # fmt: skip
-        findings: list[Finding] = []
-        for path, kind in files:
-            forge_dirs = summary.forge_dirs
-            findings.extend(analyse_with_cache(self, self.cache, repo, path, kind, forge_dirs))
-            summary.files += kind != FOLDER_KIND
-        summary.jobs = dict(sorted(repo.job_roles.items()))
-        if self.cache is not None:
-            self.cache.flush()
-        return findings, summary
 
 
 def _run_custom(

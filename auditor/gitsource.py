@@ -94,6 +94,19 @@ def scan_git(*args: str) -> list[str]:
     return ["git", *SCAN_CONFIG, *args]
 
 
+def git_command(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """A reading git command (``scan_git``'s argv, ``scan_env``) as given: ``--git-dir``
+    and the rest are the caller's; its status is the caller's to test. GitError when git
+    itself is missing."""
+    try:
+        return subprocess.run(
+            scan_git(*args), cwd=cwd, capture_output=True, env=scan_env(),
+            stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise GitError("git is not installed (it is needed to read revisions)") from None
+
+
 def run_git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
     """``git -C repo ARGS`` for reading (``scan_env``, ``SCAN_CONFIG``); GitError when git
     itself is missing."""

@@ -9,78 +9,66 @@ that revision straight from the object store (``auditor.gitsource``); the
 default revision of a bare mirror is its ``HEAD`` (the default branch), and a
 working tree without ``--ref`` is scanned as it is on disk.
 
-Each repository is scanned by the ordinary engine (``scan_repo``: one call
-per repository, picklable, so a process pool can run it). The org-level pass
-(``finish``) then adds what only the whole set can tell:
-
-- ``shared-file-drift`` (an ``org``-scope rule: ``rules/shared_file_drift.py``
-  holds its docs and logic; the engine skips it) over the policy's
-  ``shared_files``;
-- one ``reusable-workflow-unresolved`` note per callee: the rule reports each
-  unresolved cross-repository call, the pass keeps the first by repository,
-  path and line.
+Each repository is scanned by the ordinary engine (``auditor.parallel``: the
+result cache, then a process pool) and summarised (``auditor.summary.RepoSummary``).
+The org-level pass (``auditor.orgpass.finish``) then adds what only the whole set
+can tell: it runs every org rule (``auditor.rule.OrgRule``: ``shared-file-drift``
+over the policy's ``shared_files``, and any org rule an installed plugin or the
+``custom_rules`` of ``--policy`` define) once over the typed summaries, and keeps
+one ``reusable-workflow-unresolved`` note per callee. Org rules come from the
+org's policy only: a repository's own ``.auditor.yml`` judges that repository,
+never the others.
 
 Cross-repository reusable workflows (``owner/repo/path.yml@ref``) resolve
 against the whole input set, before sharding, so every shard sees the same
 callees. Everything the report needs is kept in the JSON report's ``summary``
 (per repository: job graphs with roles, the source lines findings point at,
-the shared files' hashes; for the org: the shared-file definitions and texts),
-so ``auditor merge`` of shard JSONs rebuilds exactly the report of one
-unsharded run: it drops the shards' org-level findings and runs ``finish``
-again over the union.
+the shared files' hashes; for the org: the shared-file definitions and texts,
+the severity of each org rule that ran), so ``auditor merge`` of shard JSONs
+rebuilds exactly the report of one unsharded run: it drops the shards'
+org-level findings and runs ``finish`` again over the union (with ``--policy``
+when the shards ran custom org rules).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor import orgpass
 from auditor.budget import INCOMPLETE_RULE
 from auditor.errors import PolicyError
-from auditor.findings import Finding, fingerprint, printable
-from auditor.repo import REMOTE_WORKFLOW, DirectorySource, RepoSource
+from auditor.findings import Finding, printable
+from auditor.orgdata import OrgError as OrgError
+from auditor.orgdata import OrgResult as OrgResult
+from auditor.orgdata import RepoSpec as RepoSpec
+from auditor.orgdata import ScanSettings as ScanSettings
+from auditor.orgsource import OrgResolver as OrgResolver
+from auditor.orgsource import open_source, strip_git
+from auditor.repo import RepoSource
+from auditor.summary import OrgSummary, RepoOrigin, RepoSummary, SharedCopy
 
 if TYPE_CHECKING:
     from auditor.parallel import RepoResult
     from auditor.policy import Policy
+    from auditor.rule import Rule
 
-DRIFT_RULE = "shared-file-drift"
-UNRESOLVED_RULE = "reusable-workflow-unresolved"
-ORG_RULES = frozenset({DRIFT_RULE})  # computed by ``finish``, never by the engine
 MAX_SOURCE_LINE = 300
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 _URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[^/\s@]+@[^/\s:]+:)", re.IGNORECASE)
 
 
-class OrgError(Exception):
-    """An org input that cannot be used (one-line, user-facing reason)."""
-
-
 # --- inputs ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RepoSpec:
-    """One repository of the org: where it is and how to read it."""
-
-    name: str  # unique in the scan; what shards hash and reports show
-    label: str  # as the user named it (path or URL)
-    path: str  # the local folder: a working tree, or a bare repository / mirror
-    git: bool  # a git repository (bare or with a .git)
-    rev: str | None  # the revision to read from the object store; None: the folder on disk
-    slugs: tuple[str, ...] = ()  # "owner/repo" forms, for cross-repository `uses:`
-    error: str | None = None  # why it cannot be scanned (a URL that could not be mirrored)
 
 
 def is_url(text: str) -> bool:
@@ -91,10 +79,6 @@ def is_bare_repo(path: Path) -> bool:
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
 
 
-def _strip_git(name: str) -> str:
-    return name[:-4] if name.endswith(".git") and len(name) > 4 else name
-
-
 def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
     """(name, slugs) of a local repository: ``owner__repo/<commit>`` (the corpus layout)
     is ``owner__repo`` with slug ``owner/repo``; ``org/repo(.git)`` is ``repo``, slug
@@ -102,7 +86,7 @@ def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
     absolute = Path(os.path.abspath(path))
     if absolute.name == ".git":
         absolute = absolute.parent
-    base = _strip_git(absolute.name)
+    base = strip_git(absolute.name)
     parent = absolute.parent.name
     name = parent if _HEX.match(base) and parent else base
     slugs: list[str] = []
@@ -117,7 +101,7 @@ def _path_names(path: Path) -> tuple[str, tuple[str, ...]]:
 def _url_names(url: str) -> tuple[str, tuple[str, ...]]:
     tail = re.split(r"[/:]", url.rstrip("/"))
     parts = [p for p in tail if p]
-    name = _strip_git(parts[-1]) if parts else "repo"
+    name = strip_git(parts[-1]) if parts else "repo"
     slugs = (f"{parts[-2]}/{name}",) if len(parts) >= 2 else ()
     return name, slugs
 
@@ -136,14 +120,18 @@ MIRROR_CONFIG = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
 def _git(
     *args: str, cwd: Path | None = None, network: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
-    """A git command: reading (``gitsource.scan_env``: no transport, no lazy fetch, no
+    """A git command: reading (``gitsource.git_command``: no transport, no lazy fetch, no
     configured program) unless ``network`` (mirroring: ``MIRROR_CONFIG``)."""
-    from auditor.gitsource import git_env, scan_env, scan_git
+    from auditor.gitsource import GitError, git_command, git_env
 
-    argv = ["git", *MIRROR_CONFIG, *args] if network else scan_git(*args)
+    if not network:
+        try:
+            return git_command(*args, cwd=cwd)
+        except GitError:
+            raise OrgError("git is not installed (it is needed to mirror URLs)") from None
     try:
         return subprocess.run(
-            argv, cwd=cwd, capture_output=True, env=git_env() if network else scan_env(),
+            ["git", *MIRROR_CONFIG, *args], cwd=cwd, capture_output=True, env=git_env(),
             stdin=subprocess.DEVNULL, check=False,
         )  # fmt: skip
     except FileNotFoundError:
@@ -397,90 +385,7 @@ def select_shard(specs: Iterable[RepoSpec], k: int, n: int) -> list[RepoSpec]:
     return [s for s in specs if shard_of(s.name, n) == k]
 
 
-# --- cross-repository reusable workflows --------------------------------------------
-
-
-class OrgResolver:
-    """Resolves ``owner/repo/path.yml@ref`` against the repositories of the scan.
-
-    A repository matches by ``owner/repo`` (case-insensitive), else by its bare
-    name when exactly one repository has it. Git repositories are read at the
-    ref of the call (a branch, tag or commit; ``origin/<ref>`` in a clone);
-    plain folders as they are. Picklable: open git readers stay behind.
-    """
-
-    def __init__(self, specs: Iterable[RepoSpec]) -> None:
-        self.specs = tuple(specs)
-        self.by_slug: dict[str, RepoSpec] = {}
-        names: dict[str, list[RepoSpec]] = {}
-        for spec in self.specs:
-            for slug in spec.slugs:
-                self.by_slug.setdefault(slug.lower(), spec)
-            names.setdefault(spec.name.lower(), []).append(spec)
-        self.by_name = {k: v[0] for k, v in names.items() if len(v) == 1}
-        self._sources: dict[tuple[str, str], RepoSource | None] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"specs": self.specs, "by_slug": self.by_slug, "by_name": self.by_name}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._sources = {}
-
-    def spec_for(self, uses: str) -> RepoSpec | None:
-        match = REMOTE_WORKFLOW.match(uses)
-        if not match:
-            return None
-        slug = f"{match['owner']}/{match['repo']}".lower()
-        return self.by_slug.get(slug) or self.by_name.get(_strip_git(match["repo"]).lower())
-
-    def __call__(self, uses: str) -> bytes | None:
-        match = REMOTE_WORKFLOW.match(uses)
-        spec = self.spec_for(uses)
-        if match is None or spec is None:
-            return None
-        source = self._source(spec, match["ref"])
-        if source is None:
-            return None
-        try:
-            return source.read(match["path"])
-        except OSError:
-            return None
-
-    def _source(self, spec: RepoSpec, ref: str) -> RepoSource | None:
-        key = (spec.path, ref)
-        if key not in self._sources:
-            self._sources[key] = _open_at(spec, ref)
-        return self._sources[key]
-
-
-def _open_at(spec: RepoSpec, ref: str) -> RepoSource | None:
-    if not spec.git:
-        return DirectorySource(Path(spec.path), spec.name)
-    from auditor.gitsource import GitError
-
-    for candidate in (ref, f"origin/{ref}"):
-        try:
-            source: RepoSource = _fork_safe_git_source()(Path(spec.path), candidate, spec.name)
-            return source
-        except GitError:
-            continue
-    return None
-
-
 # --- scanning ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScanSettings:
-    """What every repository's scan shares."""
-
-    policy_file: str | None = None
-    no_policy: bool = False
-    select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    use_cache: bool = True
-    trust_repo_policy: bool = False  # import the custom_rules of repositories' own policies
 
 
 def org_policy(settings: ScanSettings) -> Policy:
@@ -528,36 +433,6 @@ def _repo_policy(
     return policy
 
 
-def _fork_safe_git_source() -> type:
-    """GitSource whose ``git cat-file`` process is per process: a pool forks after the
-    parent has read files, and a child must not share the parent's pipe."""
-    from auditor.gitsource import GitSource
-
-    class ForkSafeGitSource(GitSource):
-        _pid = 0
-
-        def _cat_file(self) -> Any:
-            if self._pid != os.getpid():
-                self._cat = None
-                self._finalizer = None
-                self._pid = os.getpid()
-            return super()._cat_file()
-
-    return ForkSafeGitSource
-
-
-def open_source(spec: RepoSpec) -> RepoSource:
-    if spec.rev is None:
-        return DirectorySource(Path(spec.path), spec.name)
-    from auditor.gitsource import GitError
-
-    try:
-        source: RepoSource = _fork_safe_git_source()(Path(spec.path), spec.rev, spec.name)
-    except GitError as exc:
-        raise OrgError(str(exc)) from None
-    return source
-
-
 def _commit_time(spec: RepoSpec, source: RepoSource, path: str) -> int | None:
     """Commit time of the last change to ``path`` at the scanned revision (git only)."""
     if not spec.git:
@@ -569,9 +444,9 @@ def _commit_time(spec: RepoSpec, source: RepoSource, path: str) -> int | None:
     return int(text) if proc.returncode == 0 and text.isdigit() else None
 
 
-def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, dict[str, str]]:
+def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, dict[int, str]]:
     """The lines findings point at, so reports rebuilt from JSON can still show them."""
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, dict[int, str]] = {}
     lines_of: dict[str, list[str]] = {}
     for f in findings:
         if f.path not in lines_of:
@@ -581,10 +456,8 @@ def _source_lines(source: RepoSource, findings: Iterable[Finding]) -> dict[str, 
                 lines_of[f.path] = []
         lines = lines_of[f.path]
         if 0 < f.line <= len(lines):
-            out.setdefault(f.path, {})[str(f.line)] = lines[f.line - 1][:MAX_SOURCE_LINE]
-    return {
-        path: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for path, v in sorted(out.items())
-    }
+            out.setdefault(f.path, {})[f.line] = lines[f.line - 1][:MAX_SOURCE_LINE]
+    return {path: dict(sorted(v.items())) for path, v in sorted(out.items())}
 
 
 def _pipeline_needs(
@@ -630,39 +503,6 @@ def _needs_of(path: str, data: bytes, policy: Policy) -> dict[str, list[str]] | 
 Progress = Callable[[int, int], None]
 
 
-@dataclass
-class OrgResult:
-    """The org scan: findings (org-level ones included), repositories, org facts."""
-
-    findings: list[Finding]
-    repos: list[dict[str, Any]]
-    org: dict[str, Any]
-    suppressed: int = 0
-    files_analysed: int = 0  # files the engine really analysed (cache hits excluded)
-    files_cached: int = 0  # files whose findings came from the result cache
-    errors: list[str] = field(default_factory=list)
-    state: str | None = None  # hash of the snapshot state this result is stored under
-    reused: bool = False  # restored from an org snapshot: nothing was read or analysed
-
-    @property
-    def files(self) -> int:
-        return sum(int(r.get("files", 0)) for r in self.repos)
-
-    def to_json(self) -> dict[str, Any]:
-        """What an org snapshot keeps (``from_json`` gives an equal result back)."""
-        return {
-            "findings": [f.to_record() for f in self.findings],
-            "repos": self.repos, "org": self.org, "suppressed": self.suppressed,
-            "errors": self.errors,
-        }  # fmt: skip
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> OrgResult:
-        findings = [Finding.from_json(row) for row in data["findings"]]
-        return cls(findings, list(data["repos"]), dict(data["org"]),
-                   suppressed=int(data["suppressed"]), errors=list(data["errors"]))  # fmt: skip
-
-
 def org_cache(cache_dir: Path | None = None) -> Any:
     """The org scans' result cache (``auditor.cache.ResultCache``).
 
@@ -674,18 +514,23 @@ def org_cache(cache_dir: Path | None = None) -> Any:
     return ResultCache((cache_dir or default_cache_dir()) / "org")
 
 
-def org_facts(policy: Policy, settings: ScanSettings, checked: Sequence[str]) -> dict[str, Any]:
-    """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``)."""
-    severity = policy.severity_for(DRIFT_RULE, "error")
-    allowed = (not settings.select or DRIFT_RULE in settings.select) and (
-        DRIFT_RULE not in settings.ignore
+def org_facts(
+    policy: Policy, settings: ScanSettings, rules: Sequence[Rule], checked: Sequence[str],
+    texts: Mapping[str, str] | None = None,
+) -> OrgSummary:  # fmt: skip
+    """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``): the
+    shared files, the severity of each org rule that runs, the rules checked (``checked``
+    plus the org rules that apply), the shared files' texts."""
+    severities = orgpass.enabled(rules, policy, settings.select, settings.ignore)
+    ran = orgpass.applying(rules, severities, policy)
+    drift = severities.pop(orgpass.DRIFT_RULE, None)
+    return OrgSummary(
+        shared_files=tuple(policy.shared_files),
+        drift_severity=drift,
+        checked_rules=tuple(sorted({*checked, *ran})),
+        texts=dict(sorted((texts or {}).items())),
+        org_rules=severities,
     )
-    return {
-        "shared_files": [{"path": s.path, "repos": list(s.repos)} for s in policy.shared_files],
-        "drift_severity": severity if allowed and severity != "off" else None,
-        "checked_rules": sorted(checked),
-        "texts": {},
-    }
 
 
 def scan_org(
@@ -728,11 +573,11 @@ def scan_org(
 
     fixed = org_policy(settings)
     selection = Selection(settings.select, settings.ignore)
-    Engine(fixed, selection)  # --policy's own rules must load: a usage error, not a repository's
+    org_engine = Engine(fixed, selection)  # --policy's rules must load: a usage error, not a repo's
     shared_paths = sorted({s.path for s in fixed.shared_files})
     before = snapshot.before_scan(specs, shared_paths) if cache is not None else {}
-    result = OrgResult([], [], {})
-    repos: dict[str, dict[str, Any]] = {}
+    result = OrgResult([], [])
+    repos: dict[str, RepoSummary] = {}
 
     def not_scanned(spec: RepoSpec, why: str) -> None:
         repos[spec.name] = _error_summary(spec, why)
@@ -807,13 +652,11 @@ def scan_org(
         result.files_cached += res.cached
         _close(source)
     engine = engines[0] if engines else Engine(fixed, selection)
-    checked = [r.id for r in engine.rules if r.scope != "org"] + _org_rule_ids(fixed, settings)
-    org = org_facts(fixed, settings, checked)
-    org["texts"] = dict(sorted(texts.items()))
-    result.org = org
+    checked = [r.id for r in engine.rules if r.scope != "org"]
+    org = org_facts(fixed, settings, org_engine.all_rules, checked, texts)
     result.repos = [repos[name] for name in sorted(repos)]
-    result.findings = finish(findings, result.repos, org)
-    _prune_texts(org, result.repos)
+    result.findings = orgpass.finish(findings, result.repos, org, org_engine.all_rules, fixed)
+    result.org = _prune_texts(org, result.repos)
     stopped = any(f.rule == INCOMPLETE_RULE and f.subject.startswith("budget:") for f in findings)
     if cache is not None and snapshot_key is not None and not result.errors and not stopped:
         # (nor when the budget stopped a file: whether it finishes depends on the machine)
@@ -842,33 +685,27 @@ def _close(source: RepoSource) -> None:
 def _repo_summary(
     spec: RepoSpec, source: RepoSource, policy: Policy, res: RepoResult,
     shared_paths: Sequence[str], texts: dict[str, str],
-) -> dict[str, Any]:  # fmt: skip
+) -> RepoSummary:  # fmt: skip
     """One scanned repository's entry of the report's summary (``texts`` gains the shared
     files' contents by hash)."""
-    summary = res.summary.to_json()
-    summary["slugs"] = list(spec.slugs)
-    summary["source"] = {
-        "kind": "git" if spec.rev is not None else "folder",
-        "rev": spec.rev,
-        "commit": getattr(source, "commit", None),
-    }
-    summary["needs"] = _pipeline_needs(source, res, policy)
-    summary["source_lines"] = _source_lines(source, res.findings)
-    shared: dict[str, dict[str, Any]] = {}
+    shared: dict[str, SharedCopy] = {}
     for path in shared_paths:
         try:
             data: bytes | None = source.read(path)
         except OSError:
             data = None
         if data is None:
-            shared[path] = {"sha256": None, "time": None}
+            shared[path] = SharedCopy(None, None)
             continue
         digest = hashlib.sha256(data).hexdigest()
         texts[digest] = data.decode("utf-8", "replace")
-        shared[path] = {"sha256": digest, "time": _commit_time(spec, source, path)}
-    summary["shared_files"] = shared
-    summary["error"] = None
-    return summary
+        shared[path] = SharedCopy(digest, _commit_time(spec, source, path))
+    origin = RepoOrigin("git" if spec.rev is not None else "folder", spec.rev,
+                        getattr(source, "commit", None))  # fmt: skip
+    return replace(
+        res.summary, slugs=spec.slugs, source=origin, needs=_pipeline_needs(source, res, policy),
+        source_lines=_source_lines(source, res.findings), shared_files=shared, error=None,
+    )  # fmt: skip
 
 
 # --- mirrors: objects fetched between scans, never during one ----------------------------
@@ -960,95 +797,29 @@ def _fetch_missing(
     return again
 
 
-def _org_rule_ids(policy: Policy, settings: ScanSettings) -> list[str]:
-    facts = org_facts(policy, settings, [])
-    return [DRIFT_RULE] if facts["drift_severity"] and policy.shared_files else []
+def _error_summary(spec: RepoSpec, error: str) -> RepoSummary:
+    origin = RepoOrigin("git" if spec.rev else "folder", spec.rev, None)
+    return RepoSummary(spec.name, spec.label, slugs=spec.slugs, source=origin, error=error)
 
 
-def _error_summary(spec: RepoSpec, error: str) -> dict[str, Any]:
-    return {
-        "name": spec.name, "root": spec.label, "files": 0, "workflow_dirs": {}, "jobs": {},
-        "slugs": list(spec.slugs), "source": {"kind": "git" if spec.rev else "folder",
-        "rev": spec.rev, "commit": None}, "needs": {}, "source_lines": {},
-        "shared_files": {}, "error": error,
-    }  # fmt: skip
+# --- the org-level facts ---------------------------------------------------------------
 
 
-# --- the org-level pass ---------------------------------------------------------------
-
-
-def _members(name: str, repo: dict[str, Any], patterns: Sequence[str]) -> bool:
-    slugs = [name, *(repo.get("slugs") or [])]
-    return any(fnmatch.fnmatchcase(s, p) for s in slugs for p in patterns)
-
-
-def drift_findings(repos: Sequence[dict[str, Any]], org: dict[str, Any]) -> list[Finding]:
-    from rules.shared_file_drift import Copy, drift_hits
-
-    severity = org.get("drift_severity")
-    if not severity:
-        return []
-    out: list[Finding] = []
-    texts: dict[str, str] = org.get("texts", {})
-    for entry in org.get("shared_files", []):
-        path = entry["path"]
-        copies = []
-        for repo in repos:
-            name = str(repo["name"])
-            if repo.get("error") or not _members(name, repo, entry.get("repos") or ["*"]):
-                continue
-            info = (repo.get("shared_files") or {}).get(path) or {}
-            copies.append(Copy(name, info.get("sha256"), info.get("time")))
-        if len(copies) < 1:
-            continue
-        for h in drift_hits(path, copies, texts):
-            out.append(Finding(
-                rule=DRIFT_RULE, severity=severity, message=h.message, path=h.path,
-                line=1, column=1, end_line=1, end_column=1, repo=h.repo,
-                fingerprint=fingerprint(DRIFT_RULE, h.repo, h.path, None, None, h.subject),
-                subject=h.subject,
-            ))  # fmt: skip
-    return out
-
-
-def finish(
-    findings: Iterable[Finding], repos: Sequence[dict[str, Any]], org: dict[str, Any]
-) -> list[Finding]:
-    """Org-level findings added (drift), one unresolved-callee note kept per callee, sorted."""
-    ordered = sorted((f for f in findings if f.rule not in ORG_RULES), key=Finding.sort_key)
-    seen: set[str] = set()
-    kept: list[Finding] = []
-    for f in ordered:
-        if f.rule == UNRESOLVED_RULE:
-            if f.message in seen:
-                continue
-            seen.add(f.message)
-        kept.append(f)
-    kept.extend(drift_findings(repos, org))
-    return sorted(kept, key=Finding.sort_key)
-
-
-def _prune_texts(org: dict[str, Any], repos: Sequence[dict[str, Any]]) -> None:
-    """Keep only the shared-file texts some repository still holds (deterministic)."""
-    wanted = {
-        info.get("sha256")
-        for repo in repos
-        for info in (repo.get("shared_files") or {}).values()
-        if info.get("sha256")
-    }
-    org["texts"] = {h: t for h, t in sorted(org.get("texts", {}).items()) if h in wanted}
+def _prune_texts(org: OrgSummary, repos: Sequence[RepoSummary]) -> OrgSummary:
+    """``org`` keeping only the shared-file texts some repository still holds (sorted)."""
+    wanted = {copy.sha256 for repo in repos for copy in repo.shared_files.values() if copy.sha256}
+    return replace(org, texts={h: t for h, t in sorted(org.texts.items()) if h in wanted})
 
 
 # --- reports and merge ------------------------------------------------------------------
 
 
-def source_line_lookup(repos: Sequence[dict[str, Any]]) -> Callable[[Finding], str | None]:
-    by_name = {str(r["name"]): r.get("source_lines") or {} for r in repos}
+def source_line_lookup(repos: Sequence[RepoSummary]) -> Callable[[Finding], str | None]:
+    by_name = {r.name: r.source_lines for r in repos}
 
     def lookup(f: Finding) -> str | None:
-        lines = by_name.get(f.repo or "", {})
-        line = lines.get(f.path, {}).get(str(f.line))
-        return line if isinstance(line, str) else None
+        lines = by_name.get(f.repo or "")
+        return lines.get(f.path, {}).get(f.line) if lines is not None else None
 
     return lookup
 
@@ -1069,7 +840,7 @@ def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
         tool_version=tool_version,
         source_line=source_line_lookup(result.repos),
         display_path=lambda f: f"{f.repo}/{f.path}" if f.repo else f.path,
-        extra={"summary": {"org": result.org}},
+        org=result.org,
     )
 
 
@@ -1111,37 +882,56 @@ def report_problem(data: Any) -> str | None:
     return f"{where.lstrip('.') or 'the document'}: {error.message[:200]}"
 
 
-def merge(documents: Sequence[dict[str, Any]]) -> OrgResult:
-    """One org result from shard reports: equal to the report of an unsharded run."""
+def merge(documents: Sequence[dict[str, Any]], policy: Policy | None = None) -> OrgResult:
+    """One org result from shard reports (each valid against the schema: ``load_report``):
+    equal to the report of an unsharded run.
+
+    The org rules the shards ran run again over the union: built-in and installed ones,
+    and the custom rules of ``policy`` (the ``--policy`` the shards were scanned with; its
+    shared files must be theirs). Without it, org rules see the policy rebuilt from the
+    shards' summary (``orgpass.summary_policy``), and shards that ran a custom org rule
+    cannot be merged (a one-line error says so)."""
     findings: list[Finding] = []
-    repos: dict[str, dict[str, Any]] = {}
-    org: dict[str, Any] | None = None
+    repos: dict[str, RepoSummary] = {}
+    org: OrgSummary | None = None
     texts: dict[str, str] = {}
     suppressed = 0
     for doc in documents:
         summary = doc["summary"]
-        facts = summary["org"]
+        facts = OrgSummary.from_json(summary["org"])
         if org is None:
-            org = {k: v for k, v in facts.items() if k != "texts"}
-        elif facts.get("shared_files") != org.get("shared_files"):
+            org = facts
+        elif facts.shared_files != org.shared_files:
             raise OrgError("the shard reports were made with different shared_files policies")
-        texts.update(facts.get("texts", {}))
+        texts.update(facts.texts)
         suppressed += int(summary.get("suppressed", 0))
         for repo in summary.get("repositories", []):
-            repos.setdefault(str(repo["name"]), repo)
+            if str(repo["name"]) not in repos:
+                repos[str(repo["name"])] = RepoSummary.from_json(repo)
         findings.extend(Finding.from_json(f) for f in doc.get("findings", []))
     if org is None:
         raise OrgError("nothing to merge")
-    org["texts"] = dict(sorted(texts.items()))
+    org = replace(org, texts=dict(sorted(texts.items())))
+    rules, policy = _merge_rules(org, policy)
     ordered = [repos[name] for name in sorted(repos)]
-    result = OrgResult(finish(findings, ordered, org), ordered, org, suppressed=suppressed)
-    _prune_texts(org, ordered)
+    result = OrgResult(orgpass.finish(findings, ordered, org, rules, policy), ordered, org,
+                       suppressed=suppressed)  # fmt: skip
+    result.org = _prune_texts(org, ordered)
     return result
 
 
-def iter_repo_findings(result: OrgResult) -> Iterator[tuple[dict[str, Any], list[Finding]]]:
-    by_repo: dict[str, list[Finding]] = {}
-    for f in result.findings:
-        by_repo.setdefault(f.repo or "", []).append(f)
-    for repo in result.repos:
-        yield repo, by_repo.get(str(repo["name"]), [])
+def _merge_rules(org: OrgSummary, policy: Policy | None) -> tuple[list[Rule], Policy]:
+    """The rules a merge runs the shards' org rules with, and the policy they see."""
+    from auditor.rules_loader import builtin_rules, entry_point_rules, load_rules
+
+    if policy is not None and tuple(policy.shared_files) != tuple(org.shared_files):
+        raise OrgError(f"{policy.source}: its shared_files are not the ones the shards were "
+                       "scanned with")  # fmt: skip
+    rules = load_rules(policy) if policy is not None else [*builtin_rules(), *entry_point_rules()]
+    missing = sorted(set(orgpass.severities(org)) - {r.id for r in orgpass.org_rules(rules)})
+    if missing:
+        raise OrgError(
+            f"the shards ran org rule(s) {', '.join(missing)} that merge cannot load: pass "
+            "--policy FILE, the policy whose custom_rules define them"
+        )
+    return rules, policy if policy is not None else orgpass.summary_policy(org)

@@ -13,11 +13,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from auditor import __version__
+
+if TYPE_CHECKING:
+    from auditor.orgdata import OrgResult
 
 Fail = Callable[[str], Any]
 
@@ -120,11 +123,11 @@ def run_org(
         fail(str(exc))
     finally:
         progress.close()
-    unknown = (select | ignore) - set(result.org.get("checked_rules", []))
-    if unknown:
-        from auditor.rules_loader import builtin_rules
+    unknown = (select | ignore) - set(result.org.checked_rules)
+    if unknown:  # a rule no repository ran may still exist (custom rules of --policy too)
+        from auditor.rules_loader import load_rules
 
-        unknown -= {r.id for r in builtin_rules()}
+        unknown -= {r.id for r in load_rules(org.org_policy(settings))}
     if unknown:
         fail(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
     from auditor.errors import message_line
@@ -157,25 +160,27 @@ def run_org(
 
 def run_merge(
     files: tuple[str, ...], *, fail_on: str, fmt: str, output: str | None,
-    report_specs: tuple[str, ...], fail: Fail,
+    report_specs: tuple[str, ...], fail: Fail, policy_file: str | None = None,
 ) -> int:  # fmt: skip
     from auditor import org, outputs
+    from auditor.errors import PolicyError
     from auditor.findings import exit_code
 
     try:
         extra_outputs = outputs.parse_specs(report_specs)
-        result = org.merge([org.load_report(path) for path in files])
-    except (outputs.OutputError, org.OrgError) as exc:
+        policy = org.org_policy(org.ScanSettings(policy_file)) if policy_file else None
+        result = org.merge([org.load_report(path) for path in files], policy)
+    except (outputs.OutputError, org.OrgError, PolicyError) as exc:
         fail(str(exc))
     _emit(result, fmt, output, extra_outputs, fail_on, fail)
-    errors = [r for r in result.repos if r.get("error")]
+    errors = [r for r in result.repos if r.error]
     if errors:
         return 2
     return exit_code(result.findings, fail_on)
 
 
 def _emit(
-    result: Any, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
+    result: OrgResult, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
     memo: Any = None,
 ) -> None:
     from auditor import org, outputs

@@ -15,11 +15,10 @@ The API (``auditor check`` and ``auditor org`` both call it)::
         isolate=False,            # True (org scans): a target that fails is one error, not the run's
     )
     batch.results                 # list[RepoResult], in the order of ``targets``
-    batch.pairs()                 # list[(findings, RepoSummary)] in that order
     batch.files_analysed, batch.files_cached, batch.suppressed, batch.rules, batch.engines
 
 ``RepoResult`` holds ``findings`` (in file order; sort with
-``engine.sort_findings``), ``summary`` (``engine.RepoSummary``), ``engine`` (the
+``engine.sort_findings``), ``summary`` (``summary.RepoSummary``), ``engine`` (the
 ``Engine`` of that target's policy), ``suppressed``,
 ``analysed`` and ``cached`` (file counts). ``policy_for`` may raise
 ``PolicyError``; an internal error in any file raises ``engine.InternalError``
@@ -63,11 +62,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor.cache import ResultCache, analyse_with_cache, lookup
-from auditor.engine import Engine, RepoSummary, Selection
+from auditor.cache import ResultCache
+from auditor.cached import analyse_with_cache, lookup
+from auditor.engine import Engine, Selection
 from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding
 from auditor.repo import FOLDER_KIND, RepoContext, discover
+from auditor.summary import RepoSummary
 
 if TYPE_CHECKING:
     from auditor.policy import Policy
@@ -112,9 +113,6 @@ class ScanBatch:
     engines: list[Engine] = field(default_factory=list)
     workers: int = 0  # processes used (0: everything ran in this process)
 
-    def pairs(self) -> list[tuple[list[Finding], RepoSummary]]:
-        return [(r.findings, r.summary) for r in self.results]
-
     @property
     def files_analysed(self) -> int:
         return sum(r.analysed for r in self.results)
@@ -145,6 +143,7 @@ class _Plan:
     out: list[list[Finding] | None]
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     suppressed: int = 0
     analysed: int = 0
@@ -246,8 +245,8 @@ def scan_targets(
         _release(plan)
         summary = RepoSummary(
             name=plan.name or plan.target.source.name, root=plan.target.label,
-            forge_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
-            jobs=dict(sorted(plan.roles.items())),
+            workflow_dirs=plan.forge_dirs, files=sum(k != FOLDER_KIND for _, k in plan.files),
+            jobs=dict(sorted(plan.roles.items())), role_reasons=dict(sorted(plan.reasons.items())),
         )  # fmt: skip
         findings = [f for per_file in plan.out for f in (per_file or ())]
         if plan.error is not None:
@@ -307,6 +306,7 @@ def _release(plan: _Plan) -> None:
     if plan.repo is not None:
         plan.roles.update(plan.repo.job_roles)
         plan.needs.update(plan.repo.job_needs)
+        plan.reasons.update(plan.repo.role_reasons)
         plan.reads.update(plan.repo.reads)
         plan.repo = None
 
@@ -344,6 +344,7 @@ class _UnitResult:
     files: list[tuple[int, list[Finding]]] = field(default_factory=list)
     roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     reads: dict[str, str | None] = field(default_factory=dict)
     analysed: int = 0
     cached: int = 0
@@ -452,6 +453,7 @@ def _merge(
     plan.roles.update(result.roles)
     plan.reads.update(result.reads)
     plan.needs.update(result.needs)
+    plan.reasons.update(result.reasons)
     plan.analysed += result.analysed
     plan.cached += result.cached
     plan.suppressed += result.suppressed
@@ -492,7 +494,7 @@ def _work(unit: _Unit, plans: list[_Plan], cache: ResultCache | None) -> _UnitRe
     except Exception as exc:  # a PolicyError from a custom rule, say
         return _UnitResult(t, error=(path, type(exc).__name__, str(exc)), size=len(indexes))
     return _UnitResult(
-        t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.reads),
+        t, out, dict(repo.job_roles), dict(repo.job_needs), dict(repo.role_reasons), dict(repo.reads),
         analysed=engine.files_analysed - a, cached=engine.files_cached - c,
         suppressed=engine.suppressed - s,
         entries=cache.take_pending() if cache is not None else {},

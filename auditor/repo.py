@@ -362,6 +362,8 @@ class RepoContext:
     # {workflow: {job: direct needs}} of release pipelines (a job has a role): what
     # org reports draw, recorded while the graph is at hand so nothing is re-parsed.
     job_needs: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # {workflow: {job: {role: why}}} for every job with a role (Facts.pipeline().reasons)
+    role_reasons: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     remote_resolver: RemoteResolver | None = None
     _bytes: dict[str, bytes | None] = field(default_factory=dict)
     # While a file is analysed, every read (first or repeated) is also noted

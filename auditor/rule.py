@@ -8,15 +8,23 @@ loaded the same way, so an organisation adds policy without forking.
 ``check`` receives a ``RuleContext`` and yields ``Hit``s. It never parses YAML
 (the model is built), never prints and never decides severity (the policy
 does).
+
+A rule that compares repositories (scope ``org``) has an ``OrgRule`` instead:
+``auditor org`` runs it once over the whole organisation, after every
+repository is scanned, with the repositories' typed summaries
+(``auditor.summary.RepoSummary``) and the org's policy, and it yields an
+``OrgHit`` per repository it finds something in; ``auditor merge`` runs it
+again over the union of the shards. Built-in, entry-point and ``custom_rules``
+modules define org rules the same way (``OrgCheck`` wraps a function).
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.findings import Hit
 from auditor.kinds import FileKind, RuleScope, Severity
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from auditor.policy import Policy
     from auditor.repo import RepoContext
     from auditor.span import SourceText
+    from auditor.summary import RepoSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +74,77 @@ class RuleContext:
 Check = Callable[[RuleContext], Iterable[Hit]]
 
 
+def no_check(ctx: RuleContext) -> Iterable[Hit]:
+    """The per-file check of a rule that has none (an org rule's)."""
+    return ()
+
+
+# --- org rules -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrgHit:
+    """What an org rule found in one repository of the organisation: the repository's name,
+    the repository-relative path, the message, and the rule-specific subject the finding's
+    fingerprint hashes (never a line number)."""
+
+    repo: str
+    path: str
+    message: str
+    subject: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OrgContext:
+    """Everything an org rule may read.
+
+    ``repos``: every repository that was scanned (those that could not be are left out),
+    in name order. ``policy``: the org's policy (``auditor org --policy FILE``, else the
+    defaults; in ``auditor merge`` without ``--policy`` it is rebuilt from the shards'
+    summary, which holds the shared files and nothing else). ``texts``: the shared files'
+    contents by sha256. ``options``: the rule's own keys under ``rules.<id>``.
+    """
+
+    repos: Sequence[RepoSummary]
+    policy: Policy
+    texts: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class OrgRule(Protocol):
+    """The org-wide check of a rule: run once over every repository of an org scan.
+
+    ``applies`` says whether, under ``policy``, the rule has anything to compare (a rule
+    that compares the policy's shared files has nothing without any); a rule that does
+    not apply is not run and not listed as checked. ``check`` yields the hits.
+    """
+
+    def applies(self, policy: Policy) -> bool: ...
+
+    def check(self, ctx: OrgContext) -> Iterable[OrgHit]: ...
+
+
+def _always(policy: Policy) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class OrgCheck:
+    """An ``OrgRule`` made of functions: ``check(ctx)``, and ``applies(policy)`` (default:
+    always), e.g. ``Rule(..., scope="org", org=OrgCheck(check_org))``."""
+
+    run: Callable[[OrgContext], Iterable[OrgHit]]
+    when: Callable[[Policy], bool] = _always
+
+    def applies(self, policy: Policy) -> bool:
+        return self.when(policy)
+
+    def check(self, ctx: OrgContext) -> Iterable[OrgHit]:
+        return self.run(ctx)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule's identity, documentation and check.
@@ -88,7 +168,7 @@ class Rule:
     why: str
     example: str
     use_instead: str
-    check: Check
+    check: Check = no_check
     scope: RuleScope = "workflow"  # "file": every file, even unparsable; "org": auditor org
     kinds: frozenset[FileKind] = frozenset({"workflow"})  # which file kinds it reads
     tags: tuple[str, ...] = ()
@@ -98,6 +178,11 @@ class Rule:
     example_path: str = ".github/workflows/example.yml"  # where the example is written
     example_files: tuple[tuple[str, str], ...] = ()  # more files the example needs (path, text)
     example_policy: str | None = None  # a .auditor.yml the example and use_instead run with
+    org: OrgRule | None = None  # scope "org": the check run once over the organisation
+
+    def __post_init__(self) -> None:
+        if self.org is not None and self.scope != "org":
+            raise ValueError(f"rule {self.id}: a rule with an org check has scope 'org'")
 
     @property
     def reports_in_org_scans(self) -> bool:

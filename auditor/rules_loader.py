@@ -268,11 +268,6 @@ def entry_point_rules() -> tuple[Rule, ...]:
     return tuple(found)
 
 
-def untrusted_modules(policy: Policy) -> tuple[str, ...]:
-    """The ``custom_rules`` entries of ``policy`` that may not be imported (not trusted)."""
-    return () if policy.trusted else policy.custom_rules
-
-
 def not_loaded_message(policy: Policy) -> str:
     """The one line that says which modules a run did not load, and how to opt in."""
     from auditor.findings import printable

@@ -55,11 +55,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
+from auditor.orgdata import OrgResult, RepoSpec, ScanSettings
 
 if TYPE_CHECKING:
     from auditor.cache import ResultCache
     from auditor.engine import Engine
-    from auditor.org import OrgResolver, OrgResult, RepoSpec, ScanSettings
+    from auditor.orgsource import OrgResolver
     from auditor.parallel import RepoResult
     from auditor.repo import RepoSource
 
@@ -161,10 +162,13 @@ def _head(spec: RepoSpec) -> str | None:
     found = _ref_id(spec, "HEAD")
     if found is not None:
         return found
-    from auditor.org import _git
+    from auditor.gitsource import GitError, git_command
 
     git_dir = Path(spec.path) / ".git"
-    proc = _git("--git-dir", str(git_dir), "rev-parse", "--verify", "-q", "HEAD")
+    try:
+        proc = git_command("--git-dir", str(git_dir), "rev-parse", "--verify", "-q", "HEAD")
+    except GitError:
+        return None  # no git: no HEAD to compare, so nothing is stored
     return proc.stdout.decode("ascii", "replace").strip() or None
 
 
@@ -279,7 +283,8 @@ def store(cache: ResultCache, key: str, state: dict[str, Any], result: OrgResult
 
 
 def _repo_holds(repo: dict[str, Any], spec: RepoSpec) -> bool:
-    from auditor.org import OrgError, open_source
+    from auditor.orgdata import OrgError
+    from auditor.orgsource import open_source
 
     if "ref" in repo:
         return bool(_ref_id(spec, spec.rev or "HEAD") == repo["ref"])
@@ -327,8 +332,6 @@ def restore(
     cache: ResultCache, key: str, specs: Sequence[RepoSpec], resolver: OrgResolver
 ) -> OrgResult | None:
     """The stored result when its state still holds (every file counted as cached)."""
-    from auditor.org import OrgResult
-
     raw = cache.get_blob(key)
     if raw is None:
         return None

@@ -5,7 +5,8 @@ or a CI artifact. It shows the verdict and totals, a repositories × rules
 matrix (a text mark and a count besides the colour, so it reads without
 colour), the shared-file drift table, and per repository its findings
 (file:line, message, the source line) and its release pipelines as inline SVG
-job graphs with roles coloured (a layered layout computed here).
+job graphs with roles coloured (a layered layout computed here) and each
+job's tooltip saying why it plays its roles.
 
 Everything comes from the ``Report`` — for org scans from the data the JSON
 report keeps in ``summary`` (``auditor.org``), so ``auditor merge`` of shard
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from auditor.findings import MARKUP_ESCAPES, SEVERITY_RANK, Finding, no_commands_text, printable
+from auditor.summary import RepoSummary
 from reports.model import Report
 from reports.source import SourceLines
 
@@ -152,7 +153,7 @@ def _worst(findings: Iterable[Finding]) -> str | None:
 # --- job graph layout ------------------------------------------------------------------
 
 
-def layout(needs: dict[str, list[str]]) -> tuple[dict[str, int], list[list[str]]]:
+def layout(needs: Mapping[str, Sequence[str]]) -> tuple[dict[str, int], list[list[str]]]:
     """Layers by longest path from the roots (cycle-safe), ordered by predecessor barycentre."""
     jobs = list(needs)
     preds = {j: [p for p in needs[j] if p in needs and p != j] for j in jobs}
@@ -201,9 +202,11 @@ def _label(job: str) -> str:
 
 
 def svg_graph(
-    needs: dict[str, list[str]], roles: dict[str, list[str]], title: str, gid: str = "g"
+    needs: Mapping[str, Sequence[str]], roles: Mapping[str, Sequence[str]], title: str,
+    gid: str = "g", reasons: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """The job graph as inline SVG: boxes left to right by layer, roles as colour and text."""
+    """The job graph as inline SVG: boxes left to right by layer, roles as colour and text;
+    a job's tooltip says why it plays each role (``reasons``: job → role → why)."""
     if not needs:
         return '<p class="muted">no jobs</p>'
     shown = dict(list(needs.items())[:MAX_GRAPH_JOBS])
@@ -249,9 +252,11 @@ def svg_graph(
         role = _primary_role(job_roles)
         fill = ROLE_COLOURS[role] if role else "#ffffff"
         ink = "#ffffff" if role else "#1b1f24"
+        why = (reasons or {}).get(job, {})
+        because = "".join(f"\n{role}: {why[role]}" for role in job_roles if why.get(role))
         parts.append(
             f'<g class="job"><title>{_e(job)}'
-            f'{_e(" — " + ", ".join(job_roles)) if job_roles else ""}</title>'
+            f'{_e(" — " + ", ".join(job_roles)) if job_roles else ""}{_e(because)}</title>'
             f'<rect x="{x0}" y="{y0}" width="{widths[job]}" height="{node_h}" rx="5" '
             f'fill="{fill}" stroke="#4a535c"/>'
             f'<text x="{x0 + 8}" y="{y0 + 17}" fill="{ink}" font-size="12" '
@@ -272,22 +277,16 @@ def svg_graph(
 # --- page sections -------------------------------------------------------------------------
 
 
-def _org(report: Report) -> dict[str, Any]:
-    summary = report.extra.get("summary", {})
-    org = summary.get("org") if isinstance(summary, dict) else None
-    return org if isinstance(org, dict) else {}
+def _repo_name(repo: RepoSummary) -> str:
+    return repo.name
 
 
-def _repo_name(repo: dict[str, Any]) -> str:
-    return str(repo.get("name") or "")
-
-
-def _group(report: Report, repos: Sequence[dict[str, Any]]) -> dict[str, list[Finding]]:
+def _group(report: Report, repos: Sequence[RepoSummary]) -> dict[str, list[Finding]]:
     """Findings per repository: by ``repo`` (org scans), else by the root their displayed
     path starts with (``auditor check`` of several repositories)."""
     by: dict[str, list[Finding]] = {_repo_name(r): [] for r in repos}
     roots = sorted(
-        ((str(r.get("root") or "").rstrip("/") + "/", _repo_name(r)) for r in repos),
+        ((r.root.rstrip("/") + "/", _repo_name(r)) for r in repos),
         key=lambda item: -len(item[0]),
     )
     for f in report.findings:
@@ -332,11 +331,11 @@ def _header(report: Report, names: list[str], by: dict[str, list[Finding]]) -> s
 
 
 def _matrix(
-    report: Report, repos: Sequence[dict[str, Any]], by: dict[str, list[Finding]],
+    report: Report, repos: Sequence[RepoSummary], by: dict[str, list[Finding]],
     anchors: dict[str, str],
 ) -> str:  # fmt: skip
-    org = _org(report)
-    checked = org.get("checked_rules") or [r.id for r in report.checked()]
+    org_checked = report.org.checked_rules if report.org is not None else ()
+    checked = list(org_checked) or [r.id for r in report.checked()]
     fired = sorted({f.rule for f in report.findings})
     columns = fired
     quiet = [r for r in checked if r not in fired]
@@ -350,7 +349,7 @@ def _matrix(
         name = _repo_name(repo)
         mine = by.get(name, [])
         bad = _failing(mine, report.fail_on)
-        error = repo.get("error")
+        error = repo.error
         if error:
             status = '<td class="sev-error" data-v="3">✗ not scanned</td>'
         elif bad:
@@ -396,28 +395,27 @@ def _matrix(
     )  # fmt: skip
 
 
-def _drift(report: Report, repos: Sequence[dict[str, Any]]) -> str:
-    org = _org(report)
-    entries = org.get("shared_files") or []
+def _drift(report: Report, repos: Sequence[RepoSummary]) -> str:
+    entries = report.org.shared_files if report.org is not None else ()
     if not entries:
         return ""
     drift = {(f.repo, f.path): f for f in report.findings if f.rule == "shared-file-drift"}
     out = ['<section id="drift"><h2>Shared-file drift</h2>']
     for entry in entries:
-        path = str(entry.get("path"))
+        path = entry.path
         out.append(
             f"<h3><code>{_e(path)}</code> <span class=\"muted\">repositories: "
-            f"{_e(', '.join(entry.get('repos') or ['*']))}</span></h3>"
+            f"{_e(', '.join(entry.repos or ['*']))}</span></h3>"
         )
         out.append("<table><thead><tr><th>repository</th><th>state</th><th>sha256</th>"
                    "</tr></thead><tbody>")  # fmt: skip
         for repo in repos:
             name = _repo_name(repo)
-            info = (repo.get("shared_files") or {}).get(path)
+            info = repo.shared_files.get(path)
             if info is None:
                 continue
             finding = drift.get((name, path))
-            digest = info.get("sha256")
+            digest = info.sha256
             if finding is None and digest is None:
                 continue  # not in this file's group
             if finding is None:
@@ -453,14 +451,14 @@ def _findings_table(report: Report, findings: Sequence[Finding], sources: Source
     )
 
 
-def _pipelines(repo: dict[str, Any], anchor: str) -> str:
-    jobs: dict[str, dict[str, list[str]]] = repo.get("jobs") or {}
-    needs: dict[str, dict[str, list[str]]] = repo.get("needs") or {}
+def _pipelines(repo: RepoSummary, anchor: str) -> str:
+    jobs, needs = repo.jobs, repo.needs
     out = []
     for index, (path, edges) in enumerate(sorted(needs.items())):
         out.append(f"<h4><code>{_e(path)}</code></h4>")
         gid = f"{anchor}-g{index}"  # marker ids must be unique in the page
-        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}", gid))
+        out.append(svg_graph(edges, jobs.get(path, {}), f"job graph of {path}", gid,
+                             repo.role_reasons.get(path)))  # fmt: skip
     if not out:
         out.append('<p class="muted">no release pipeline found (no job publishes, promotes '
                    "or verifies)</p>")  # fmt: skip
@@ -480,24 +478,25 @@ def _check_graphs(report: Report) -> str:
     for index, (shown, graph) in enumerate(report.graphs.items()):
         needs = {j: list(graph.needs[j]) for j in graph.jobs}
         roles = {j: sorted(str(r) for r in graph.roles.get(j, ())) for j in graph.jobs}
-        svg = svg_graph(needs, roles, shown, f"check-g{index}")
+        reasons = {j: dict(graph.reasons.get(j, ())) for j in graph.jobs}
+        svg = svg_graph(needs, roles, shown, f"check-g{index}", reasons)
         out.append(f"<h4><code>{_e(shown)}</code></h4>" + svg)
     return "".join(out)
 
 
 def _repo_section(
-    report: Report, repo: dict[str, Any], findings: Sequence[Finding], anchor: str,
+    report: Report, repo: RepoSummary, findings: Sequence[Finding], anchor: str,
     sources: SourceLines,
 ) -> str:  # fmt: skip
     name = _repo_name(repo)
-    source = repo.get("source") or {}
-    where = _e(repo.get("root") or "")
-    if source.get("kind") == "git":
-        commit = source.get("commit") or ""
-        where += f" @ {_e(source.get('rev') or '')} <code>{_e(str(commit)[:12])}</code>"
-    dirs = repo.get("workflow_dirs") or {}
+    source = repo.source
+    where = _e(repo.root)
+    if source is not None and source.kind == "git":
+        commit = source.commit or ""
+        where += f" @ {_e(source.rev or '')} <code>{_e(commit[:12])}</code>"
+    dirs = repo.workflow_dirs
     forge = ", ".join(f"{_e(k)}: {_e(v)}" for k, v in dirs.items() if v)
-    error = repo.get("error")
+    error = repo.error
     body = (
         f'<p class="err">✗ not scanned: {_e(error)}</p>' if error else
         _findings_table(report, findings, sources) + "<h3>Release pipeline</h3>"
@@ -506,12 +505,12 @@ def _repo_section(
     return (
         f'<section class="repo" id="{anchor}"><h2>{_e(name)}</h2>'
         f'<div class="muted">{where}{" · " + forge if forge else ""} · '
-        f"{int(repo.get('files', 0) or 0)} file(s)</div>{body}</section>"
+        f"{repo.files} file(s)</div>{body}</section>"
     )
 
 
 def render(report: Report) -> str:
-    repos = list(report.repos) or [{"name": "", "root": ".", "files": report.files}]
+    repos = list(report.repos) or [RepoSummary("", ".", report.files)]
     by = _group(report, repos)
     names = [_repo_name(r) for r in repos]
     anchors: dict[str, str] = {}
@@ -529,7 +528,7 @@ def render(report: Report) -> str:
                       sources)
         for repo in repos
     )  # fmt: skip
-    extra = _check_graphs(report) if report.graphs and not _org(report) else ""
+    extra = _check_graphs(report) if report.graphs and report.org is None else ""
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -41,9 +41,10 @@ def document(report: Report) -> dict[str, Any]:
         "note": counts["note"],
         "suppressed": report.suppressed,
         "baselined": report.baselined,
-        "repositories": report.repos,
+        "repositories": [repo.to_json() for repo in report.repos],
     }
-    summary.update(report.extra.get("summary", {}))
+    if report.org is not None:
+        summary["org"] = report.org.to_json()
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "auditor", "version": report.tool_version},

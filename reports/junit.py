@@ -17,6 +17,7 @@ from collections import defaultdict
 from auditor.findings import MARKUP_ESCAPES, Finding, no_commands_text, one_line, printable
 from auditor.repo import ACTION_NAMES
 from auditor.rule import Rule
+from auditor.summary import RepoSummary
 from reports.model import Report
 from reports.source import SourceLines
 
@@ -35,8 +36,8 @@ def _value(text: str) -> str:
     return one_line(text)
 
 
-def _root_of(repo: dict[str, object]) -> str:
-    root = str(repo.get("root") or "")
+def _root_of(repo: RepoSummary) -> str:
+    root = repo.root
     return "" if root in (".", "", "-") else root.rstrip("/") + "/"
 
 
@@ -44,9 +45,7 @@ def scanned_files(report: Report) -> list[str]:
     """Display paths of the workflow files the run parsed, plus every file with findings."""
     files: set[str] = {report.display_path(f) for f in report.findings}
     for repo in report.repos:
-        jobs = repo.get("jobs")
-        if isinstance(jobs, dict):
-            files.update(_root_of(repo) + str(path) for path in jobs)
+        files.update(_root_of(repo) + path for path in repo.jobs)
     return sorted(files)
 
 

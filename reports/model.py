@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from auditor.findings import Finding
 from auditor.rule import Rule
+from auditor.summary import OrgSummary, RepoSummary
 
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
@@ -21,7 +22,7 @@ class Report:
     findings: list[Finding]
     rules: list[Rule]
     files: int
-    repos: list[dict[str, Any]] = field(default_factory=list)
+    repos: list[RepoSummary] = field(default_factory=list)
     suppressed: int = 0
     baselined: int = 0
     fail_on: str = "error"
@@ -33,7 +34,8 @@ class Report:
     display_path: Callable[[Finding], str] = field(
         default=lambda f: f"{f.repo}:{f.path}" if f.repo else f.path
     )
-    extra: dict[str, Any] = field(default_factory=dict)
+    # org scans (``auditor org``, ``auditor merge``): the org-wide facts
+    org: OrgSummary | None = None
     # Job graphs (roles annotated) of the workflows that have findings, keyed
     # by the workflow's display path; filled by the CLI only for the formats
     # that draw them (markdown, html), so renderers never build graphs.

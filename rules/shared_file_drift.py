@@ -1,21 +1,25 @@
 """shared-file-drift: a policy-listed shared file differs, or is missing, across repositories.
 
-This rule compares repositories, so it has scope ``org``: the engine, which
-sees one repository at a time, skips it, and ``auditor org`` (``auditor.org``)
-calls ``drift_hits`` once over every repository of the scan — and ``auditor
-merge`` again over the union of the shards, so both give the same answer.
-The module stays the single definition of the rule: id, docs, and the logic.
+This rule compares repositories, so it is an org rule (``auditor.rule.OrgRule``):
+the engine, which sees one repository at a time, skips it, and ``auditor org``
+runs ``check_org`` once over every repository of the scan — and ``auditor
+merge`` again over the union of the shards, so both give the same answer. It
+reads each repository's ``shared_files`` (the sha256 and commit time of its
+copy, which the org scan records for every path the policy lists) and the
+texts of the versions (for the diff).
 """
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from auditor.findings import Hit
-from auditor.rule import Rule, RuleContext
+from auditor.policy import Policy
+from auditor.rule import OrgCheck, OrgContext, OrgHit, Rule
+from auditor.summary import RepoSummary
 
 MAX_DIFF_LINES = 14
 
@@ -27,16 +31,6 @@ class Copy:
     repo: str
     sha256: str | None
     time: int | None = None  # commit time of the last change to it, where the repo is git
-
-
-@dataclass(frozen=True, slots=True)
-class OrgHit:
-    """A finding of an org-scope rule: which repository, which file, what is wrong."""
-
-    repo: str
-    path: str
-    message: str
-    subject: str
 
 
 def canonical(copies: Iterable[Copy]) -> str | None:
@@ -116,9 +110,27 @@ def drift_hits(path: str, copies: list[Copy], texts: dict[str, str]) -> Iterator
             )  # fmt: skip
 
 
-def check(ctx: RuleContext) -> Iterator[Hit]:
-    """Per-file pass: nothing (the comparison runs once per org scan, see ``drift_hits``)."""
-    return iter(())
+def member(repo: RepoSummary, patterns: Sequence[str]) -> bool:
+    """Whether ``repo`` is in a group: its name or one of its ``owner/repo`` slugs matches."""
+    names = [repo.name, *repo.slugs]
+    return any(fnmatch.fnmatchcase(n, p) for n in names for p in patterns)
+
+
+def check_org(ctx: OrgContext) -> Iterator[OrgHit]:
+    """Every shared file of the policy, compared across the repositories of its group."""
+    for entry in ctx.policy.shared_files:
+        copies = []
+        for repo in ctx.repos:
+            if not member(repo, entry.repos or ("*",)):
+                continue
+            info = repo.shared_files.get(entry.path)
+            copies.append(Copy(repo.name, info.sha256 if info else None, info.time if info else None))
+        if copies:
+            yield from drift_hits(entry.path, copies, dict(ctx.texts))
+
+
+def has_shared_files(policy: Policy) -> bool:
+    return bool(policy.shared_files)
 
 
 RULE = Rule(
@@ -190,7 +202,7 @@ shared_files:
   - path: .gitea/scripts/verify-runtime-pin.sh
     repos: ['service-template-*']
 """,
-    check=check,
+    org=OrgCheck(check_org, has_shared_files),
     scope="org",
     kinds=frozenset(),
     tags=("org", "supply-chain"),

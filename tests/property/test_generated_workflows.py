@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.cached import scan_source
 from auditor.engine import Engine
 from auditor.findings import Finding
 from auditor.policy import Policy
@@ -213,8 +214,7 @@ def shuffled(doc: Any, rng: random.Random) -> Any:
 
 def check(text: str) -> list[Finding]:
     engine = Engine(Policy())
-    findings, _ = engine.scan(MemorySource({PATH: text.encode()}, name="gen"), only=[(PATH, "workflow")])
-    return findings
+    return scan_source(engine, MemorySource({PATH: text.encode()}, name="gen"), only=[(PATH, "workflow")])
 
 
 def verdict(findings: list[Finding]) -> set[tuple[str, str | None]]:

@@ -78,6 +78,16 @@ class Facts:
         return [v for v in self.roles.players(Role.VERIFY)
                 if v != job_id and job_id in self.graph.ancestors(v)]  # fmt: skip
 
+    def verified_within(self, job_id: str, depth: int = 0) -> bool:
+        """The promote job ``job_id`` is verified inside this workflow: by a later step of
+        its own, by a verify job below it, or (a call of a reusable workflow) by the called
+        workflow verifying its own promote, however deep the calls nest."""
+        if job_id in self.roles.self_verified or self.verifies_of(job_id):
+            return True
+        sub = self.callees.get(job_id)
+        return sub is not None and depth < MAX_CALL_DEPTH and any(
+            sub.verified_within(p, depth + 1) for p in sub.artifact_promotes)  # fmt: skip
+
     def nearest_publisher(self, job_id: str) -> str | None:
         """The publish job nearest above ``job_id`` (not the job itself), or None."""
         link = self.paths.from_publish.get(job_id)
@@ -151,19 +161,45 @@ class Facts:
         )  # fmt: skip
 
 
+# What analysing a called workflow gave, by the identity of its model, with the files that
+# analysis read: a reusable workflow that many jobs (or files) of a repository call is
+# analysed once, and each caller is still keyed on what the analysis read.
+CalleeMemo = dict[int, tuple[Workflow, "Facts", dict[str, str | None]]]
+
+
 def analyse(workflow: Workflow, policy: Policy, repo: RepoContext,
-            _depth: int = 0, _stack: frozenset[str] = frozenset()) -> Facts:  # fmt: skip
+            memo: CalleeMemo | None = None) -> Facts:  # fmt: skip
     """The facts of ``workflow``; ``repo`` resolves the workflows its jobs call and holds
-    the scripts its steps run."""
+    the scripts its steps run. ``memo`` (one repository's, under one policy) keeps the
+    facts of called workflows, so each is analysed once however many jobs call it."""
+    return _analyse(workflow, policy, repo, memo, 0, frozenset())[0]
+
+
+def _analyse(workflow: Workflow, policy: Policy, repo: RepoContext, memo: CalleeMemo | None,
+             depth: int, stack: frozenset[str]) -> tuple[Facts, bool]:  # fmt: skip
+    """(facts, whether a call was left out: a cycle or the depth bound). Only facts that
+    left nothing out are kept in ``memo``: they are the same whoever calls the workflow."""
     graph = build_graph(workflow, repo.resolve_local_uses)
-    stack = _stack | {workflow.path}
+    stack = stack | {workflow.path}
     callees: dict[str, Facts] = {}
+    cut = False
     for job_id, callee in graph.callees.items():
-        if _depth >= MAX_CALL_DEPTH or callee.path in stack:
+        if depth >= MAX_CALL_DEPTH or callee.path in stack:
+            cut = True
             continue
-        callees[job_id] = analyse(callee, policy, repo, _depth + 1, stack)
+        known = memo.get(id(callee)) if memo is not None else None
+        if known is not None and known[0] is callee:
+            callees[job_id] = known[1]
+            repo.replay(known[2])
+            continue
+        (facts, inner_cut), reads = repo.reads_during(
+            lambda c=callee: _analyse(c, policy, repo, memo, depth + 1, stack))  # type: ignore[misc]
+        callees[job_id] = facts
+        cut = cut or inner_cut
+        if memo is not None and not inner_cut:
+            memo[id(callee)] = (callee, facts, reads)  # the model is kept: its id is not reused
     refs = build_index(workflow)
     roles = assign(workflow, graph, refs, policy, {j: f.roles for j, f in callees.items()})
     paths = compute(graph, roles.jobs)
     scripts = StepScripts(repo, policy.max_file_bytes, workflow, paths.on_path, paths.describe)
-    return Facts(workflow, graph, refs, roles, paths, scripts, callees)
+    return Facts(workflow, graph, refs, roles, paths, scripts, callees), cut

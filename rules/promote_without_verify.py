@@ -20,10 +20,8 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     for job in facts.workflow.jobs:
         if job.id not in facts.artifact_promotes or job.id in verified or job.id in facts.roles.self_verified:
             continue
-        sub = facts.callees.get(job.id)
-        if sub is not None and any(sub.verifies_of(p) or p in sub.roles.self_verified
-                                   for p in sub.artifact_promotes):  # fmt: skip
-            continue  # the called workflow verifies its own promote
+        if facts.verified_within(job.id):
+            continue  # the called workflow verifies its own promote (at any depth of calls)
         others = [j for j in verifiers if j != job.id]
         if others:
             hint = (f"job '{others[0]}' verifies, but does not depend on '{job.id}': add "

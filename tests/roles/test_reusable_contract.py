@@ -111,3 +111,44 @@ def test_a_reusable_workflow_that_verifies_itself_needs_nothing_from_its_callers
     verified = CALLEE + "      - run: kubectl rollout status deployment/app --timeout=5m\n"
     findings = scan(tmp_path, {CALLEE_PATH: verified, CALLER_PATH: pipeline(CALL)})
     assert unverified(findings) == [], findings
+
+
+# Two levels of calls: release.yml → ship.yml → deploy.yml (the promote). Whether the call
+# site is verified depends on the innermost workflow, however deep the calls nest.
+SHIP = """\
+name: ship
+on:
+  workflow_call:
+    inputs:
+      digest:
+        type: string
+        required: true
+    secrets:
+      KUBE_CONFIG:
+        required: true
+permissions:
+  contents: read
+jobs:
+  go:
+    uses: ./.github/workflows/deploy.yml
+    with:
+      digest: ${{ inputs.digest }}
+    secrets:
+      KUBE_CONFIG: ${{ secrets.KUBE_CONFIG }}
+"""
+SELF_VERIFIED_CALLEE = CALLEE + "      - run: kubectl rollout status deployment/app --timeout=120s\n"
+
+
+def _nested(root: Path, callee: str) -> list[tuple[str, str | None, str]]:
+    call = CALL.replace("./.github/workflows/deploy.yml", "./.github/workflows/ship.yml")
+    return unverified(scan(root, {CALLEE_PATH: callee, ".github/workflows/ship.yml": SHIP,
+                                  CALLER_PATH: pipeline(call)}))  # fmt: skip
+
+
+def test_a_call_site_two_calls_above_a_self_verified_promote_is_verified(tmp_path: Path) -> None:
+    assert _nested(tmp_path, SELF_VERIFIED_CALLEE) == []
+
+
+def test_a_call_site_two_calls_above_an_unverified_promote_is_an_error(tmp_path: Path) -> None:
+    errors = [u for u in _nested(tmp_path, CALLEE) if u[2] == "error"]
+    assert errors == [(CALLER_PATH, "deploy", "error")]

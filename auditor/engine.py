@@ -19,7 +19,7 @@ from auditor import budget
 from auditor.budget import INCOMPLETE_RULE
 from auditor.build import build_action, build_workflow, unterminated_expressions
 from auditor.errors import InternalError, PolicyError
-from auditor.facts import Facts, analyse
+from auditor.facts import CalleeMemo, Facts, analyse
 from auditor.findings import Finding, Hit, fingerprint, make_finding
 from auditor.kinds import FileKind
 from auditor.model import Workflow
@@ -77,6 +77,14 @@ class Engine:
         self.cache: ResultCache | None = None  # set by the CLI unless --no-cache
         self.today = dt.date.today()
         self._cache_hash: str | None = None
+        self._memo_repo: RepoContext | None = None
+        self._callee_memo: CalleeMemo = {}
+        # per rule, what each file's loop would otherwise look up again: (rule, severity, options)
+        self._prepared = [
+            (rule, policy.severity_for(rule.id, rule.severity),
+             policy.rules[rule.id].options if rule.id in policy.rules else {})
+            for rule in self.rules if rule.scope != "org"  # org rules run once (auditor.org)
+        ]  # fmt: skip
         # When a list: the findings suppressions and waivers removed, kept here (the
         # gate shows what a new suppression hides; auditor.check sets it).
         self.kept_suppressed: list[Finding] | None = None
@@ -206,14 +214,11 @@ class Engine:
                     if reasons:
                         repo.role_reasons[path] = reasons
             findings: list[Finding] = []
-            for rule in self.rules:
-                if rule.scope == "org":
-                    continue  # run once over the organisation (auditor.org), never per file
+            policy = self.policy
+            for rule, severity, options in self._prepared:
                 if rule.scope != "file" and (facts is None or info.kind not in rule.kinds):
                     continue
-                severity = self.policy.severity_for(rule.id, rule.severity)
-                options = self.policy.rules[rule.id].options if rule.id in self.policy.rules else {}
-                ctx = RuleContext(info, self.policy, repo, facts, options)
+                ctx = RuleContext(info, policy, repo, facts, options)
                 if rule.origin != "builtin":
                     findings.extend(_run_custom(rule, ctx, severity, path, repo.name))
                     continue
@@ -231,7 +236,9 @@ class Engine:
         The one place a workflow is analysed: the scan, ``auditor graph`` and the
         report renderers' graphs all come from here.
         """
-        return analyse(workflow, self.policy, repo)
+        if self._memo_repo is not repo:  # one repository's callees at a time: bounded memory
+            self._memo_repo, self._callee_memo = repo, {}
+        return analyse(workflow, self.policy, repo, self._callee_memo)
 
     def workflow_facts(self, repo: RepoContext, path: str) -> Facts | None:
         """The facts of the workflow at ``path``, or None if it does not parse."""

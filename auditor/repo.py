@@ -13,13 +13,15 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from auditor import budget
 from auditor.sources import RepoSource as RepoSource  # re-exported: sources are read through it
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from auditor.model import Workflow
@@ -409,6 +411,25 @@ class RepoContext:
 
     def untrack(self) -> None:
         self._tracker = None
+
+    def reads_during(self, work: Callable[[], T]) -> tuple[T, dict[str, str | None]]:
+        """(what ``work`` returns, every read it made). The reads still count for the file
+        being analysed; ``replay`` notes them again for a later file that reuses the result
+        instead of doing the work (the result cache must key that file on them too)."""
+        outer = self._tracker
+        self._tracker = {}
+        try:
+            result = work()
+            seen = self._tracker
+        finally:
+            inner, self._tracker = self._tracker, outer
+            if outer is not None and inner is not None:
+                outer.update(inner)
+        return result, seen
+
+    def replay(self, reads: Mapping[str, str | None]) -> None:
+        if self._tracker is not None:
+            self._tracker.update(reads)
 
     def exists(self, path: str) -> bool:
         return self.read(path) is not None

@@ -250,3 +250,80 @@ def test_entries_put_outside_a_scan_are_written_when_the_process_ends(tmp_path: 
     [(key, raw)] = ResultCache(tmp_path / "c").raw_items()
     entry = Entry.from_bytes(raw, key)
     assert entry is not None and entry.job_roles == {"job": ["publish"]}
+
+
+# Two callers of one reusable workflow that calls another: the middle one is analysed once
+# per repository (auditor.facts keeps it), yet each caller's cache entry must still depend
+# on the innermost file, which only that single analysis read.
+_CALLER = """
+name: {name}
+on: push
+permissions:
+  contents: read
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{{{ steps.push.outputs.digest }}}}
+    steps:
+      - uses: docker/build-push-action@v6
+        id: push
+        with:
+          push: true
+          tags: ghcr.io/acme/{name}:latest
+  ship:
+    needs: build
+    uses: ./.github/workflows/ship.yml
+    with:
+      digest: ${{{{ needs.build.outputs.digest }}}}
+"""
+_SHIP = """
+name: ship
+on:
+  workflow_call:
+    inputs:
+      digest: {type: string, required: true}
+permissions:
+  contents: read
+jobs:
+  go:
+    uses: ./.github/workflows/deploy.yml
+    with:
+      digest: ${{ inputs.digest }}
+"""
+_DEPLOY = """
+name: deploy
+on:
+  workflow_call:
+    inputs:
+      digest: {type: string, required: true}
+permissions:
+  contents: read
+jobs:
+  rollout:
+    runs-on: ubuntu-latest
+    steps:
+      - run: kubectl set image deployment/api api=ghcr.io/acme/api@${{ inputs.digest }}
+"""
+
+
+def test_a_file_read_through_a_shared_callee_keys_every_caller(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "r", {
+        ".github/workflows/a.yml": _CALLER.format(name="a"),
+        ".github/workflows/b.yml": _CALLER.format(name="b"),
+        ".github/workflows/ship.yml": _SHIP, ".github/workflows/deploy.yml": _DEPLOY,
+    })  # fmt: skip
+
+    def unverified(findings: list[dict[str, object]]) -> list[object]:
+        return sorted(f["path"] for f in findings
+                      if f["rule"] == "promote-without-verify" and f["severity"] == "error")  # fmt: skip
+
+    first, _, _ = _scan([root], ResultCache(tmp_path / "cache"))
+    assert unverified(first) == [".github/workflows/a.yml", ".github/workflows/b.yml"]
+    # the innermost promote now verifies itself: both call sites are verified
+    deploy = root / ".github/workflows/deploy.yml"
+    deploy.write_text(textwrap.dedent(_DEPLOY) + "      - run: kubectl rollout status deployment/api\n")
+    second, analysed, _ = _scan([root], ResultCache(tmp_path / "cache"))
+    assert analysed == 4  # every file depends on deploy.yml
+    assert unverified(second) == []
+    assert second == _scan([root], None)[0]

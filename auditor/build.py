@@ -69,45 +69,53 @@ class _Converter:
         self.active: set[int] = set()
 
     def value(self, raw: Any, depth: int = 0) -> Value:
+        if isinstance(raw, ScalarNode) or depth > _MAX_DEPTH:
+            return Text(raw, self.source)  # a scalar is never worth the memo: Text.same compares nodes
         key = id(raw)
         cached = self.done.get(key)
         if cached is not None:
             return cached
         source = self.source
-        if isinstance(raw, ScalarNode) or depth > _MAX_DEPTH:
-            out: Value = Text(raw, source)
-        elif key in self.active:
+        if key in self.active:
             return Map((), raw, source) if isinstance(raw, MappingNode) else Seq((), raw, source)
-        elif isinstance(raw, MappingNode):
+        out: Value
+        if isinstance(raw, MappingNode):
             self.active.add(key)
-            out = Map(self._entries(raw, depth), raw, source)
+            out = self._map(raw, depth)
             self.active.discard(key)
         elif isinstance(raw, SequenceNode):
             self.active.add(key)
-            out = Seq(tuple(self.value(item, depth + 1) for item in raw.value), raw, source)
+            value = self.value
+            out = Seq(tuple(Text(item, source) if isinstance(item, ScalarNode) else value(item, depth + 1)
+                            for item in raw.value), raw, source)  # fmt: skip
             self.active.discard(key)
         else:
             out = Text(raw, source)
         self.done[key] = out
         return out
 
-    def _entries(self, raw: Any, depth: int) -> tuple[tuple[Text, Value], ...]:
-        seen: set[str] = set()
+    def _map(self, raw: Any, depth: int) -> Map:
+        source, value = self.source, self.value
         entries: list[tuple[Text, Value]] = []
+        index: dict[str, tuple[Text, Value]] = {}
         merged: list[tuple[Any, Any]] = []
         for k, v in raw.value:
             if not isinstance(k, ScalarNode):
                 continue  # a non-scalar key: the parser reports it
-            if k.value == "<<" and not k.style:
+            name = k.value
+            if name == "<<" and not k.style:
                 merged.extend(_merge_sources(v))
                 continue
-            seen.add(k.value)
-            entries.append((Text(k, self.source), self.value(v, depth + 1)))
+            pair = (Text(k, source), Text(v, source) if isinstance(v, ScalarNode) else value(v, depth + 1))
+            entries.append(pair)
+            if name not in index:
+                index[name] = pair
         for k, v in merged:
-            if isinstance(k, ScalarNode) and k.value not in seen:
-                seen.add(k.value)
-                entries.append((Text(k, self.source), self.value(v, depth + 1)))
-        return tuple(entries)
+            if isinstance(k, ScalarNode) and k.value not in index:
+                pair = (Text(k, source), value(v, depth + 1))
+                entries.append(pair)
+                index[k.value] = pair
+        return Map(tuple(entries), raw, source, index)
 
 
 def _merge_sources(value: Any) -> list[tuple[Any, Any]]:
@@ -360,7 +368,7 @@ class _StepBuilder:
         label = step_id.value if step_id else name.value if name else f"#{index + 1}"
         hint = " (an action's inputs go under 'with:')" if "uses" in node else ""
         problems.unknown_keys(node, syntax().step, f"{where}, step '{label}'", f"step:{label}", hint)
-        bodies = [k for k in _BODY_KEYS if k in node]
+        bodies = node.has_any(_BODY_KEYS)
         if not bodies:
             problems.add(node, f"{where}: step '{label}' has neither 'run' nor 'uses'; add the "
                          "command to run or the action to use (or make it a 'parallel', 'wait', "

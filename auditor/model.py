@@ -35,15 +35,13 @@ class Text:
     are read and few are reported.
     """
 
-    __slots__ = ("_raw", "_source")
+    __slots__ = ("_raw", "_source", "value")
 
     def __init__(self, raw: Any, source: SourceText) -> None:
         self._raw = raw
         self._source = source
-
-    @property
-    def value(self) -> str:
-        return str(self._raw.value)
+        value = raw.value  # read far more often than made: a plain attribute, not a property
+        self.value: str = value if type(value) is str else str(value)
 
     @property
     def kind(self) -> ScalarKind:
@@ -98,40 +96,42 @@ class Map:
 
     __slots__ = ("_index", "_raw", "_source", "entries")
 
-    def __init__(self, entries: tuple[tuple[Text, Value], ...], raw: Any, source: SourceText) -> None:
+    def __init__(self, entries: tuple[tuple[Text, Value], ...], raw: Any, source: SourceText,
+                 index: dict[str, tuple[Text, Value]] | None = None) -> None:  # fmt: skip
         self.entries = entries
         self._raw = raw
         self._source = source
-        self._index: dict[str, tuple[Text, Value]] | None = None
+        if index is None:  # the converter passes the index it built; the first key wins
+            index = {}
+            for pair in entries:
+                index.setdefault(pair[0].value, pair)
+        self._index = index
 
     @property
     def span(self) -> Span:
         return node_span(self._raw, self._source)
 
-    def _lookup(self) -> dict[str, tuple[Text, Value]]:
-        if self._index is None:
-            index: dict[str, tuple[Text, Value]] = {}
-            for key, value in self.entries:
-                index.setdefault(key.value, (key, value))
-            self._index = index
-        return self._index
-
     def entry(self, name: str) -> tuple[Text, Value] | None:
         """The (key, value) pair for ``name``, or None."""
-        return self._lookup().get(name)
+        return self._index.get(name)
 
     def get(self, name: str) -> Value | None:
-        pair = self._lookup().get(name)
+        pair = self._index.get(name)
         return pair[1] if pair is not None else None
 
     def text(self, name: str) -> Text | None:
         """The value of ``name`` when it is a scalar."""
-        value = self.get(name)
-        return value if isinstance(value, Text) else None
+        pair = self._index.get(name)
+        return pair[1] if pair is not None and isinstance(pair[1], Text) else None
 
     def key(self, name: str) -> Text | None:
-        pair = self._lookup().get(name)
+        pair = self._index.get(name)
         return pair[0] if pair is not None else None
+
+    def has_any(self, names: tuple[str, ...]) -> list[str]:
+        """Those of ``names`` that are keys here, in the order given."""
+        index = self._index
+        return [n for n in names if n in index]
 
     def keys(self) -> list[str]:
         return [k.value for k, _ in self.entries]
@@ -140,7 +140,7 @@ class Map:
         return iter(self.entries)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._lookup()
+        return name in self._index
 
     def __iter__(self) -> Iterator[str]:
         """The key names, like a dict."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from auditor.graph import JobGraph
 from auditor.kinds import Role
-from auditor.model import ActionStep, Job, RunStep, Text, UsesStep, Workflow
+from auditor.model import ActionStep, Job, Map, RunStep, Text, UsesStep, Workflow
 from auditor.policy import Policy
 from auditor.refindex import RefIndex
 from auditor.roles.catalogue import Match, match_step
@@ -131,21 +131,37 @@ def _leading_name(patterns: tuple[str, ...], step: ActionStep) -> str | None:
     """A promote pattern matching the first word of the step's name (or its id): a step
     *named* "Promote image" promotes, "Push to the artifact store for promote" does not."""
     for label in _labels(step):
-        word = _LEADING_WORD.match(label)
-        if word is not None and (pattern := matching(patterns, word.group(1))):
+        word = _first_word(label)
+        if word is not None and (pattern := matching(patterns, word)):
             return pattern
     return None
 
 
-def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> dict[Role, RoleReason]:
-    """The roles ``step`` plays, each with its reason."""
+_FIRST_WORDS: dict[str, str | None] = {}  # step names repeat across steps and files
+
+
+def _first_word(label: str) -> str | None:
+    if label in _FIRST_WORDS:
+        return _FIRST_WORDS[label]
+    found = _LEADING_WORD.match(label)
+    word = found.group(1) if found is not None else None
+    if len(_FIRST_WORDS) > 20_000:
+        _FIRST_WORDS.clear()
+    _FIRST_WORDS[label] = word
+    return word
+
+
+def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan,
+                 promote_uses: frozenset[str] | None = None) -> dict[Role, RoleReason]:  # fmt: skip
+    """The roles ``step`` plays, each with its reason (``promote_uses``: the policy's promote
+    actions by name, worked out once per workflow by the caller)."""
     out: dict[Role, RoleReason] = {}
-    label = step.label
 
     def add(role: Role, by: str, entry: str, detail: str, moves: bool = False,
             image: str | None = None) -> None:  # fmt: skip
-        out.setdefault(role, RoleReason(role, by, entry, detail, job.id, step.index, label,  # type: ignore[arg-type]
-                                        moves_artifact=moves, image=image))  # fmt: skip
+        if role not in out:
+            out[role] = RoleReason(role, by, entry, detail, job.id, step.index, step.label,  # type: ignore[arg-type]
+                                   moves_artifact=moves, image=image)  # fmt: skip
 
     matches = scan.matches.get(step.index, ())
     uses = step.uses if isinstance(step, UsesStep) else None
@@ -165,12 +181,12 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> 
         if run is not None and (url := endpoint_call(run, policy.promote_endpoints)):
             add(PROMOTE, "policy", "roles.promote.endpoints", f"calls the promote endpoint {url[:80]}",
                 moves=True)  # fmt: skip
-        elif uses is not None and uses.name in _promote_uses(policy):
+        elif uses is not None and uses.name in (promote_uses if promote_uses is not None
+                                                else _promote_uses(policy)):
             add(PROMOTE, "policy", "roles.promote.uses", f"uses the promote action {uses.name}",
                 moves=True)  # fmt: skip
-        elif isinstance(step, UsesStep) and step.with_ is not None and any(
-            isinstance(v, Text) and endpoint_call(v.value, policy.promote_endpoints, need_client=False)
-            for _k, v in step.with_.entries
+        elif isinstance(step, UsesStep) and step.with_ is not None and _with_calls_endpoint(
+            step.with_, policy.promote_endpoints
         ):
             add(PROMOTE, "policy", "roles.promote.endpoints", "calls a promote endpoint", moves=True)
         elif not any("not-promote" in m.entry.tags for m in matches) and (
@@ -182,6 +198,16 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan) -> 
     if run is not None and (script := runs_script(run, policy.verify_scripts)):
         add(VERIFY, "policy", "roles.verify.scripts", f"runs the verify script {script}")
     return out
+
+
+def _with_calls_endpoint(with_: Map, endpoints: tuple[str, ...]) -> bool:
+    """An input of the action is a promote endpoint's URL."""
+    if not endpoints:
+        return False
+    for _key, value in with_.entries:
+        if isinstance(value, Text) and endpoint_call(value.value, endpoints, need_client=False):
+            return True
+    return False
 
 
 def _promote_uses(policy: Policy) -> frozenset[str]:
@@ -223,7 +249,7 @@ def assign(workflow: Workflow, graph: JobGraph, index: RefIndex, policy: Policy,
         scans[job.id] = scan
         first_promote: int | None = None
         for step in job.action_steps():
-            found = step_reasons(job, step, policy, scan)
+            found = step_reasons(job, step, policy, scan, promote_uses)
             if not found:
                 continue
             steps[(job.id, step.index)] = found

@@ -40,18 +40,50 @@ _PUBLISH_WORDS = ("push", "imagetools", "crane", "skopeo")
 
 
 @functools.lru_cache(maxsize=256)
-def compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
+
+
+# The policy's pattern tuples live as long as the scan, and every step of every workflow
+# asks for them: looked up by identity first, since hashing a tuple of strings is not
+# cached. Names repeat across steps and files ("Checkout", "Set up Node"), so what a
+# pattern tuple says of a name is remembered beside its compiled patterns.
+_Compiled = tuple[tuple[str, ...], tuple[re.Pattern[str], ...], dict[str, str | None]]
+_BY_IDENTITY: dict[int, _Compiled] = {}
+_MEMO_SIZE = 20_000
+
+
+def _entry(patterns: tuple[str, ...]) -> _Compiled:
+    found = _BY_IDENTITY.get(id(patterns))
+    if found is not None and found[0] is patterns:
+        return found
+    if len(_BY_IDENTITY) > 256:
+        _BY_IDENTITY.clear()
+    made: _Compiled = (patterns, _compile(patterns), {})  # the tuple is kept: its id is not reused
+    _BY_IDENTITY[id(patterns)] = made
+    return made
+
+
+def compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return _entry(patterns)[1]
 
 
 def matching(patterns: tuple[str, ...], text: str | None) -> str | None:
     """The first of ``patterns`` that ``text`` matches (a policy name pattern), or None."""
     if not text:
         return None
-    for source, pattern in zip(patterns, compiled(patterns), strict=True):
+    _same, regexes, memo = _entry(patterns)
+    if text in memo:
+        return memo[text]
+    found = None
+    for source, pattern in zip(patterns, regexes, strict=True):
         if pattern.search(text):
-            return source
-    return None
+            found = source
+            break
+    if len(memo) > _MEMO_SIZE:
+        memo.clear()
+    memo[text] = found
+    return found
 
 
 def shell_text(run: str) -> str:
@@ -83,13 +115,20 @@ def _url_like(word: str) -> bool:
     return "://" in word or word.startswith(("$", "http")) or "}}/" in word
 
 
+def _any_search(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    # a plain loop: every run: body of every step passes here, and any() over a
+    # generator costs a frame per call
+    for pattern in patterns:  # noqa: SIM110
+        if pattern.search(text) is not None:
+            return True
+    return False
+
+
 def endpoint_call(text: str, patterns: tuple[str, ...], *, need_client: bool = True) -> str | None:
     """The URL in ``text`` (a shell body or a ``with`` value) that matches one of ``patterns``."""
     if not patterns:
         return None
-    if "\\\n" not in text and "\\\r\n" not in text and not any(
-        p.search(text) for p in compiled(patterns)
-    ):
+    if "\\\n" not in text and "\\\r\n" not in text and not _any_search(compiled(patterns), text):
         # No match anywhere in the raw text, and no line continuation whose
         # joining could make one: nothing to find (the usual case, and cheap).
         return None

@@ -52,6 +52,7 @@ class Facts:
     paths: Paths
     scripts: StepScripts
     callees: Mapping[str, Facts] = field(default_factory=dict)  # reusable-call job → callee facts
+    _verified: list[frozenset[str]] = field(default_factory=list, compare=False, repr=False)
 
     # -- questions rules ask ------------------------------------------------------------
 
@@ -78,11 +79,18 @@ class Facts:
         return [v for v in self.roles.players(Role.VERIFY)
                 if v != job_id and job_id in self.graph.ancestors(v)]  # fmt: skip
 
+    def verified_below(self) -> frozenset[str]:
+        """Every job with a verify job below it (one backward pass over the graph)."""
+        if not self._verified:  # worked out once: rules ask for every promote job
+            verifiers = self.roles.players(Role.VERIFY)
+            self._verified.append(self.graph.reach(verifiers, down=False) if verifiers else frozenset())
+        return self._verified[0]
+
     def verified_within(self, job_id: str, depth: int = 0) -> bool:
         """The promote job ``job_id`` is verified inside this workflow: by a later step of
         its own, by a verify job below it, or (a call of a reusable workflow) by the called
         workflow verifying its own promote, however deep the calls nest."""
-        if job_id in self.roles.self_verified or self.verifies_of(job_id):
+        if job_id in self.roles.self_verified or job_id in self.verified_below():
             return True
         sub = self.callees.get(job_id)
         return sub is not None and depth < MAX_CALL_DEPTH and any(

@@ -14,8 +14,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
     if facts is None or not facts.artifact_promotes:
         return
     verifiers = facts.roles.players(Role.VERIFY)
-    # one backward pass: every job with a verify job below it
-    verified = facts.graph.reach(verifiers, down=False)
+    verified = facts.verified_below()  # one backward pass: every job with a verify job below it
     contract = facts.workflow.triggers and set(facts.workflow.triggers) <= {"workflow_call"}
     for job in facts.workflow.jobs:
         if job.id not in facts.artifact_promotes or job.id in verified or job.id in facts.roles.self_verified:

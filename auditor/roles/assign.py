@@ -56,6 +56,7 @@ class RoleAssignment:
     artifact_promotes: frozenset[str] = frozenset()
     # promote jobs whose own later step (or the promote step itself: helm --wait) verifies
     self_verified: frozenset[str] = frozenset()
+    _players: dict[Role, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def of(self, job_id: str) -> frozenset[Role]:
         return self.jobs.get(job_id, frozenset())
@@ -70,9 +71,12 @@ class RoleAssignment:
     def reason(self, job_id: str, role: Role) -> RoleReason | None:
         return self.reasons.get(job_id, {}).get(role)
 
-    def players(self, role: Role) -> list[str]:
-        """Jobs playing ``role``, in file order."""
-        return [j for j, r in self.jobs.items() if role in r]
+    def players(self, role: Role) -> tuple[str, ...]:
+        """Jobs playing ``role``, in file order (worked out once per role: rules ask per job)."""
+        found = self._players.get(role)
+        if found is None:
+            found = self._players[role] = tuple(j for j, r in self.jobs.items() if role in r)
+        return found
 
 
 _KUBERNETES = frozenset({"kubectl-deploy", "kubectl-rollout-status", "helm-upgrade", "helm-test", "argocd-app",

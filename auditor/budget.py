@@ -102,13 +102,25 @@ def charge(units: int) -> None:
         raise BudgetExceeded("work", active.limits.work)
 
 
+_rang: BudgetExceeded | None = None  # the bound that ran out in the current ``limit``, if any
+
+
+def ran_out() -> BudgetExceeded | None:
+    """The bound that ran out during the last ``limit`` body, even where library code
+    caught the exception and failed later in another way (a half-built cache, a
+    ``KeyError``): that failure is the budget's, not a bug of the file's analysis."""
+    return _rang
+
+
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    global _rang
     active = _current
     if active is None:
         return  # the file finished between the alarm and its cancellation
     if active.deferred:
         active.pending = True
         return
+    _rang = BudgetExceeded("time", active.limits.seconds)
     raise BudgetExceeded("time", active.limits.seconds)
 
 
@@ -119,6 +131,8 @@ def limit(limits: Limits) -> Iterator[None]:
     if _current is not None:  # nested (a file analysed while analysing one): the outer rules
         yield
         return
+    global _rang
+    _rang = None
     active = _Active(limits)
     timer = limits.seconds > 0 and threading.current_thread() is threading.main_thread()
     previous: Any = None

@@ -159,6 +159,12 @@ class Engine:
                 return self._analyse_file(repo, path, kind)
         except budget.BudgetExceeded as exc:
             stopped = budget.BudgetExceeded(exc.what, exc.limit)  # no traceback: frames go now
+        except InternalError:
+            rang = budget.ran_out()
+            if rang is None:
+                raise
+            # the alarm was caught inside a library, which then failed on its half-done state
+            stopped = budget.BudgetExceeded(rang.what, rang.limit)
         except MemoryError:  # the memory a file may use is the machine's: it ran out on this one
             stopped = budget.BudgetExceeded("memory", 0)
         # Out of the except clause, the traceback and the frames it kept alive are gone.

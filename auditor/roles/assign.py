@@ -156,7 +156,7 @@ def _first_word(label: str) -> str | None:
 
 
 def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan,
-                 promote_uses: frozenset[str] | None = None) -> dict[Role, RoleReason]:  # fmt: skip
+                 promote_uses: frozenset[str]) -> dict[Role, RoleReason]:  # fmt: skip
     """The roles ``step`` plays, each with its reason (``promote_uses``: the policy's promote
     actions by name, worked out once per workflow by the caller)."""
     out: dict[Role, RoleReason] = {}
@@ -185,8 +185,7 @@ def step_reasons(job: Job, step: ActionStep, policy: Policy, scan: _JobScan,
         if run is not None and (url := endpoint_call(run, policy.promote_endpoints)):
             add(PROMOTE, "policy", "roles.promote.endpoints", f"calls the promote endpoint {url[:80]}",
                 moves=True)  # fmt: skip
-        elif uses is not None and uses.name in (promote_uses if promote_uses is not None
-                                                else _promote_uses(policy)):
+        elif uses is not None and uses.name in promote_uses:
             add(PROMOTE, "policy", "roles.promote.uses", f"uses the promote action {uses.name}",
                 moves=True)  # fmt: skip
         elif isinstance(step, UsesStep) and step.with_ is not None and _with_calls_endpoint(

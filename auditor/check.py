@@ -329,7 +329,7 @@ def _weakened(
     plan: _Plan, engine: Engine, defaults: Mapping[str, str], today: dt.date
 ) -> tuple[list[Finding], int]:
     """``policy-weakened`` findings of one target, and how many the judge's waivers hid."""
-    from rules.policy_weakened import RULE_ID, policy_hits
+    from auditor.rules.policy_weakened import RULE_ID, policy_hits
 
     if plan.rev is None or plan.current is None or plan.site is None or not plan.owns_site:
         return [], 0

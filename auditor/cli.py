@@ -120,7 +120,7 @@ def check(
     from auditor.baseline import BaselineError, load_baseline
     from auditor.check import CheckError, CheckOptions, run_check
     from auditor.findings import exit_code
-    from reports import Report
+    from auditor.reports import Report
 
     if policy_file and no_policy:
         _fail("--policy and --no-policy exclude each other")
@@ -227,8 +227,8 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
     from auditor.check import CheckError, graph_policy
     from auditor.engine import Engine
     from auditor.repo import RepoContext, discover
+    from auditor.reports.graph import render_graphs
     from auditor.targets import TargetError, resolve_targets
-    from reports.graph import render_graphs
 
     try:
         targets = resolve_targets([path], sys.stdin.buffer.read() if path == "-" else None)

@@ -826,8 +826,8 @@ def source_line_lookup(repos: Sequence[RepoSummary]) -> Callable[[Finding], str 
 
 def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
     """The ``reports.Report`` every renderer (json, html, markdown) receives."""
+    from auditor.reports import Report
     from auditor.rules_loader import builtin_rules, entry_point_rules
-    from reports import Report
 
     rules = list(builtin_rules()) + list(entry_point_rules())
     return Report(
@@ -874,7 +874,7 @@ def report_problem(data: Any) -> str | None:
 
     import jsonschema
 
-    schema = json.loads(files("reports").joinpath("report.schema.json").read_text("utf-8"))
+    schema = json.loads(files("auditor.reports").joinpath("report.schema.json").read_text("utf-8"))
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(data))
     if error is None:
         return None

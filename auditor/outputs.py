@@ -27,7 +27,7 @@ from auditor.repo import WORKFLOW_DIRS
 
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
-    from reports.model import Report
+    from auditor.reports.model import Report
 
 GRAPH_FORMATS = frozenset({"markdown", "html"})
 
@@ -52,7 +52,7 @@ class Output:
 
 
 def format_names() -> tuple[str, ...]:
-    from reports import FORMATS
+    from auditor.reports import FORMATS
 
     return tuple(FORMATS)
 
@@ -123,7 +123,7 @@ def affected_graphs(
 
 
 def render(report: Report, fmt: str) -> str:
-    from reports import FORMATS, renderer
+    from auditor.reports import FORMATS, renderer
 
     if fmt not in FORMATS:
         raise OutputError(f"unknown format {fmt!r}")

@@ -62,13 +62,13 @@ def rules_from_module(module: ModuleType, origin: str) -> list[Rule]:
 @lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
     """Every rule module of the ``rules`` package, in id order."""
-    import rules as package
+    import auditor.rules as package
 
     found: list[Rule] = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"rules.{info.name}")
+        module = importlib.import_module(f"auditor.rules.{info.name}")
         found.extend(rules_from_module(module, "builtin"))
     return tuple(sorted(found, key=lambda r: r.id))
 

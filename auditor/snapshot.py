@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 SNAPSHOT_FORMAT = 1
 RACY_NS = 2_000_000_000  # timestamps coarser than this (FAT: 2 s) could hide a change
 NOT_MEMOISED = frozenset({"junit"})  # renders the time it was written
-_PACKAGES = ("auditor", "rules", "reports")
+_PACKAGES = ("auditor",)  # auditor/rules and auditor/reports are inside it (symlinks in a checkout)
 
 Sig = list[int] | str | None  # [size, mtime_ns, ctime_ns, ino, mode]; None: absent
 
@@ -101,7 +101,7 @@ def code_sigs() -> list[tuple[str, Sig]]:
         top = os.path.dirname(getattr(module, "__file__", None) or "")
         # subpackages too (auditor/roles/catalogue, auditor/scripts/shell): a folder's
         # stat does not change when a file inside it is edited
-        for folder, dirs, names in sorted(os.walk(top)):
+        for folder, dirs, names in sorted(os.walk(top, followlinks=True)):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             for entry in sorted(names):
                 path = os.path.join(folder, entry)

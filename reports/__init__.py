@@ -10,16 +10,16 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 
-from reports.model import Report
+from auditor.reports.model import Report
 
 FORMATS: dict[str, str] = {
-    "text": "reports.text",
-    "json": "reports.json_report",
-    "sarif": "reports.sarif",
-    "junit": "reports.junit",
-    "github": "reports.github",
-    "markdown": "reports.markdown",
-    "html": "reports.html",  # the org compliance report (issue 6)
+    "text": "auditor.reports.text",
+    "json": "auditor.reports.json_report",
+    "sarif": "auditor.reports.sarif",
+    "junit": "auditor.reports.junit",
+    "github": "auditor.reports.github",
+    "markdown": "auditor.reports.markdown",
+    "html": "auditor.reports.html",  # the org compliance report (issue 6)
 }
 
 

@@ -14,8 +14,8 @@ command is always one line and carries no terminal escape sequence.
 from __future__ import annotations
 
 from auditor.findings import Finding, printable
+from auditor.reports.model import Report
 from auditor.suppress import NewSuppression
-from reports.model import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 

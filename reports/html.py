@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from auditor.findings import MARKUP_ESCAPES, SEVERITY_RANK, Finding, no_commands_text, printable
+from auditor.reports.model import Report
+from auditor.reports.source import SourceLines
 from auditor.summary import RepoSummary
-from reports.model import Report
-from reports.source import SourceLines
 
 ROLE_COLOURS = {"publish": "#1f6fb4", "promote": "#c2571a", "verify": "#2a8a2a"}
 ROLE_ORDER = ("promote", "publish", "verify")

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from auditor.findings import INVISIBLE
-from reports.model import Report
+from auditor.reports.model import Report
 
 SCHEMA_VERSION = 1
 

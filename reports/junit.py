@@ -16,10 +16,10 @@ from collections import defaultdict
 
 from auditor.findings import MARKUP_ESCAPES, Finding, no_commands_text, one_line, printable
 from auditor.repo import ACTION_NAMES
+from auditor.reports.model import Report
+from auditor.reports.source import SourceLines
 from auditor.rule import Rule
 from auditor.summary import RepoSummary
-from reports.model import Report
-from reports.source import SourceLines
 
 # XML 1.0 cannot carry most control characters, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

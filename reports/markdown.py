@@ -15,9 +15,9 @@ from collections import Counter, defaultdict
 from urllib.parse import quote
 
 from auditor.findings import SEVERITIES, SEVERITY_RANK, TEXT_ESCAPES, Finding, printable
-from reports.graph import mermaid
-from reports.model import Report
-from reports.source import SourceLines
+from auditor.reports.graph import mermaid
+from auditor.reports.model import Report
+from auditor.reports.source import SourceLines
 
 LIMIT = 65_000
 ICONS = {"error": "🔴", "warning": "🟠", "note": "🔵"}

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from auditor.findings import Finding
+from auditor.reports.json_report import dumps
+from auditor.reports.model import Report
 from auditor.rule import Rule
-from reports.json_report import dumps
-from reports.model import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from auditor.findings import Finding
-from reports.model import Report
+from auditor.reports.model import Report
 
 EXCERPT_CHARS = 200
 CONTEXT_BEFORE = 60  # characters kept before the column when a long line is cut

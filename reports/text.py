@@ -15,8 +15,8 @@ line once per finding.
 from __future__ import annotations
 
 from auditor.findings import command_chars, no_commands
-from reports.model import Report
-from reports.source import SourceLines
+from auditor.reports.model import Report
+from auditor.reports.source import SourceLines
 
 _COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "note": "\x1b[36m"}
 _RESET = "\x1b[0m"

@@ -221,7 +221,7 @@ def test_graph_formats(repo) -> None:  # type: ignore[no-untyped-def]
 
 def test_text_indents_multi_line_messages_and_neutralises_control_characters() -> None:
     from auditor.findings import Finding
-    from reports import Report, renderer
+    from auditor.reports import Report, renderer
 
     finding = Finding("needs-cycle", "error", "first\n--- a\n+++ b\x1b[31m", "x.yml", 1, 1, 1, 2)
     text = renderer("text")(Report(findings=[finding], rules=[], files=1))

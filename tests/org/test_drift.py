@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rules.shared_file_drift import Copy, canonical
+from auditor.rules.shared_file_drift import Copy, canonical
 from tests.conftest import run_cli
 from tests.org.conftest import CLEAN, commit, make_repo, write
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.html import layout, svg_graph
+from auditor.reports.html import layout, svg_graph
 from tests.conftest import run_cli
 from tests.org.conftest import CLEAN, write
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.findings import Finding
-from reports import Report
-from reports.github import command, escape_data, escape_property, render
+from auditor.reports import Report
+from auditor.reports.github import command, escape_data, escape_property, render
 from tests.conftest import run_cli, write_files
 from tests.reports.pipelines import PATH, with_continue_on_error
 

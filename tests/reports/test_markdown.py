@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from auditor.findings import Finding, StepRef
-from reports import Report
-from reports.markdown import LIMIT, code, escape, message, render
+from auditor.reports import Report
+from auditor.reports.markdown import LIMIT, code, escape, message, render
 from tests.conftest import run_cli, write_files
 from tests.reports.pipelines import PATH, RELEASE, with_continue_on_error
 

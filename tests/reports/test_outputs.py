@@ -10,7 +10,7 @@ import pytest
 
 from auditor import cli
 from auditor.outputs import OutputError, link_base, parse_spec, parse_specs
-from reports import FORMATS, available
+from auditor.reports import FORMATS, available
 from tests.conftest import run_cli, validate_report, write_files
 from tests.reports.pipelines import PATH, with_continue_on_error
 

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
     from auditor.cache import ResultCache
 
 
+# The options of a rule the policy gives none: one shared (read-only by contract) dict, so
+# that the rules without options share one context per file.
+_NO_OPTIONS: dict[str, Any] = {}
+
+
 @dataclass
 class Selection:
     """``--select``/``--ignore`` as given on the command line."""
@@ -82,7 +87,8 @@ class Engine:
         # per rule, what each file's loop would otherwise look up again: (rule, severity, options)
         self._prepared = [
             (rule, policy.severity_for(rule.id, rule.severity),
-             policy.rules[rule.id].options if rule.id in policy.rules else {})
+             policy.rules[rule.id].options if rule.id in policy.rules and policy.rules[rule.id].options
+             else _NO_OPTIONS)
             for rule in self.rules if rule.scope != "org"  # org rules run once (auditor.org)
         ]  # fmt: skip
         # When a list: the findings suppressions and waivers removed, kept here (the
@@ -221,13 +227,15 @@ class Engine:
                         repo.role_reasons[path] = reasons
             findings: list[Finding] = []
             policy = self.policy
+            shared = RuleContext(info, policy, repo, facts, _NO_OPTIONS)  # most rules have no options
             for rule, severity, options in self._prepared:
                 if rule.scope != "file" and (facts is None or info.kind not in rule.kinds):
                     continue
-                ctx = RuleContext(info, policy, repo, facts, options)
                 if rule.origin != "builtin":
+                    ctx = RuleContext(info, policy, repo, facts, dict(options))  # its own: not ours to share
                     findings.extend(_run_custom(rule, ctx, severity, path, repo.name))
                     continue
+                ctx = shared if options is _NO_OPTIONS else RuleContext(info, policy, repo, facts, options)
                 for h in rule.check(ctx):
                     findings.append(make_finding(rule.id, severity, h, path, repo.name))
         except (PolicyError, InternalError, MemoryError):

@@ -12,9 +12,9 @@ literal and marked dynamic where it is not.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from auditor import budget
+from auditor.record import record
 
 CONTEXTS = frozenset(
     {
@@ -24,7 +24,7 @@ CONTEXTS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expression:
     """One ``${{ … }}`` (or a bare ``if:`` condition) inside a string value."""
 
@@ -35,7 +35,7 @@ class Expression:
     terminated: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reference:
     """A context access such as ``needs.publish.outputs.digest``.
 
@@ -57,7 +57,7 @@ class Reference:
         return self.path[index] if index < len(self.path) else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Token:
     kind: str  # ident, string, number, op, dot, lbracket, rbracket, lparen, rparen, comma, star
     text: str

@@ -17,10 +17,11 @@ that line). Building the model never fails: what does not fit is a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
 from auditor.kinds import FileKind
+from auditor.record import record
 from auditor.span import SourceText, Span
 from auditor.yamltree import node_span, position_in_file, scalar_kind
 
@@ -245,7 +246,7 @@ PermissionsKind: TypeAlias = Literal["absent", "read-all", "write-all", "scopes"
 LEVELS = {"none": 0, "read": 1, "write": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grant:
     """One ``scope: level`` entry of a ``permissions`` map."""
 
@@ -260,7 +261,7 @@ class Grant:
         return Span(start.line, start.column, end.end_line, end.end_column)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Permissions:
     """A workflow's or job's ``permissions``: absent, ``read-all``, ``write-all`` or a scope map.
 
@@ -296,7 +297,7 @@ class Permissions:
 ABSENT_PERMISSIONS = Permissions("absent")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ContinueOnError:
     """``continue-on-error``: a literal boolean, or an expression that may be true at run time."""
 
@@ -322,7 +323,7 @@ class ContinueOnError:
 UsesKind: TypeAlias = Literal["local", "action", "docker", "reusable", "reusable-local"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Uses:
     """What ``uses:`` names: a local action or workflow, a repository action, a docker image."""
 
@@ -340,7 +341,7 @@ class Uses:
         return self.kind in ("reusable", "reusable-local")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Matrix:
     """``strategy.matrix``: its legs with ``include``/``exclude`` applied.
 
@@ -364,7 +365,7 @@ def leg_text(leg: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in leg.items()) or "(no matrix)"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Secrets:
     """A reusable-workflow call's ``secrets``: ``inherit`` or a map of names."""
 
@@ -373,7 +374,7 @@ class Secrets:
     entries: Map | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Environment:
     """A job's deployment ``environment`` (a name, or ``{name, url}``)."""
 
@@ -385,7 +386,7 @@ class Environment:
 # --- steps ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _StepFields:
     """Keys every kind of step may carry."""
 
@@ -419,14 +420,14 @@ class _StepFields:
         return self.background or self.group is not None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RunStep(_StepFields):
     run: Text | None = None  # None only for a malformed (non-scalar) ``run``
     shell: Text | None = None
     working_directory: Text | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsesStep(_StepFields):
     uses: Uses | None = None  # None only for a malformed (non-scalar) ``uses``
     with_: Map | None = None
@@ -435,26 +436,26 @@ class UsesStep(_StepFields):
         return self.with_.text(key) if self.with_ is not None else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParallelGroup(_StepFields):
     """``parallel:``: its steps run at once, then the group waits for all of them."""
 
     steps: tuple[Step, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WaitStep(_StepFields):
     """``wait: ID | [IDs]``: blocks until those background steps finish."""
 
     targets: tuple[Text, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WaitAllStep(_StepFields):
     """``wait-all:``: blocks until every running background step finishes."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CancelStep(_StepFields):
     """``cancel: ID``: stops a background step (its failure is then not the job's)."""
 
@@ -480,7 +481,7 @@ def flatten(steps: tuple[Step, ...]) -> tuple[Step, ...]:
 # --- jobs and workflows ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Need:
     """One job named in ``needs``."""
 
@@ -488,7 +489,7 @@ class Need:
     node: Text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Job:
     """One job of ``jobs``: a runner job with steps, or a reusable-workflow call."""
 
@@ -536,7 +537,7 @@ class Job:
         return next((s for s in steps if s.index == index), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workflow:
     """One workflow file (or a composite action's ``runs.steps`` as one pseudo-job)."""
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from auditor.expressions import Reference, references
 from auditor.model import Job, Map, Seq, Step, Text, Value, Workflow
+from auditor.record import record
 
 _WALK_LIMIT = 200_000  # values per file; the parser already bounds alias expansion
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref:
     """A reference found in ``scalar`` of ``job``/``step`` (both None at workflow level)."""
 

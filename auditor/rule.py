@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.findings import Hit
 from auditor.kinds import FileKind, RuleScope, Severity
+from auditor.record import record
 
 if TYPE_CHECKING:
     from auditor.facts import Facts
@@ -51,7 +52,7 @@ class FileInfo:
     too_large: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuleContext:
     """Everything a check may read. ``facts`` is None for file-scope rules on files that
     did not parse; ``options`` are the rule's own keys under ``rules.<id>`` in the policy."""

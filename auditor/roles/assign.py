@@ -34,6 +34,7 @@ from auditor.graph import JobGraph
 from auditor.kinds import Role
 from auditor.model import ActionStep, Job, Map, RunStep, Text, UsesStep, Workflow
 from auditor.policy import Policy
+from auditor.record import record
 from auditor.refindex import RefIndex
 from auditor.roles.catalogue import Match, match_step
 from auditor.roles.digests import digest_origins
@@ -93,7 +94,7 @@ def _labels(step: ActionStep) -> list[str]:
     return [t.value for t in (step.id, step.name) if t is not None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _JobScan:
     """What the catalogue saw in one job, step by step."""
 

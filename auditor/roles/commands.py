@@ -30,8 +30,8 @@ in ``auditor.scripts.shell``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from auditor.record import record
 from auditor.roles.matchers import shell_text
 
 _SEGMENT = re.compile(r"[^\n;&|()`]+")
@@ -59,7 +59,7 @@ _VALUE_FLAGS = frozenset({
 })  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Command:
     """One simple command: its words (quotes stripped) and where it starts in the text."""
 

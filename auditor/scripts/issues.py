@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from auditor.record import record
+
 __all__ = [
     "DETECTORS",
     "DirChange",
@@ -110,7 +112,7 @@ class DirChange:
     anchor: str = "cwd"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputWrite:
     """An output set by a step: ``name=value`` / ``name<<DELIM`` written to ``$GITHUB_OUTPUT``.
 

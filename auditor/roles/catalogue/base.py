@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from auditor.kinds import Role
+from auditor.record import record
 from auditor.roles.commands import Command
 
 # A digest as the registry spells it, or an expression/variable that carries one.
@@ -32,7 +33,7 @@ IMAGE_REF = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StepView:
     """What a matcher sees of one ``run:``/``uses:`` step."""
 

@@ -63,7 +63,7 @@ def test_composite_action_run_step(tmp_path: Path) -> None:
         "GITHUB_OUTPUT": str(out),
         "AUDITOR_PATH": str(root), "AUDITOR_POLICY": "", "AUDITOR_FORMAT": "github",
         "AUDITOR_FAIL_ON": "error", "AUDITOR_OUTPUT": "", "AUDITOR_NEW_SINCE": "",
-        "AUDITOR_ARGS": f"--no-policy --report sarif:{tmp_path / 'a.sarif'}",
+        "AUDITOR_ARGS": f"--no-policy\n--report\nsarif:{tmp_path / 'a.sarif'}",  # one per line
     }  # fmt: skip
     proc = subprocess.run(["bash", "-c", step["run"]], env=env, capture_output=True, text=True,
                           check=False)  # fmt: skip

@@ -222,8 +222,10 @@ def baseline(
               show_default=True)
 @click.option("--policy", "policy_file", type=str, default=None)
 @click.option("--no-policy", is_flag=True)
-def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None:
-    """Print the job graph of each workflow (roles coloured)."""
+@click.option("--output-dir", type=str, default=None, metavar="DIR",
+              help="Write one file per workflow into DIR (listed on stdout) instead of one document.")
+def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool, output_dir: str | None) -> None:
+    """Print the job graphs of the workflows as one document (roles coloured)."""
     from auditor.check import CheckError, graph_policy
     from auditor.engine import Engine
     from auditor.repo import RepoContext, discover
@@ -254,6 +256,16 @@ def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool) -> None
             click.echo(f"auditor: {message_line(file)}: not a parsable workflow; skipped", err=True)
             continue
         graphs.append(facts.pipeline())
+    if output_dir is not None:
+        from auditor.graph_files import write_graph_files
+        from auditor.outputs import OutputError
+
+        try:
+            written = write_graph_files(graphs, fmt, output_dir)
+        except OutputError as exc:
+            _fail(*exc.reasons)
+        click.echo("".join(f"{name}\n" for name in written), nl=False)
+        return
     click.echo(render_graphs(graphs, fmt), nl=False)
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from auditor.codespan import code_span
 from auditor.findings import Hit
 from auditor.kinds import FileKind, RuleScope, Severity
 from auditor.record import record
@@ -200,11 +201,11 @@ class Rule:
         policy (``tests/rules/test_docs.py`` runs both).
         """
         where = f", reported at line {self.example_line}:" if self.example_line else ":"
-        example = [f"`{self.example_path}`{where}", _fenced(self.example_path, self.example)]
+        example = [f"{code_span(self.example_path)}{where}", _fenced(self.example_path, self.example)]
         shared = [w for w, has in (("policy", self.example_policy is not None),
                                    ("files", bool(self.example_files))) if has]  # fmt: skip
         same = f", with the same {' and '.join(shared)} as the example:" if shared else ":"
-        instead = [f"`{self.example_path}`{same}", _fenced(self.example_path, self.use_instead)]
+        instead = [f"{code_span(self.example_path)}{same}", _fenced(self.example_path, self.use_instead)]
         notes = []
         if self.reports_in_org_scans:
             notes.append("An org scan: each path is `REPOSITORY/PATH`, each repository a folder, "
@@ -262,5 +263,5 @@ def _extras(rule: Rule) -> list[str]:
     if rule.example_policy is not None:
         out += [f"With the policy `{POLICY_FILE}`:", _fenced(POLICY_FILE, rule.example_policy)]
     for path, text in rule.example_files:
-        out += [f"And `{path}`:", _fenced(path, text)]
+        out += [f"And {code_span(path)}:", _fenced(path, text)]
     return out

@@ -10,10 +10,12 @@ escaped so it renders as text, never as markup or HTML.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter, defaultdict
 from urllib.parse import quote
 
+from auditor.codespan import code_span
 from auditor.findings import SEVERITIES, SEVERITY_RANK, TEXT_ESCAPES, Finding, printable
 from auditor.reports.graph import mermaid
 from auditor.reports.model import Report
@@ -32,17 +34,87 @@ def escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
+def html_text(text: str) -> str:
+    """Text inside an HTML block (``<summary>``), where Markdown is not parsed, so a
+    backslash escape would show: HTML entities only, ``[`` too (no ``##[``)."""
+    text = re.sub(r"\s+", " ", printable(text))
+    return html.escape(text, quote=True).replace("[", "&#91;")
 
 
-def message(text: str) -> str:
-    """A rule's message: its `code spans` kept as code, everything else escaped."""
+_TICKS = re.compile(r"`+")
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Where the `code spans` of a rule's message are: ``(start, end)`` of each, ticks included.
+
+    Rules write a span as a backtick, the value, a backtick, and the value is often
+    a shell or Python snippet with backticks of its own (``x=`date` ``), so a span
+    is not "up to the next backtick". A run of backticks opens a span (or, inside
+    one, a nested pair) when it follows a space or punctuation and a non-space
+    follows it; it closes one when it follows a non-space and a space, punctuation
+    or the end follows it. A span ends at the last backtick of the run that closes
+    its outermost pair. If nothing closes it, it ends at the next backtick (a plain
+    span, as in "`foo`s"); a last run of three or more is a span of backticks only,
+    and a shorter one is text.
+    """
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        start, end = runs[i]
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else ""
+        if _word(before) or not after or after.isspace():
+            if end - start >= 3 and not _word(before) and not _word(after[:1] or " "):
+                spans.append((start, end))  # "`" + a value of backticks only + "`"
+            i += 1
+            continue
+        depth, close = end - start, None
+        j = i + 1
+        while j < len(runs):
+            s, e = runs[j]
+            before, after = text[s - 1], text[e] if e < len(text) else ""
+            if not before.isspace() and not (after and _word(after)):
+                depth -= e - s
+                if depth <= 0:
+                    close = j
+                    break
+            elif not _word(before) and after and not after.isspace():
+                depth += e - s
+            j += 1
+        if close is not None:
+            spans.append((start, runs[close][1]))
+            i = close + 1
+        elif i + 1 < len(runs):
+            s, e = runs[i + 1]
+            spans.append((start, s + 1))
+            i += 1
+            if e - s > 1:
+                runs[i] = (s + 1, e)  # the rest of that run is text or opens the next span
+            else:
+                i += 1
+        elif end - start >= 3:
+            spans.append((start, end))  # "`" + a value of backticks only + "`"
+            i += 1
+        else:
+            i += 1
+    return spans
+
+
+def message(text: str, *, cell: bool = False) -> str:
+    """A rule's message: its `code spans` kept as code, everything else escaped
+    (``cell``: for a table cell, where a pipe inside a code span splits the row too)."""
     text = " ".join(text.split())
+    span = cell_code if cell else code
     out, last = [], 0
-    for m in _CODE_SPAN.finditer(text):
-        out.append(escape(text[last : m.start()]))
-        out.append(code(m.group()[1:-1]))
-        last = m.end()
+    for start, end in _code_spans(text):
+        out.append(escape(text[last:start]))
+        out.append(span(text[start + 1 : end - 1]))
+        last = end
     out.append(escape(text[last:]))
     return "".join(out)
 
@@ -54,11 +126,14 @@ def code(text: str) -> str:
     ``\\xNN`` and a ``##[`` (a workflow command anywhere in a CI log line) as
     ``#\\x23[``.
     """
-    text = " ".join(printable(text).split()).replace("##[", "#" + TEXT_ESCAPES[1] + "[") or " "
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    text = " ".join(printable(text).split()).replace("##[", "#" + TEXT_ESCAPES[1] + "[")
+    return code_span(text)
+
+
+def cell_code(text: str) -> str:
+    """``code`` for a table cell: a table splits its row at every ``|`` before it sees
+    code spans, so a pipe is written ``\\|`` (GFM turns it back into ``|``)."""
+    return code(text).replace("|", "\\|")
 
 
 def _plural(n: int, word: str) -> str:
@@ -106,9 +181,9 @@ def summary_table(report: Report) -> list[str]:
     lines = ["| Rule | Severity | Findings | What it checks |", "| --- | --- | ---: | --- |"]
     for rule_id in rows:
         rule = report.rule(rule_id)
-        what = escape(rule.summary) if rule is not None else ""
+        what = message(rule.summary, cell=True) if rule is not None else ""
         sev = severity[rule_id]
-        lines.append(f"| `{rule_id}` | {ICONS.get(sev, '')} {sev} | {per_rule[rule_id]} | {what} |")
+        lines.append(f"| {cell_code(rule_id)} | {ICONS.get(sev, '')} {sev} | {per_rule[rule_id]} | {what} |")
     return lines
 
 
@@ -195,7 +270,7 @@ def render(report: Report, limit: int = LIMIT) -> str:
         added_intro = False
         for shown, graph in report.graphs.items():
             block = (
-                f"<details><summary>{escape(shown)}</summary>\n\n"
+                f"<details><summary>{html_text(shown)}</summary>\n\n"
                 f"```mermaid\n{mermaid(graph)}```\n\n</details>\n\n"
             )
             extra = block if added_intro else intro + block

@@ -214,7 +214,7 @@ def test_graph_formats(repo) -> None:  # type: ignore[no-untyped-def]
     assert mermaid.exit_code == 0
     assert "flowchart LR" in mermaid.stdout and "-->" in mermaid.stdout
     dot = run_cli("graph", "--format", "dot", str(root))
-    assert '"publish" -> "deploy";' in dot.stdout
+    assert "j0_publish -> j1_deploy;" in dot.stdout
     data = json.loads(run_cli("graph", "--format", "json", str(root)).stdout)
     assert data[0]["edges"] == [["publish", "deploy"]]
 

@@ -568,3 +568,15 @@ def graph_policy(
     notice = not_loaded_message(policy) if not policy.trusted else None
     return replace(policy, custom_rules=(), rules={}, waivers=()), notice
 
+
+
+def target_policies(targets: Sequence[Target], options: CheckOptions) -> list[Policy]:
+    """The policy that judges each target, found as ``auditor check`` finds it (for
+    ``auditor fix``, which must judge a file the way the check it answers does)."""
+    revisions = _Revisions()
+    try:
+        return [plan.judge for plan in _plans(targets, options, revisions)]
+    except (PolicyError, InternalError, GitError) as exc:
+        raise CheckError(str(exc)) from None
+    finally:
+        revisions.close()

@@ -313,6 +313,26 @@ def explain(rule_id: str, policy_file: str | None) -> None:
     _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--unsafe", is_flag=True, help="Also apply the fixes that change behaviour.")
+@click.option("--diff", is_flag=True, help="Print a unified diff instead; exit 1 if it is not empty.")
+@click.option("--policy", "policy_file", type=str, default=None,
+              help="Policy file (default: .auditor.yml at each repository root).")
+@click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+def fix(
+    paths: tuple[str, ...], unsafe: bool, diff: bool, policy_file: str | None, no_policy: bool,
+    select: str | None, ignore: str | None,
+) -> None:  # fmt: skip
+    """Apply the rules' fixes to workflow files (in place, or --diff)."""
+    from auditor.fix_cli import run_fix
+
+    sys.exit(run_fix(paths, unsafe=unsafe, diff=diff, policy_file=policy_file, no_policy=no_policy,
+                     select=_csv(select), ignore=_csv(ignore), fail=_fail))  # fmt: skip
+
+
 # --- org scans (auditor.org, auditor.org_cli) -------------------------------------------
 
 

@@ -24,7 +24,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from auditor.codespan import code_span
 from auditor.findings import Hit
@@ -32,7 +32,9 @@ from auditor.kinds import FileKind, RuleScope, Severity
 from auditor.record import record
 
 if TYPE_CHECKING:
+    from auditor.edits import Edit
     from auditor.facts import Facts
+    from auditor.findings import Finding
     from auditor.model import Workflow
     from auditor.parse import Problem
     from auditor.policy import Policy
@@ -74,6 +76,11 @@ class RuleContext:
 
 
 Check = Callable[[RuleContext], Iterable[Hit]]
+
+# A fix: the text edits that remove one finding of the rule, computed from the model
+# the context holds (never by re-parsing); empty when the case is not one it can fix.
+Fix = Callable[[RuleContext, "Finding"], Sequence["Edit"]]
+FixSafety = Literal["safe", "unsafe"]
 
 
 def no_check(ctx: RuleContext) -> Iterable[Hit]:
@@ -181,6 +188,9 @@ class Rule:
     example_files: tuple[tuple[str, str], ...] = ()  # more files the example needs (path, text)
     example_policy: str | None = None  # a .auditor.yml the example and use_instead run with
     org: OrgRule | None = None  # scope "org": the check run once over the organisation
+    fix: Fix | None = None  # what `auditor fix` changes (auditor.fixer applies and re-checks it)
+    fix_safety: FixSafety = "safe"  # "unsafe": changes behaviour, applied only with --unsafe
+    fix_docs: str = ""  # what the fix does, shown by `auditor explain`
 
     def __post_init__(self) -> None:
         if self.org is not None and self.scope != "org":
@@ -223,8 +233,16 @@ class Rule:
             f"## What it does\n\n{self.what.strip()}\n\n"
             f"## Why is this bad?\n\n{self.why.strip()}\n\n"
             "## Example\n\n" + "\n\n".join(notes + example + _extras(self)) + "\n\n"
-            "## Use instead\n\n" + "\n\n".join(instead) + "\n"
+            "## Use instead\n\n" + "\n\n".join(instead) + "\n" + self._fix_section()
         )
+
+    def _fix_section(self) -> str:
+        """How ``auditor fix`` handles this rule: empty for a rule without a fix."""
+        if self.fix is None:
+            return ""
+        flag = "`auditor fix`" if self.fix_safety == "safe" else "`auditor fix --unsafe`"
+        return (f"\n## Fix\n\nAutomatic, {self.fix_safety} ({flag}). "
+                f"{textwrap.dedent(self.fix_docs).strip()}\n")
 
 
 POLICY_FILE = ".auditor.yml"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.findings import Hit, hit
+from auditor.edits import Edit, alone_on_lines, delete_lines
+from auditor.findings import Finding, Hit, hit
 from auditor.rule import Rule, RuleContext
 
 
@@ -46,6 +47,22 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                 job=job.id,
                 step=step,
             )
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Delete the ``continue-on-error`` line(s) of the job or step (a key on its own lines;
+    one that opens a ``- `` sequence item or sits in a flow map is left)."""
+    workflow, source = ctx.workflow, ctx.file.source
+    job = workflow.job(finding.job) if workflow is not None and finding.job is not None else None
+    if job is None or source is None:
+        return []
+    step = job.step_at(finding.step.index) if finding.step is not None else None
+    value = step.continue_on_error if step is not None else job.continue_on_error
+    if value is None or value.span.line != finding.line:
+        return []
+    if source.line(value.span.line)[: value.span.column - 1].strip() or not alone_on_lines(source, value.span):
+        return []
+    return [delete_lines(source, value.span.line, value.span.end_line)]
 
 
 RULE = Rule(
@@ -150,4 +167,11 @@ jobs:
     check=check,
     tags=("promote-path", "fail-loud"),
     options=("scope",),
+    fix=fix,
+    fix_safety="unsafe",
+    fix_docs="""
+Deletes the `continue-on-error` line of the job or step, so a failure on the
+promote path fails the run. Unsafe: a step that was meant to be optional now
+fails the release; move such a step off the promote path instead.
+""",
 )

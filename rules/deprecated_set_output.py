@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor.findings import Hit, hit_in
+from auditor.edits import Edit, offset
+from auditor.findings import Finding, Hit, hit_in
 from auditor.model import RunStep
 from auditor.rule import Rule, RuleContext
 from auditor.scripts.shell import github_output_writes
@@ -32,6 +34,40 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                     job=None if job.id == "(composite)" else job.id,
                     step=step,
                 )  # fmt: skip
+
+
+_ECHO = re.compile(r"^(?P<lead>[ \t]*)echo[ \t]+(?P<q>[\"']?)::set-output[ \t]+name=(?P<name>[\w.-]+)::"
+                   r"(?P<value>[^\n]*?)(?P=q)[ \t]*$")
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Rewrite a whole-line ``echo "::set-output name=N::V"`` of a literal ``run: |`` block
+    as ``echo "N=V" >> "$GITHUB_OUTPUT"``; any other form is left for a person."""
+    workflow, source = ctx.workflow, ctx.file.source
+    if workflow is None or source is None or finding.step is None:
+        return []
+    job = workflow.job(finding.job or "(composite)")
+    step = job.step_at(finding.step.index) if job is not None else None
+    run = step.run if isinstance(step, RunStep) else None
+    if run is None or run.style != "|":
+        return []
+    for write in github_output_writes(run.value):
+        if not write.deprecated or run.position_of(write.start) != (finding.line, finding.column):
+            continue
+        first = run.value.rfind("\n", 0, write.start) + 1
+        last = run.value.find("\n", write.start)
+        last = len(run.value) if last < 0 else last
+        match = _ECHO.match(run.value[first:last])
+        if match is None or match["name"] != write.name:
+            return []
+        quote = match["q"]
+        new = f'{match["lead"]}echo {quote}{match["name"]}={match["value"]}{quote} >> "$GITHUB_OUTPUT"'
+        (line, column), (end_line, end_column) = run.position_of(first), run.position_of(last)
+        start, end = offset(source, line, column), offset(source, end_line, end_column)
+        if source.text[start:end] != run.value[first:last]:
+            return []  # the block's text is not the file's here (an escape): leave it
+        return [Edit(start, end, new)]
+    return []
 
 
 RULE = Rule(
@@ -136,4 +172,10 @@ jobs:
     check=check,
     kinds=frozenset({"workflow", "action"}),
     tags=("outputs",),
+    fix=fix,
+    fix_docs="""
+Rewrites a line `echo "::set-output name=NAME::VALUE"` of a literal `run: |`
+block as `echo "NAME=VALUE" >> "$GITHUB_OUTPUT"`, keeping its quoting; other
+forms (inside a longer command, a computed name) are left for a person.
+""",
 )

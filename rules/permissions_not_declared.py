@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor.findings import Hit, hit
+from auditor.edits import Edit, insert_before_line
+from auditor.findings import Finding, Hit, hit
+from auditor.model import Job, texts
 from auditor.rule import Rule, RuleContext
 
 
@@ -36,6 +39,34 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
         "permissions",
         job=target.id,
     )
+
+
+# What a job may do with its token beyond reading: releases, pushes, PRs, packages, the
+# gh CLI. A job that may, keeps its default scopes (the fix would break it).
+_WRITES = re.compile(r"GITHUB_TOKEN|github\.token|\bgit\s+push\b|\bgh\s|secrets\.GH_|"
+                     r"action-gh-release|create-release|release-action|create-pull-request|"
+                     r"auto-commit|upload-release-asset|release-drafter|goreleaser|semantic-release",
+                     re.IGNORECASE)
+
+
+def _may_need_more(job: Job) -> bool:
+    return any(_WRITES.search(text.value) for text in texts(job.node))
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Add ``permissions: {contents: read}`` above ``jobs:`` when no job that runs with the
+    default scopes visibly uses the token for more than reading."""
+    workflow, source = ctx.workflow, ctx.file.source
+    if workflow is None or source is None or workflow.permissions.declared:
+        return []
+    bare = [job for job in workflow.jobs if not job.permissions.declared]
+    if any(job.is_reusable_call or _may_need_more(job) for job in bare):
+        return []
+    jobs = workflow.root.key("jobs")
+    if jobs is None or source.line(jobs.line)[: jobs.column - 1].strip():
+        return []
+    lead = " " * (jobs.column - 1)
+    return [insert_before_line(source, jobs.line, f"{lead}permissions:\n{lead}  contents: read\n")]
 
 
 RULE = Rule(
@@ -134,4 +165,11 @@ jobs:
     example_path='.github/workflows/release.yml',
     check=check,
     tags=("permissions", "promote"),
+    fix=fix,
+    fix_docs="""
+Adds a workflow-level `permissions:` block granting `contents: read` just above
+`jobs:`, when no job that runs with the default scopes uses the token for more
+(mentions `GITHUB_TOKEN`/`github.token`, `git push`, `gh`, a release or
+pull-request action): such a workflow needs a person to choose its scopes.
+""",
 )

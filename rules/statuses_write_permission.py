@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from auditor.findings import Hit, hit
+from auditor.edits import Edit, alone_on_lines, delete_lines, flow_entry_removal, offset
+from auditor.findings import Finding, Hit, hit
 from auditor.model import LEVELS, Job, Permissions, RunStep, UsesStep
 from auditor.rule import Rule, RuleContext
 from auditor.span import Span
@@ -124,6 +125,30 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                       f"job:{scope}", job=job.id, at_most=at_most)
 
 
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Drop the forbidden grant: its line of a block map, its entry of a flow map, or the
+    whole map (``{}``) when it is the only grant. ``write-all``/``read-all`` are left: the
+    model cannot tell which scopes the jobs use."""
+    workflow, source = ctx.workflow, ctx.file.source
+    if workflow is None or source is None:
+        return []
+    job = workflow.job(finding.job) if finding.job is not None else None
+    perms = job.permissions if job is not None else workflow.permissions
+    scope = finding.subject.partition(":")[2]
+    grant = next((g for g in perms.grants if g.scope == scope and g.span.line == finding.line), None)
+    if perms.kind != "scopes" or grant is None or perms.key is None or perms.value is None:
+        return []
+    if len(perms.grants) == 1:
+        key_end = offset(source, perms.key.span.end_line, perms.key.span.end_column)
+        value_end = offset(source, perms.value.span.end_line, perms.value.span.end_column)
+        if "#" in source.text[key_end:value_end]:
+            return []  # a comment inside the block would go with it
+        return [Edit(key_end, value_end, ": {}")]
+    if alone_on_lines(source, grant.span):
+        return [delete_lines(source, grant.span.line, grant.span.end_line)]
+    return flow_entry_removal(source, grant.span)
+
+
 RULE = Rule(
     id="statuses-write-permission",
     severity="error",
@@ -234,4 +259,11 @@ jobs:
     example_path='.github/workflows/release.yml',
     check=check,
     tags=("permissions",),
+    fix=fix,
+    fix_docs="""
+Removes the forbidden grant (`statuses: write`) from the `permissions` block that
+holds it, keeping every other line; a block that granted only that becomes `{}`.
+`write-all` is left for a person to narrow: the model cannot tell which scopes
+the jobs need.
+""",
 )

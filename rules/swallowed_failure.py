@@ -2,15 +2,72 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from auditor import scripthits, stepscripts
-from auditor.findings import Hit
+from auditor.edits import Edit, insert_after_line, insert_before_line, line_indent, offset
+from auditor.findings import Finding, Hit
+from auditor.model import Map, RunStep
 from auditor.rule import Rule, RuleContext
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
     return scripthits.hits(ctx.facts, ctx.options, stepscripts.SWALLOWED)
+
+
+_CURL = re.compile(r"curl\b")
+
+
+def _step(ctx: RuleContext, finding: Finding) -> RunStep | None:
+    workflow = ctx.workflow
+    if workflow is None or finding.step is None or finding.path != ctx.path:
+        return None  # an issue in a script the step runs: the script is not this file
+    job = workflow.job(finding.job or "(composite)")
+    step = job.step_at(finding.step.index) if job is not None else None
+    return step if isinstance(step, RunStep) and step.run is not None else None
+
+
+def _has_shell_default(ctx: RuleContext, finding: Finding) -> bool:
+    workflow = ctx.workflow
+    job = workflow.job(finding.job) if workflow is not None and finding.job is not None else None
+    for defaults in (job.defaults if job is not None else None, workflow.defaults if workflow else None):
+        run = defaults.get("run") if defaults is not None else None
+        if isinstance(run, Map) and "shell" in run:
+            return True
+    return False
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """``curl`` without ``--fail``: add ``--fail-with-body``. No errexit or pipefail: give a
+    step without a shell ``shell: bash`` (``-eo pipefail``), else start a literal block with
+    ``set -euo pipefail``. Other detectors (``|| true``, ``set +e``) need a person."""
+    source = ctx.file.source
+    step = _step(ctx, finding)
+    if source is None or step is None or step.run is None:
+        return []
+    detector = finding.subject.partition(":")[0]
+    if detector == "curl-without-fail":
+        at = offset(source, finding.line, finding.column)
+        if not _CURL.match(source.text, at):
+            return []
+        return [Edit(at + 4, at + 4, " --fail-with-body")]
+    if detector not in ("pipeline-masks-failure", "no-errexit"):
+        return []
+    run_key = step.node.key("run")
+    if run_key is None:
+        return []
+    lead = " " * (run_key.column - 1)
+    if step.shell is None and not _has_shell_default(ctx, finding):
+        if source.line(run_key.line)[: run_key.column - 1].strip(" "):
+            end = step.node.span.end_line  # `- run: …` opens the item: add the key after it
+            return [insert_after_line(source, end, f"{lead}shell: bash\n")]
+        return [insert_before_line(source, run_key.line, f"{lead}shell: bash\n")]
+    if step.run.style != "|" or step.run.line == run_key.line:
+        return []
+    first = step.run.line
+    indent = line_indent(source, first)
+    return [insert_before_line(source, first, f"{indent}set -euo pipefail\n")]
 
 
 RULE = Rule(
@@ -139,4 +196,14 @@ jobs:
     check=check,
     tags=("promote-path", "fail-loud", "scripts"),
     options=("scope",),
+    fix=fix,
+    fix_safety="unsafe",
+    fix_docs="""
+For a `curl` without `--fail`, adds `--fail-with-body` after `curl`. For a step
+that runs without errexit or pipefail, adds `shell: bash` (which runs
+`bash -eo pipefail`) to a step that names no shell, else `set -euo pipefail`
+as the first line of its `run: |` block. Unsafe: a command whose failure was
+tolerated now fails the step. `|| true`, `set +e` and a failure in a script the
+step runs are left for a person.
+""",
 )

@@ -1,0 +1,108 @@
+"""``auditor fix``: apply the rules' fixes to workflow files, in place or as a diff.
+
+The command body lives here so ``auditor.cli`` only registers it. Exit codes:
+in place, 0 (what is fixed is written; what is left is listed on stderr);
+with ``--diff``, 1 when a fix would change a file (a CI check), else 0;
+2 with one line for a usage, policy or path error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from auditor.fixer import FileFix, Fixer
+
+
+def unified_diff(fix: FileFix) -> str:
+    """The change to one file as a unified diff with ``a/``/``b/`` paths (``git apply``)."""
+    lines = difflib.unified_diff(
+        fix.before.splitlines(keepends=True), fix.after.splitlines(keepends=True),
+        f"a/{fix.path}", f"b/{fix.path}",
+    )  # fmt: skip
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def fix_paths(
+    paths: Sequence[str], *, unsafe: bool, policy_file: str | None, no_policy: bool,
+    select: frozenset[str], ignore: frozenset[str],
+) -> list[tuple[Path | None, FileFix]]:  # fmt: skip
+    """Every file of ``paths`` fixed (nothing written): (repository root, result) pairs.
+    Raises ``CheckError``/``TargetError`` (one line) when the paths or policy are bad."""
+    from auditor.check import CheckError, CheckOptions, target_policies
+    from auditor.engine import Engine, Selection
+    from auditor.targets import resolve_targets
+
+    targets = resolve_targets(list(paths))
+    options = CheckOptions(policy_file=policy_file, no_policy=no_policy, select=select, ignore=ignore)
+    policies = target_policies(targets, options)
+    out: list[tuple[Path | None, FileFix]] = []
+    for target, policy in zip(targets, policies, strict=True):
+        if target.root is None:
+            raise CheckError("auditor fix edits files: give paths, not standard input")
+        engine = Engine(policy, Selection(select, ignore))
+        known = {r.id for r in engine.all_rules}
+        unknown = (select | ignore) - known
+        if unknown:
+            raise CheckError(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+        fixer = Fixer(engine, target, policy, unsafe)
+        out.extend((target.root, fixer.fix_file(path)) for path in fixer.files())
+    return out
+
+
+def run_fix(
+    paths: Sequence[str], *, unsafe: bool, diff: bool, policy_file: str | None, no_policy: bool,
+    select: frozenset[str], ignore: frozenset[str], fail: Callable[[str], NoReturn],
+) -> int:  # fmt: skip
+    """The command: fix, write (or print the diff), report on stderr; the exit code."""
+    from auditor.check import CheckError
+    from auditor.errors import InternalError, PolicyError, message_line
+    from auditor.targets import TargetError
+
+    if policy_file and no_policy:
+        fail("--policy and --no-policy exclude each other")
+    try:
+        results = fix_paths(paths, unsafe=unsafe, policy_file=policy_file, no_policy=no_policy,
+                            select=select, ignore=ignore)  # fmt: skip
+    except (CheckError, TargetError, PolicyError, InternalError) as exc:
+        fail(str(exc))
+    changed = 0
+    fixes = 0
+    for root, fix in results:
+        name = message_line(fix.path)
+        if fix.skipped:
+            if fix.remaining:
+                click.echo(f"auditor: {name}: {fix.skipped}", err=True)
+            continue
+        for item in fix.rolled_back:
+            click.echo(f"auditor: {name}:{item.line}: rolled back the {item.rule} fix: {item.reason}",
+                       err=True)  # fmt: skip
+        if not fix.changed:
+            continue
+        changed += 1
+        fixes += len(fix.applied)
+        verb = "would fix" if diff else "fixed"
+        for item in fix.applied:
+            click.echo(f"auditor: {name}:{item.line}: {verb} {item.rule}", err=True)
+        if diff:
+            click.echo(unified_diff(fix), nl=False)
+        else:
+            assert root is not None
+            try:
+                (root / fix.path).write_bytes(fix.after.encode("utf-8"))
+            except OSError as exc:
+                fail(f"{name}: cannot write the fixed file: {exc.strerror or exc}")
+    left = sum(len(fix.remaining) for _root, fix in results)
+    verb = "would change" if diff else "changed"
+    click.echo(f"auditor: {fixes} fix(es) {verb} {changed} file(s); {left} finding(s) left "
+               "(run `auditor check` to see them)", err=True)  # fmt: skip
+    sys.stdout.flush()
+    return 1 if diff and changed else 0

@@ -106,3 +106,10 @@ def flow_entry_removal(source: SourceText, span: Span) -> list[Edit]:
     if before > 0 and text[before - 1] == ",":
         return [Edit(before - 1, end, "")]
     return []
+
+
+def block_key_indent(source: SourceText, key: Span) -> str | None:
+    """The indentation of a block-map key that starts its line (None: it does not, as in a
+    flow map or after a ``- ``), which a new sibling key is written with."""
+    before = source.line(key.line)[: key.column - 1]
+    return before if not before.strip(" ") else None

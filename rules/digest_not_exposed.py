@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from auditor.edits import Edit, block_key_indent, insert_after_line, insert_before_line
 from auditor.expressions import references
 from auditor.facts import Facts
-from auditor.findings import Hit, hit
+from auditor.findings import Finding, Hit, hit
 from auditor.kinds import Role
 from auditor.known_actions import PUSHING_ACTIONS
-from auditor.model import Job, Map, Text, UsesStep
+from auditor.model import Job, Map, RunStep, Text, UsesStep
 from auditor.roles.digests import digest_names
 from auditor.rule import Rule, RuleContext
+from auditor.scripts.shell import github_output_writes
 
 
 def _exposes(facts: Facts, job: Job, names: frozenset[str]) -> bool:
@@ -67,6 +70,48 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             "digest",
             job=job.id,
         )
+
+
+def _digest_source(job: Job) -> tuple[str, str] | None:
+    """(step id, output name) of the job's push step that sets the digest, if it has an id."""
+    for step in job.action_steps():
+        if step.id is None:
+            continue
+        if isinstance(step, UsesStep) and step.uses is not None and step.uses.name in PUSHING_ACTIONS:
+            return step.id.value, "digest"
+        if isinstance(step, RunStep) and step.run is not None:
+            for write in github_output_writes(step.run.value):
+                if "digest" in write.name.lower() and re.fullmatch(r"[\w-]+", write.name):
+                    return step.id.value, write.name
+    return None
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Declare ``digest: ${{ steps.ID.outputs.digest }}`` for the push step that sets it:
+    a new entry of the job's ``outputs``, or a new ``outputs:`` block above ``steps:``."""
+    source, workflow = ctx.file.source, ctx.workflow
+    job = workflow.job(finding.job) if workflow is not None and finding.job is not None else None
+    if source is None or job is None or job.is_reusable_call:
+        return []
+    found = _digest_source(job)
+    if found is None:
+        return []
+    step_id, name = found
+    value = f"${{{{ steps.{step_id}.outputs.{name} }}}}"
+    outputs = job.outputs
+    if outputs is not None:
+        if "digest" in outputs or not outputs.entries:
+            return []
+        last_key, last_value = outputs.entries[-1]
+        lead = block_key_indent(source, last_key.span)
+        if lead is None or last_value.span.end_line != last_key.line:
+            return []
+        return [insert_after_line(source, last_key.line, f"{lead}digest: {value}\n")]
+    steps = job.node.key("steps")
+    lead = block_key_indent(source, steps.span) if steps is not None else None
+    if steps is None or lead is None:
+        return []
+    return [insert_before_line(source, steps.line, f"{lead}outputs:\n{lead}  digest: {value}\n")]
 
 
 RULE = Rule(
@@ -165,4 +210,12 @@ jobs:
     example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "digest"),
+    fix=fix,
+    fix_docs="""
+Declares the job output `digest: ${{ steps.ID.outputs.digest }}` for the push
+step that sets it (a `docker/build-push-action` or `bake-action` step with an
+id, or a `run:` step writing a `…digest…=` output), as a new entry of the job's
+`outputs` or a new `outputs:` block above `steps:`. A push step without an id
+is left for a person (it needs one first).
+""",
 )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.findings import Hit, hit_in
+from auditor.edits import Edit, block_key_indent, insert_after_line, insert_before_line, offset, replace_span
+from auditor.findings import Finding, Hit, hit_in
 from auditor.graph import JobGraph
 from auditor.known_actions import known_output
-from auditor.model import ActionStep, Job, RunStep, Step, UsesStep, WaitAllStep, WaitStep
+from auditor.model import ActionStep, Job, RunStep, Seq, Step, Text, UsesStep, WaitAllStep, WaitStep
 from auditor.refindex import Ref
 from auditor.repo import RepoContext
 from auditor.roles.matchers import shell_text
@@ -218,6 +219,53 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             yield from _check_steps(r.job, r, ctx.repo)
 
 
+def _needs_edit(ctx: RuleContext, job: Job, other: str) -> list[Edit]:
+    source = ctx.file.source
+    if source is None:
+        return []
+    node = job.needs_node
+    if node is None:
+        first = job.node.entries[0][0] if job.node.entries else None
+        lead = block_key_indent(source, first.span) if first is not None else None
+        return [] if first is None or lead is None else [
+            insert_before_line(source, first.line, f"{lead}needs: {other}\n")]
+    if isinstance(node, Text):
+        if node.style is not None or node.is_null:
+            return []
+        return [replace_span(source, node.span, f"[{node.value}, {other}]")]
+    if not isinstance(node, Seq) or not node.items:
+        return []
+    start = offset(source, node.span.line, node.span.column)
+    end = offset(source, node.span.end_line, node.span.end_column)
+    if source.text[start] == "[":
+        if source.text[end - 1] != "]":
+            return []
+        return [Edit(end - 1, end - 1, f", {other}")]
+    last = node.items[-1]
+    if not isinstance(last, Text):
+        return []
+    prefix = source.line(last.line)[: last.column - 1]
+    if not re.fullmatch(r"\s*-\s+", prefix) or last.span.end_line != last.line:
+        return []
+    return [insert_after_line(source, last.line, f"{prefix}{other}\n")]
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Add the job a ``needs.J.outputs.O`` reference names to the job's ``needs`` when J
+    exists and runs before it only indirectly or not at all (never making a cycle)."""
+    facts = ctx.facts
+    if facts is None or finding.job is None or not finding.subject.startswith("needs:"):
+        return []
+    parts = finding.subject.rpartition(":")[2].split(".")
+    job = facts.workflow.job(finding.job)
+    other = facts.graph.job_named(parts[1]) if len(parts) > 1 else None
+    if job is None or other is None or other == job.id or other in facts.graph.descendants(job.id):
+        return []
+    if other.lower() in {n.lower() for n in facts.graph.needs(job.id)}:
+        return []
+    return _needs_edit(ctx, job, other)
+
+
 RULE = Rule(
     id="needs-output-unwired",
     severity="error",
@@ -321,4 +369,12 @@ jobs:
     example_path='.github/workflows/release.yml',
     check=check,
     tags=("graph", "outputs", "correctness"),
+    fix=fix,
+    fix_docs="""
+For a `needs.J.outputs.O` reference to a job J that exists but is not a direct
+need, adds J to the job's `needs` (a scalar becomes a list, a flow list gains
+`, J`, a block list gains `- J`, a job without `needs` gets `needs: J`), unless
+that would make a cycle. A reference to a job or output that does not exist
+is left for a person.
+""",
 )

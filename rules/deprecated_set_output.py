@@ -37,7 +37,7 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
 
 
 _ECHO = re.compile(r"^(?P<lead>[ \t]*)echo[ \t]+(?P<q>[\"']?)::set-output[ \t]+name=(?P<name>[\w.-]+)::"
-                   r"(?P<value>[^\n]*?)(?P=q)[ \t]*$")
+                   r"(?P<value>[^\n]*?)(?P=q)(?P<tail>[ \t]+#[^\n]*)?[ \t]*$")
 
 
 def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
@@ -61,7 +61,8 @@ def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
         if match is None or match["name"] != write.name:
             return []
         quote = match["q"]
-        new = f'{match["lead"]}echo {quote}{match["name"]}={match["value"]}{quote} >> "$GITHUB_OUTPUT"'
+        new = (f'{match["lead"]}echo {quote}{match["name"]}={match["value"]}{quote} >> "$GITHUB_OUTPUT"'
+               f'{match["tail"] or ""}')
         (line, column), (end_line, end_column) = run.position_of(first), run.position_of(last)
         start, end = offset(source, line, column), offset(source, end_line, end_column)
         if source.text[start:end] != run.value[first:last]:

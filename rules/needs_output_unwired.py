@@ -230,7 +230,7 @@ def _needs_edit(ctx: RuleContext, job: Job, other: str) -> list[Edit]:
         return [] if first is None or lead is None else [
             insert_before_line(source, first.line, f"{lead}needs: {other}\n")]
     if isinstance(node, Text):
-        if node.style is not None or node.is_null:
+        if node.style or node.is_null:
             return []
         return [replace_span(source, node.span, f"[{node.value}, {other}]")]
     if not isinstance(node, Seq) or not node.items:

@@ -1,0 +1,273 @@
+"""``auditor fix`` through the real command line: each fix, --diff, --unsafe, rollback.
+
+Every test writes a repository, runs the CLI on it and then reads the file
+back (and re-checks it with ``auditor check``): the edit must remove the
+finding and leave every other line byte for byte.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from tests.conftest import check_json, run_cli, write_files
+
+WF = ".github/workflows/release.yml"
+
+RELEASE = """\
+name: release   # the release pipeline
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+  statuses: write   # from when promote meant a status
+  packages: write
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - id: push
+        uses: docker/build-push-action@v6
+        with: {push: true, tags: 'ghcr.io/acme/app:latest'}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - name: Pin
+        continue-on-error: true
+        run: |
+          curl -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - name: Read the pin back
+        env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+"""
+
+
+def _rules(root: Path) -> set[str]:
+    return {f["rule"] for f in check_json(root, extra=("--no-policy",)).findings()}
+
+
+def _removed_and_added(before: str, after: str) -> tuple[list[str], list[str]]:
+    """The lines a change removed and added (what a reviewer sees in the diff)."""
+    removed, added = [], []
+    for line in difflib.ndiff(before.splitlines(keepends=True), after.splitlines(keepends=True)):
+        if line.startswith("- "):
+            removed.append(line[2:])
+        elif line.startswith("+ "):
+            added.append(line[2:])
+    return removed, added
+
+
+def test_diff_prints_the_change_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: RELEASE})
+    run = run_cli("fix", "--diff", "--no-policy", str(root))
+    assert run.exit_code == 1
+    assert (root / WF).read_text() == RELEASE
+    assert f"--- a/{WF}\n+++ b/{WF}\n" in run.stdout
+    assert "-  statuses: write   # from when promote meant a status\n" in run.stdout
+    assert "would fix statuses-write-permission" in run.stderr
+    # the unsafe fixes are not proposed without --unsafe
+    assert "continue-on-error" not in run.stdout and "--fail-with-body -sS -X" not in run.stdout
+
+
+def test_safe_fix_in_place_removes_the_finding_and_only_its_line(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: RELEASE})
+    assert "statuses-write-permission" in _rules(root)
+    run = run_cli("fix", "--no-policy", str(root))
+    assert run.exit_code == 0, run.stderr
+    after = (root / WF).read_text()
+    assert _removed_and_added(RELEASE, after) == (["  statuses: write   # from when promote meant a status\n"], [])
+    assert "statuses-write-permission" not in _rules(root)
+    again = run_cli("fix", "--diff", "--no-policy", str(root))
+    assert again.exit_code == 0 and again.stdout == ""  # nothing left to change: idempotent
+
+
+def test_unsafe_fixes_need_the_flag(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: RELEASE})
+    assert {"continue-on-error-on-promote-path", "swallowed-failure"} <= _rules(root)
+    run = run_cli("fix", "--unsafe", "--no-policy", str(root))
+    assert run.exit_code == 0, run.stderr
+    after = (root / WF).read_text()
+    removed, added = _removed_and_added(RELEASE, after)
+    assert "        continue-on-error: true\n" in removed
+    assert '          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\\n' in added
+    left = _rules(root)
+    assert not left & {"continue-on-error-on-promote-path", "swallowed-failure", "statuses-write-permission"}
+
+
+def test_select_and_ignore_limit_the_fixes(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: RELEASE})
+    run = run_cli("fix", "--unsafe", "--no-policy", "--select", "swallowed-failure", "--diff", str(root))
+    assert run.exit_code == 1
+    assert "--fail-with-body -sS -X POST" in run.stdout and "statuses" not in run.stdout
+    run = run_cli("fix", "--no-policy", "--ignore", "statuses-write-permission", "--diff", str(root))
+    assert run.exit_code == 0 and run.stdout == ""
+    bad = run_cli("fix", "--no-policy", "--select", "no-such-rule", str(root))
+    assert bad.exit_code == 2 and "no-such-rule" in bad.stderr and "Traceback" not in bad.stderr
+
+
+SET_OUTPUT = """\
+on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - id: meta
+        run: |
+          tag=$(git describe --tags)
+          echo "::set-output name=tag::$tag"   # keep this comment
+          echo ::set-output name=sha::${GITHUB_SHA}
+      - run: echo "${{ steps.meta.outputs.tag }} ${{ steps.meta.outputs.sha }}"
+"""
+
+
+def test_set_output_becomes_github_output_keeping_quotes(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: SET_OUTPUT})
+    assert "deprecated-set-output" in _rules(root)
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    removed, added = _removed_and_added(SET_OUTPUT, (root / WF).read_text())
+    assert added == ['          echo "tag=$tag" >> "$GITHUB_OUTPUT"   # keep this comment\n',
+                     '          echo sha=${GITHUB_SHA} >> "$GITHUB_OUTPUT"\n']
+    assert len(removed) == 2
+    assert "deprecated-set-output" not in _rules(root)
+
+
+def _promote_workflow(permissions: str, publish_extra: str = "", promote_needs: str = "needs: publish") -> str:
+    return f"""\
+on:
+  push:
+    branches: [main]
+{permissions}jobs:
+  publish:
+    runs-on: ubuntu-latest
+{publish_extra}    steps:
+      - id: push
+        uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: registry.example.com/app:latest
+  promote:
+    {promote_needs}
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          TOKEN: ${{{{ secrets.CP_ADMIN_API_TOKEN }}}}
+          DIGEST: ${{{{ needs.publish.outputs.digest }}}}
+        run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote
+"""
+
+
+def test_digest_output_and_permissions_are_declared(tmp_path: Path) -> None:
+    text = _promote_workflow("")
+    root = write_files(tmp_path / "app", {WF: text})
+    assert {"digest-not-exposed", "permissions-not-declared"} <= _rules(root)
+    run = run_cli("fix", "--no-policy", str(root))
+    assert run.exit_code == 0, run.stderr
+    removed, added = _removed_and_added(text, (root / WF).read_text())
+    assert removed == []
+    assert added == ["permissions:\n", "  contents: read\n",
+                     "    outputs:\n", "      digest: ${{ steps.push.outputs.digest }}\n"]
+    assert not _rules(root) & {"digest-not-exposed", "permissions-not-declared", "needs-output-unwired"}
+
+
+def test_permissions_left_alone_when_a_job_uses_the_token(tmp_path: Path) -> None:
+    text = _promote_workflow("").replace("          push: true\n",
+                                         "          push: true\n          github-token: ${{ github.token }}\n")
+    root = write_files(tmp_path / "app", {WF: text})
+    run_cli("fix", "--no-policy", str(root))
+    assert "permissions-not-declared" in _rules(root)
+
+
+def test_needs_edge_is_added_in_each_needs_shape(tmp_path: Path) -> None:
+    perms = "permissions:\n  contents: read\n"
+    extra = "    outputs:\n      digest: ${{ steps.push.outputs.digest }}\n"
+    base = _promote_workflow(perms, extra).replace("  promote:\n", "  lint:\n    runs-on: ubuntu-latest\n"
+                                                   "    steps: [{run: 'true'}]\n  promote:\n")
+    shapes = {
+        "needs: lint": "needs: [lint, publish]",
+        "needs: [lint]": "needs: [lint, publish]",
+        "needs:\n      - lint": "needs:\n      - lint\n      - publish",
+        "runs-on: ubuntu-latest  # no needs": "needs: publish\n    runs-on: ubuntu-latest  # no needs",
+    }
+    for index, (shape, want) in enumerate(shapes.items()):
+        text = base.replace("    needs: publish\n    runs-on: ubuntu-latest\n", f"    {shape}\n" + (
+            "" if "no needs" in shape else "    runs-on: ubuntu-latest\n"))
+        root = write_files(tmp_path / f"app{index}", {WF: text})
+        assert "needs-output-unwired" in _rules(root), shape
+        assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+        after = (root / WF).read_text()
+        assert after == text.replace(f"    {shape}\n", f"    {want}\n"), shape
+        assert "needs-output-unwired" not in _rules(root), shape
+
+
+def test_a_file_that_does_not_parse_is_never_touched(tmp_path: Path) -> None:
+    broken = RELEASE.replace("  publish:\n", "  publish: [\n", 1)
+    root = write_files(tmp_path / "app", {WF: broken})
+    run = run_cli("fix", "--unsafe", "--no-policy", str(root))
+    assert run.exit_code == 0
+    assert (root / WF).read_text() == broken
+    assert "not fixed" in run.stderr and "Traceback" not in run.stderr
+
+
+BREAKER = '''
+"""A custom rule whose fixes go wrong: the fixer must roll them back."""
+from auditor.edits import replace_span
+from auditor.findings import hit
+from auditor.rule import Rule
+
+
+def check(ctx):
+    workflow = ctx.workflow
+    for job in workflow.jobs:
+        name = job.name
+        if name is not None and name.value.startswith("BREAK"):
+            yield hit(name, f"job name {name.value}", name.value, job=job.id)
+
+
+def fix(ctx, finding):
+    name = ctx.workflow.job(finding.job).name
+    replacement = "[unclosed" if name.value == "BREAK-parse" else name.value + "-more"
+    return [replace_span(ctx.file.source, name.span, replacement)]
+
+
+RULE = Rule(id="breaker", severity="error", summary="s", what="w", why="y", example="e",
+            use_instead="u", check=check, fix=fix, origin="custom")
+'''
+
+
+def test_a_fix_that_breaks_the_file_or_adds_a_finding_is_rolled_back(tmp_path: Path) -> None:
+    policy = write_files(tmp_path / "policy", {"auditor.yml": "version: 1\ncustom_rules: [rules/]\n",
+                                                "rules/breaker.py": BREAKER})  # fmt: skip
+    text = RELEASE.replace("  publish:\n    runs-on:", "  publish:\n    name: BREAK-parse\n    runs-on:").replace(
+        "  verify:\n    needs:", "  verify:\n    name: BREAK-finding\n    needs:")
+    root = write_files(tmp_path / "app", {WF: text})
+    run = run_cli("fix", "--policy", str(policy / "auditor.yml"), str(root))
+    assert run.exit_code == 0, run.stderr
+    after = (root / WF).read_text()
+    assert "BREAK-parse" in after and "BREAK-finding\n" in after  # both rolled back
+    assert "statuses: write" not in after  # the good fix stays
+    assert "rolled back the breaker fix: the fixed file would not parse" in run.stderr
+    assert "rolled back the breaker fix: it would introduce breaker" in run.stderr
+
+
+def test_explain_documents_the_fix_and_its_class() -> None:
+    run = run_cli("explain", "swallowed-failure")
+    assert "## Fix\n\nAutomatic, unsafe (`auditor fix --unsafe`)." in run.stdout
+    run = run_cli("explain", "statuses-write-permission")
+    assert "## Fix\n\nAutomatic, safe (`auditor fix`)." in run.stdout
+    assert "## Fix" not in run_cli("explain", "needs-cycle").stdout

@@ -184,9 +184,13 @@ class Fixer:
                 result.applied += [Applied(f.rule, f.line, f.message) for f, _ in plan]
                 continue
             progressed = False
-            for finding, edits in plan:  # together they broke something: one at a time
-                current = ctx
-                edits = self._edits(current, finding) if progressed else edits
+            for planned, planned_edits in plan:  # together they broke something: one at a time
+                # after a kept fix the lines moved: use the finding as the file now has it
+                now = next((f for f in findings if f.fingerprint == planned.fingerprint), None)
+                if now is None:
+                    continue  # an earlier fix removed it too
+                finding = now
+                edits = self._edits(ctx, finding) if progressed else planned_edits
                 one = self._try(path, result.after, edits, {f.fingerprint for f in findings}) if edits else None
                 if one is None:
                     failed.add(finding.fingerprint)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.edits import Edit, block_key_indent, insert_after_line, insert_before_line
+from auditor.edits import Edit
 from auditor.expressions import references
 from auditor.facts import Facts
 from auditor.findings import Finding, Hit, hit
+from auditor.fixedits import add_job_output
 from auditor.kinds import Role
 from auditor.known_actions import PUSHING_ACTIONS
 from auditor.model import Job, Map, RunStep, Text, UsesStep
@@ -98,21 +99,9 @@ def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
         return []
     step_id, name = found
     value = f"${{{{ steps.{step_id}.outputs.{name} }}}}"
-    outputs = job.outputs
-    if outputs is not None:
-        if "digest" in outputs or not outputs.entries:
-            return []
-        last_key, last_value = outputs.entries[-1]
-        lead = block_key_indent(source, last_key.span)
-        if lead is None or last_value.span.end_line != last_key.line:
-            return []
-        return [insert_after_line(source, last_key.line, f"{lead}digest: {value}\n")]
-    steps = job.node.key("steps")
-    lead = block_key_indent(source, steps.span) if steps is not None else None
-    if steps is None or lead is None:
+    if job.outputs is not None and "digest" in job.outputs:
         return []
-    return [insert_before_line(source, steps.line, f"{lead}outputs:\n{lead}  digest: {value}\n")]
-
+    return add_job_output(source, job, "digest", value)
 
 RULE = Rule(
     id="digest-not-exposed",

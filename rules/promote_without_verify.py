@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from auditor.findings import Hit, hit
+from auditor.edits import Edit, block_key_indent, insert_after_line
+from auditor.findings import Finding, Hit, hit
+from auditor.fixedits import add_job_output
 from auditor.kinds import Role
+from auditor.model import Job, Map, Text, texts
 from auditor.rule import Rule, RuleContext
 
 
@@ -52,6 +56,82 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             "no-verify",
             job=job.id,
         )
+
+
+PLACEHOLDER = (
+    'echo "::error::auditor fix scaffolded this verify job: make it read the pin back and '
+    'compare it with the digest just pushed" >&2'
+)
+
+
+_NEEDS_DIGEST = re.compile(r"needs\.([\w-]+)\.outputs\.([\w-]*digest[\w-]*)", re.IGNORECASE)
+_STEP_DIGEST = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]*digest[\w-]*)", re.IGNORECASE)
+
+
+def _digest(ctx: RuleContext, promote: Job) -> tuple[str, list[str], list[Edit]] | None:
+    """The expression a verify after ``promote`` reads the promoted digest through, the
+    jobs it must need for it, and the edits that expose it (a job output of the promote)."""
+    source = ctx.file.source
+    if promote.outputs is not None:
+        for key in promote.outputs:
+            if "digest" in key.lower():
+                return f"needs.{promote.id}.outputs.{key}", [promote.id], []
+    body = "\n".join(t.value for t in texts(promote.node))
+    match = _NEEDS_DIGEST.search(body)
+    if match is not None:
+        return match.group(0), [promote.id, match.group(1)], []
+    match = _STEP_DIGEST.search(body)
+    if match is not None and source is not None:
+        edits = add_job_output(source, promote, "digest", f"${{{{ {match.group(0)} }}}}")
+        if edits:
+            return f"needs.{promote.id}.outputs.digest", [promote.id], edits
+    return None
+
+
+def _verify_job(ctx: RuleContext, promote: Job, job_id: str, lead: str,
+                digest: tuple[str, list[str]] | None) -> str:  # fmt: skip
+    """The text of a verify job after ``promote``: it runs the policy's verify script with
+    the digest, or a placeholder that fails until a person writes the check."""
+    runs_on = promote.runs_on.value if isinstance(promote.runs_on, Text) and promote.runs_on.value else "ubuntu-latest"
+    inner, step = lead * 2, lead * 3
+    needs = ", ".join(digest[1] if digest is not None else [promote.id])
+    lines = [f"{lead}{job_id}:", f"{inner}needs: [{needs}]", f"{inner}runs-on: {runs_on}"]
+    if digest is not None:
+        lines += [f"{inner}env:", f"{inner}{lead}DIGEST: ${{{{ {digest[0]} }}}}"]
+    lines.append(f"{inner}steps:")
+    scripts = [s for s in ctx.policy.verify_scripts if ctx.repo.read(s) is not None]
+    if scripts:
+        lines += [f"{step}- uses: actions/checkout@v4",
+                  f"{step}- name: Read the pin back (written by auditor fix)",
+                  f"{step}  run: bash {scripts[0]}"]  # fmt: skip
+    else:
+        lines += [f"{step}- name: Verify the promotion (placeholder written by auditor fix; fill it in)",
+                  f"{step}  run: |",
+                  f"{step}    # Read the pin back from where '{promote.id}' wrote it and fail unless it",
+                  f"{step}    # equals $DIGEST, the digest it promoted; until then this job fails on purpose.",
+                  f"{step}    {PLACEHOLDER}",
+                  f"{step}    exit 1"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
+    """Scaffold a verify job at the end of ``jobs`` that needs the unverified promote."""
+    workflow, source = ctx.workflow, ctx.file.source
+    promote = workflow.job(finding.job) if workflow is not None and finding.job is not None else None
+    if source is None or promote is None or finding.subject != "no-verify" or workflow is None:
+        return []
+    jobs = workflow.jobs_node
+    lead = block_key_indent(source, promote.key.span)
+    if not isinstance(jobs, Map) or lead is None or not lead or source.text.find("\t") >= 0:
+        return []
+    job_id = next(name for name in (f"verify-{promote.id}", *(f"verify-{promote.id}-{n}" for n in range(2, 99)))
+                  if workflow.job(name) is None)  # fmt: skip
+    if workflow.job("verify") is None:
+        job_id = "verify"
+    digest = _digest(ctx, promote)
+    edits = digest[2] if digest is not None else []
+    text = _verify_job(ctx, promote, job_id, lead, (digest[0], digest[1]) if digest is not None else None)
+    return [*edits, insert_after_line(source, jobs.span.end_line, text)]
 
 
 RULE = Rule(
@@ -145,4 +225,13 @@ jobs:
     example_path='.github/workflows/release.yml',
     check=check,
     tags=("promote", "verify"),
+    fix=fix,
+    fix_safety="unsafe",
+    fix_docs="""
+Scaffolds a verify job at the end of `jobs` that needs the unverified promote.
+When the policy names a verify script (`roles.verify.scripts`) the job checks
+out the repository and runs it; otherwise its one step is a documented
+placeholder that **fails** (`exit 1` with a message) until a person writes the
+read-back, never a step that passes. Unsafe: it adds a job to the pipeline.
+""",
 )

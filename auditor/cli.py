@@ -368,15 +368,29 @@ def fix(
               help="Where URLs are mirrored (default: $XDG_CACHE_HOME/auditor/mirrors).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules repositories' own policies name (runs their code).")
+@click.option("--fix", "fix_", is_flag=True, help="Write one patch of fixes per repository instead.")
+@click.option("--unsafe", is_flag=True, help="With --fix: also the fixes that change behaviour.")
+@click.option("--diff", is_flag=True, help="With --fix: print the patches on standard output.")
+@click.option("--patch-dir", type=str, default=None, metavar="DIR",
+              help="With --fix: write the patches (git format-patch style) into DIR.")
 def org(
     paths: tuple[str, ...], root: str | None, repos_file: str | None, ref: str | None,
     shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str, fmt: str,
     output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None,
-    trust_repo_policy: bool,
+    trust_repo_policy: bool, fix_: bool, unsafe: bool, diff: bool, patch_dir: str | None,
 ) -> None:  # fmt: skip
     """Scan many repositories (working trees, bare mirrors, URLs) into one compliance report."""
     from auditor.org_cli import run_org
+
+    if fix_ or unsafe or diff or patch_dir:
+        from auditor.org_fix import run_org_fix_cli
+
+        sys.exit(run_org_fix_cli(
+            paths, fix=fix_, root=root, repos_file=repos_file, ref=ref, unsafe=unsafe, diff=diff,
+            patch_dir=patch_dir, policy_file=policy_file, no_policy=no_policy,
+            select=_csv(select), ignore=_csv(ignore), quiet=quiet, fail=_fail,
+        ))  # fmt: skip
 
     sys.exit(run_org(
         paths, root=root, repos_file=repos_file, ref=ref, shard=shard, jobs=jobs,

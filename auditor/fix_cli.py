@@ -12,11 +12,14 @@ import difflib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from auditor.fixer import FileFix, Fixer
+
+if TYPE_CHECKING:
+    from auditor.targets import Target
 
 
 def unified_diff(fix: FileFix) -> str:
@@ -31,31 +34,42 @@ def unified_diff(fix: FileFix) -> str:
     return "".join(out)
 
 
+def fix_targets(
+    targets: Sequence[Target], *, unsafe: bool, policy_file: str | None, no_policy: bool,
+    select: frozenset[str], ignore: frozenset[str],
+) -> list[list[FileFix]]:  # fmt: skip
+    """Every workflow file of each target fixed (nothing written), one list per target.
+    Raises ``CheckError`` (one line) when the policy or a rule id is bad."""
+    from auditor.check import CheckError, CheckOptions, target_policies
+    from auditor.engine import Engine, Selection
+
+    options = CheckOptions(policy_file=policy_file, no_policy=no_policy, select=select, ignore=ignore)
+    out: list[list[FileFix]] = []
+    for target, policy in zip(targets, target_policies(targets, options), strict=True):
+        engine = Engine(policy, Selection(select, ignore))
+        unknown = (select | ignore) - {r.id for r in engine.all_rules}
+        if unknown:
+            raise CheckError(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
+        fixer = Fixer(engine, target, policy, unsafe)
+        out.append([fixer.fix_file(path) for path in fixer.files()])
+    return out
+
+
 def fix_paths(
     paths: Sequence[str], *, unsafe: bool, policy_file: str | None, no_policy: bool,
     select: frozenset[str], ignore: frozenset[str],
 ) -> list[tuple[Path | None, FileFix]]:  # fmt: skip
     """Every file of ``paths`` fixed (nothing written): (repository root, result) pairs.
     Raises ``CheckError``/``TargetError`` (one line) when the paths or policy are bad."""
-    from auditor.check import CheckError, CheckOptions, target_policies
-    from auditor.engine import Engine, Selection
+    from auditor.check import CheckError
     from auditor.targets import resolve_targets
 
     targets = resolve_targets(list(paths))
-    options = CheckOptions(policy_file=policy_file, no_policy=no_policy, select=select, ignore=ignore)
-    policies = target_policies(targets, options)
-    out: list[tuple[Path | None, FileFix]] = []
-    for target, policy in zip(targets, policies, strict=True):
-        if target.root is None:
-            raise CheckError("auditor fix edits files: give paths, not standard input")
-        engine = Engine(policy, Selection(select, ignore))
-        known = {r.id for r in engine.all_rules}
-        unknown = (select | ignore) - known
-        if unknown:
-            raise CheckError(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
-        fixer = Fixer(engine, target, policy, unsafe)
-        out.extend((target.root, fixer.fix_file(path)) for path in fixer.files())
-    return out
+    if any(target.root is None for target in targets):
+        raise CheckError("auditor fix edits files: give paths, not standard input")
+    fixed = fix_targets(targets, unsafe=unsafe, policy_file=policy_file, no_policy=no_policy,
+                        select=select, ignore=ignore)  # fmt: skip
+    return [(target.root, fix) for target, fixes in zip(targets, fixed, strict=True) for fix in fixes]
 
 
 def run_fix(

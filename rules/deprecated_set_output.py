@@ -36,20 +36,24 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                 )  # fmt: skip
 
 
-_ECHO = re.compile(r"^(?P<lead>[ \t]*)echo[ \t]+(?P<q>[\"']?)::set-output[ \t]+name=(?P<name>[\w.-]+)::"
-                   r"(?P<value>[^\n]*?)(?P=q)(?P<tail>[ \t]+#[^\n]*)?[ \t]*$")
+_ECHO = re.compile(r"^(?P<lead>[ \t]*|.*(?:&&|\|\||;)[ \t]*)echo[ \t]+(?P<q>[\"']?)::set-output[ \t]+"
+                   r"name=(?P<name>[\w.-]+)::(?P<value>[^\n]*?)(?P=q)(?P<tail>[ \t]+#[^\n]*)?[ \t]*$")
+# Scalar styles the new text can be written into as it is: a literal block, a plain or a
+# single-quoted scalar (it adds double quotes, never a single quote, ": " or " #").
+_STYLES = ("|", "", "'")
 
 
 def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
-    """Rewrite a whole-line ``echo "::set-output name=N::V"`` of a literal ``run: |`` block
-    as ``echo "N=V" >> "$GITHUB_OUTPUT"``; any other form is left for a person."""
+    """Rewrite ``echo "::set-output name=N::V"`` ending a line (alone, or after ``&&``,
+    ``||`` or ``;``) as ``echo "N=V" >> "$GITHUB_OUTPUT"``, in a ``run: |`` block or a
+    one-line plain or single-quoted ``run``; any other form is left for a person."""
     workflow, source = ctx.workflow, ctx.file.source
     if workflow is None or source is None or finding.step is None:
         return []
     job = workflow.job(finding.job or "(composite)")
     step = job.step_at(finding.step.index) if job is not None else None
     run = step.run if isinstance(step, RunStep) else None
-    if run is None or run.style != "|":
+    if run is None or run.style not in _STYLES or (run.style != "|" and run.span.end_line != run.line):
         return []
     for write in github_output_writes(run.value):
         if not write.deprecated or run.position_of(write.start) != (finding.line, finding.column):
@@ -175,8 +179,9 @@ jobs:
     tags=("outputs",),
     fix=fix,
     fix_docs="""
-Rewrites a line `echo "::set-output name=NAME::VALUE"` of a literal `run: |`
-block as `echo "NAME=VALUE" >> "$GITHUB_OUTPUT"`, keeping its quoting; other
-forms (inside a longer command, a computed name) are left for a person.
+Rewrites `echo "::set-output name=NAME::VALUE"` at the end of a line (alone,
+or after `&&`, `||` or `;`) as `echo "NAME=VALUE" >> "$GITHUB_OUTPUT"`, keeping
+its quoting, in a `run: |` block or a one-line plain or single-quoted `run`;
+other forms (a computed name, a double-quoted YAML string) are left for a person.
 """,
 )

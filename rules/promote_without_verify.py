@@ -95,7 +95,8 @@ def _verify_job(ctx: RuleContext, promote: Job, job_id: str, lead: str,
     runs_on = promote.runs_on.value if isinstance(promote.runs_on, Text) and promote.runs_on.value else "ubuntu-latest"
     inner, step = lead * 2, lead * 3
     needs = ", ".join(digest[1] if digest is not None else [promote.id])
-    lines = [f"{lead}{job_id}:", f"{inner}needs: [{needs}]", f"{inner}runs-on: {runs_on}"]
+    lines = [f"{lead}{job_id}:", f"{inner}needs: [{needs}]", f"{inner}runs-on: {runs_on}",
+             f"{inner}permissions:", f"{inner}{lead}contents: read"]  # it only reads
     if digest is not None:
         lines += [f"{inner}env:", f"{inner}{lead}DIGEST: ${{{{ {digest[0]} }}}}"]
     lines.append(f"{inner}steps:")

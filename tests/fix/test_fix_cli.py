@@ -271,3 +271,31 @@ def test_explain_documents_the_fix_and_its_class() -> None:
     run = run_cli("explain", "statuses-write-permission")
     assert "## Fix\n\nAutomatic, safe (`auditor fix`)." in run.stdout
     assert "## Fix" not in run_cli("explain", "needs-cycle").stdout
+
+
+ONE_LINERS = """\
+on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - id: a
+        run: echo "::set-output name=count::$(ls | wc -l)"
+      - id: b
+        run: 'git diff --exit-code || echo "::set-output name=changed::true"'
+      - id: c
+        run: "echo \\"::set-output name=kept::x\\""
+      - run: echo "${{ steps.a.outputs.count }} ${{ steps.b.outputs.changed }} ${{ steps.c.outputs.kept }}"
+"""
+
+
+def test_set_output_in_one_line_runs_and_after_an_operator(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: ONE_LINERS})
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    removed, added = _removed_and_added(ONE_LINERS, (root / WF).read_text())
+    assert added == ['        run: echo "count=$(ls | wc -l)" >> "$GITHUB_OUTPUT"\n',
+                     "        run: 'git diff --exit-code || echo \"changed=true\" >> \"$GITHUB_OUTPUT\"'\n"]
+    assert len(removed) == 2  # the double-quoted YAML string is left for a person
+    found = check_json(root, extra=("--no-policy",)).findings("deprecated-set-output")
+    assert [f["line"] for f in found] == [12]

@@ -52,6 +52,10 @@ def fix_targets(
             raise CheckError(f"unknown rule id(s): {', '.join(sorted(unknown))} (see `auditor rules`)")
         fixer = Fixer(engine, target, policy, unsafe)
         out.append([fixer.fix_file(path) for path in fixer.files()])
+        from auditor.errors import message_line
+
+        for line in dict.fromkeys(fixer.failures):
+            click.echo(f"auditor: {message_line(line)}", err=True)
     return out
 
 

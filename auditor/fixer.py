@@ -116,6 +116,7 @@ class Fixer:
         self.target = target
         self.policy = policy
         self.unsafe = unsafe
+        self.failures: list[str] = []  # custom fixes that raised (reported, never fatal)
         self.fixers: dict[str, Rule] = {
             r.id: r for r in engine.rules if r.fix is not None and (unsafe or r.fix_safety == "safe")
         }
@@ -146,7 +147,14 @@ class Fixer:
         setting = self.policy.rules.get(rule.id)
         if setting is not None and setting.options:
             ctx = RuleContext(ctx.file, ctx.policy, ctx.repo, ctx.facts, dict(setting.options))
-        return list(rule.fix(ctx, finding))
+        if rule.origin == "builtin":
+            return list(rule.fix(ctx, finding))
+        try:  # someone else's code: a fix that fails makes no edit, it never ends the run
+            return list(rule.fix(ctx, finding))
+        except Exception as exc:
+            self.failures.append(f"{ctx.path}:{finding.line}: the {rule.id} fix failed "
+                                 f"({type(exc).__name__}: {exc}); nothing changed for it")  # fmt: skip
+            return []
 
     def fix_file(self, path: str) -> FileFix:
         """Fix ``path`` as far as its fixes go without breaking it."""

@@ -299,3 +299,19 @@ def test_set_output_in_one_line_runs_and_after_an_operator(tmp_path: Path) -> No
     assert len(removed) == 2  # the double-quoted YAML string is left for a person
     found = check_json(root, extra=("--no-policy",)).findings("deprecated-set-output")
     assert [f["line"] for f in found] == [12]
+
+
+def test_bad_paths_and_a_failing_custom_fix_are_one_line(tmp_path: Path) -> None:
+    run = run_cli("fix", str(tmp_path / "nowhere"))
+    assert run.exit_code == 2 and "no such file or directory" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    policy = write_files(tmp_path / "policy", {
+        "auditor.yml": "version: 1\ncustom_rules: [rules/]\n",
+        "rules/breaker.py": BREAKER.replace('replacement = "[unclosed"', 'replacement = 1 / 0'),
+    })  # fmt: skip
+    text = RELEASE.replace("  publish:\n    runs-on:", "  publish:\n    name: BREAK-parse\n    runs-on:")
+    root = write_files(tmp_path / "app", {WF: text})
+    run = run_cli("fix", "--policy", str(policy / "auditor.yml"), str(root))
+    assert run.exit_code == 0
+    assert "the breaker fix failed (ZeroDivisionError: division by zero)" in run.stderr
+    assert "Traceback" not in run.stderr and "statuses: write" not in (root / WF).read_text()

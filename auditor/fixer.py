@@ -186,7 +186,7 @@ class Fixer:
             if not plan:
                 break
             before = {f.fingerprint for f in findings}
-            attempt = self._try(path, result.after, taken, before)
+            attempt = self._try(path, result.after, taken, before, {f.fingerprint for f, _ in plan})
             if attempt is not None:
                 result.after, ctx, findings = attempt
                 result.applied += [Applied(f.rule, f.line, f.message) for f, _ in plan]
@@ -199,7 +199,8 @@ class Fixer:
                     continue  # an earlier fix removed it too
                 finding = now
                 edits = self._edits(ctx, finding) if progressed else planned_edits
-                one = self._try(path, result.after, edits, {f.fingerprint for f in findings}) if edits else None
+                current = {f.fingerprint for f in findings}
+                one = self._try(path, result.after, edits, current, {finding.fingerprint}) if edits else None
                 if one is None:
                     failed.add(finding.fingerprint)
                     result.rolled_back.append(Applied(finding.rule, finding.line, finding.message,
@@ -215,10 +216,10 @@ class Fixer:
 
     last_reason = ""
 
-    def _try(self, path: str, text: str, edits: Sequence[Edit],
-             before: set[str]) -> tuple[str, RuleContext, list[Finding]] | None:  # fmt: skip
-        """The new text, context and findings if ``edits`` keep the file parsing and add
-        no finding; None (and ``last_reason``) otherwise."""
+    def _try(self, path: str, text: str, edits: Sequence[Edit], before: set[str],
+             targets: set[str]) -> tuple[str, RuleContext, list[Finding]] | None:  # fmt: skip
+        """The new text, context and findings if ``edits`` keep the file parsing, add no
+        finding and remove the ``targets`` they fix; None (and ``last_reason``) otherwise."""
         try:
             new = apply_edits(text, edits)
         except EditConflict as exc:
@@ -232,5 +233,8 @@ class Fixer:
         if introduced:
             first = introduced[0]
             self.last_reason = f"it would introduce {first.rule} at line {first.line}"
+            return None
+        if any(f.fingerprint in targets for f in findings):
+            self.last_reason = "it would not remove the finding"
             return None
         return new, ctx, findings

@@ -315,3 +315,17 @@ def test_bad_paths_and_a_failing_custom_fix_are_one_line(tmp_path: Path) -> None
     assert run.exit_code == 0
     assert "the breaker fix failed (ZeroDivisionError: division by zero)" in run.stderr
     assert "Traceback" not in run.stderr and "statuses: write" not in (root / WF).read_text()
+
+
+def test_a_fix_that_does_not_remove_its_finding_is_rolled_back_not_repeated(tmp_path: Path) -> None:
+    noop = BREAKER.replace(
+        "    return [replace_span(ctx.file.source, name.span, replacement)]",
+        "    return [replace_span(ctx.file.source, name.span, name.value + '  # touched')]")
+    policy = write_files(tmp_path / "policy", {"auditor.yml": "version: 1\ncustom_rules: [rules/]\n",
+                                                "rules/breaker.py": noop})  # fmt: skip
+    text = RELEASE.replace("  publish:\n    runs-on:", "  publish:\n    name: BREAK-same\n    runs-on:")
+    root = write_files(tmp_path / "app", {WF: text})
+    run = run_cli("fix", "--policy", str(policy / "auditor.yml"), str(root))
+    assert run.exit_code == 0
+    assert "rolled back the breaker fix: it would not remove the finding" in run.stderr
+    assert "# touched" not in (root / WF).read_text()

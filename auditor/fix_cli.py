@@ -62,8 +62,9 @@ def fix_targets(
 def fix_paths(
     paths: Sequence[str], *, unsafe: bool, policy_file: str | None, no_policy: bool,
     select: frozenset[str], ignore: frozenset[str],
-) -> list[tuple[Path | None, FileFix]]:  # fmt: skip
-    """Every file of ``paths`` fixed (nothing written): (repository root, result) pairs.
+) -> list[tuple[Path | None, str, FileFix]]:  # fmt: skip
+    """Every file of ``paths`` fixed (nothing written): (repository root, the path as the
+    user knows it, result) for each.
     Raises ``CheckError``/``TargetError`` (one line) when the paths or policy are bad."""
     from auditor.check import CheckError
     from auditor.targets import resolve_targets
@@ -73,7 +74,10 @@ def fix_paths(
         raise CheckError("auditor fix edits files: give paths, not standard input")
     fixed = fix_targets(targets, unsafe=unsafe, policy_file=policy_file, no_policy=no_policy,
                         select=select, ignore=ignore)  # fmt: skip
-    return [(target.root, fix) for target, fixes in zip(targets, fixed, strict=True) for fix in fixes]
+    from auditor.check import shown_path
+
+    return [(target.root, shown_path(target.label, fix.path), fix)
+            for target, fixes in zip(targets, fixed, strict=True) for fix in fixes]  # fmt: skip
 
 
 def run_fix(
@@ -94,8 +98,8 @@ def run_fix(
         fail(str(exc))
     changed = 0
     fixes = 0
-    for root, fix in results:
-        name = message_line(fix.path)
+    for root, shown, fix in results:
+        name = message_line(shown)
         if fix.skipped:
             if fix.remaining:
                 click.echo(f"auditor: {name}: {fix.skipped}", err=True)
@@ -118,7 +122,7 @@ def run_fix(
                 (root / fix.path).write_bytes(fix.after.encode("utf-8"))
             except OSError as exc:
                 fail(f"{name}: cannot write the fixed file: {exc.strerror or exc}")
-    left = sum(len(fix.remaining) for _root, fix in results)
+    left = sum(len(fix.remaining) for _root, _shown, fix in results)
     verb = "would change" if diff else "changed"
     click.echo(f"auditor: {fixes} fix(es) {verb} {changed} file(s); {left} finding(s) left "
                "(run `auditor check` to see them)", err=True)  # fmt: skip

@@ -60,12 +60,18 @@ def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
     lead = " " * (run_key.column - 1)
     if step.shell is None and not _has_shell_default(ctx, finding):
         if source.line(run_key.line)[: run_key.column - 1].strip(" "):
-            end = step.node.span.end_line  # `- run: …` opens the item: add the key after it
+            # `- run: …` opens the item: add the key after the item's last line (a span
+            # may end where the next token starts: step back over what is not the item's)
+            end = max(value.span.end_line for _key, value in step.node.entries)
+            while end > run_key.line and (not source.line(end).strip()
+                                          or len(line_indent(source, end)) < len(lead)):
+                end -= 1
             return [insert_after_line(source, end, f"{lead}shell: bash\n")]
         return [insert_before_line(source, run_key.line, f"{lead}shell: bash\n")]
-    if step.run.style != "|" or step.run.line == run_key.line:
-        return []
-    first = step.run.line
+    shell = step.shell.value.strip() if step.shell is not None else "bash"
+    if step.run.style != "|" or not shell.startswith("bash"):
+        return []  # `set -o pipefail` is bash's (sh may not have it): leave other shells alone
+    first = run_key.line + 1  # a block's text starts on the line after `run: |`
     indent = line_indent(source, first)
     return [insert_before_line(source, first, f"{indent}set -euo pipefail\n")]
 
@@ -201,8 +207,9 @@ jobs:
     fix_docs="""
 For a `curl` without `--fail`, adds `--fail-with-body` after `curl`. For a step
 that runs without errexit or pipefail, adds `shell: bash` (which runs
-`bash -eo pipefail`) to a step that names no shell, else `set -euo pipefail`
-as the first line of its `run: |` block. Unsafe: a command whose failure was
+`bash -eo pipefail`) to a step that names no shell, else (a bash shell
+given as a command, `bash {0}`) `set -euo pipefail` as the first line of its
+`run: |` block. Unsafe: a command whose failure was
 tolerated now fails the step. `|| true`, `set +e` and a failure in a script the
 step runs are left for a person.
 """,

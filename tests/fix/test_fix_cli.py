@@ -329,3 +329,59 @@ def test_a_fix_that_does_not_remove_its_finding_is_rolled_back_not_repeated(tmp_
     assert run.exit_code == 0
     assert "rolled back the breaker fix: it would not remove the finding" in run.stderr
     assert "# touched" not in (root / WF).read_text()
+
+
+PIPE_PROMOTE = """\
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    outputs:
+      digest: ${{ steps.push.outputs.digest }}
+    steps:
+      - id: push
+        uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: registry.example.com/app:latest
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+      DIGEST: ${{ needs.publish.outputs.digest }}
+    steps:
+      - run: |
+          curl --fail-with-body -sS -X POST -H "Authorization: Bearer $TOKEN" \\
+            -d "digest=$DIGEST" https://cp.example.com/promote | tee promote.log
+  verify:
+    needs: [publish, promote]
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          DIGEST: ${{ needs.publish.outputs.digest }}
+        run: test "$(curl --fail-with-body -sS https://cp.example.com/pin)" = "$DIGEST"
+"""
+
+
+def test_a_promote_pipeline_gets_pipefail(tmp_path: Path) -> None:
+    shapes = {
+        "step opens with run": (PIPE_PROMOTE, "        shell: bash\n"),
+        "run after a name": (PIPE_PROMOTE.replace("      - run: |\n", "      - name: Pin\n        run: |\n"),
+                             "        shell: bash\n"),
+        "a shell that is set": (PIPE_PROMOTE.replace("      - run: |\n", "      - shell: bash {0}\n        run: |\n"),
+                                "          set -euo pipefail\n"),
+    }  # fmt: skip
+    for index, (shape, (text, line)) in enumerate(shapes.items()):
+        root = write_files(tmp_path / f"app{index}", {WF: text})
+        assert "swallowed-failure" in _rules(root), shape
+        run = run_cli("fix", "--unsafe", "--no-policy", str(root))
+        assert run.exit_code == 0, run.stderr
+        fixed = (root / WF).read_text()
+        removed, added = _removed_and_added(text, fixed)
+        assert (removed, added) == ([], [line]), shape
+        assert "swallowed-failure" not in _rules(root), shape

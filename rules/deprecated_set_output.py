@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from auditor.findings import Hit, hit_in
 from auditor.model import RunStep
 from auditor.rule import Rule, RuleContext
-from auditor.scripts.shell import github_output_writes
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -19,6 +18,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             run = step.run if isinstance(step, RunStep) else None
             if run is None or "set-output" not in run.value:
                 continue
+            # imported on first use: a run answered from the cache needs no shell parser
+            from auditor.scripts.shell import github_output_writes
+
             for write in github_output_writes(run.value):
                 if not write.deprecated:
                     continue

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from auditor.expressions import references
-from auditor.facts import Facts
 from auditor.findings import Hit, hit
 from auditor.kinds import Role
 from auditor.known_actions import PUSHING_ACTIONS
 from auditor.model import Job, Map, Text, UsesStep
 from auditor.roles.digests import digest_names
 from auditor.rule import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from auditor.facts import Facts  # the type only: importing it loads the whole analysis
 
 
 def _exposes(facts: Facts, job: Job, names: frozenset[str]) -> bool:

@@ -14,7 +14,6 @@ from auditor.refindex import Ref
 from auditor.repo import RepoContext
 from auditor.roles.matchers import shell_text
 from auditor.rule import Rule, RuleContext
-from auditor.scripts.shell import github_output_writes
 
 # Commands that may write $GITHUB_OUTPUT where the step body cannot show it.
 _OPAQUE = re.compile(
@@ -65,6 +64,9 @@ def _never_sets(step: ActionStep, output: str, repo: RepoContext) -> bool:
         return False  # a computed body, or `name=`/`name<<` somewhere the analysis may not follow
     if _OPAQUE.search(shell_text(text)):
         return False
+    # imported on first use: a run answered from the cache needs no shell parser
+    from auditor.scripts.shell import github_output_writes
+
     writes = github_output_writes(text)
     if not writes:
         return False

@@ -6,7 +6,7 @@ and line on its forge, pinned to the scanned commit, and its rule's page).
 Top to bottom, so the page reads as a report and stays short however many
 repositories it covers: the header (verdict, totals, the scan date, the policy
 applied and its sha256, the auditor version), the trends against a previous
-report (``--compare``), one summary row per repository (revision, counts per
+report (``--compare``), one summary row per repository, worst first (revision, counts per
 severity, a rules matrix with a text mark and a count besides the colour), the
 shared-file drift, every waiver and inline suppression with its reason and
 expiry, then per repository a collapsible section (closed by default past
@@ -748,9 +748,23 @@ def _repo_section(
     )
 
 
+def _worst_first(repos: Sequence[RepoSummary], by: dict[str, list[Finding]],
+                 fail_on: str) -> list[RepoSummary]:  # fmt: skip
+    """Not scanned, then failing, then with findings, then passing (by errors, findings,
+    name within each): what a lead reads first is at the top."""
+    def key(repo: RepoSummary) -> tuple[int, int, int, str]:
+        mine = by.get(_repo_name(repo), [])
+        rank = 3 if repo.error else 2 if _failing(mine, fail_on) else 1 if mine else 0
+        errors = sum(1 for f in mine if f.severity == "error")
+        return (-rank, -errors, -len(mine), _repo_name(repo))
+
+    return sorted(repos, key=key)
+
+
 def render(report: Report) -> str:
     repos = list(report.repos) or [RepoSummary("", ".", report.files)]
     by = _group(report, repos)
+    repos = _worst_first(repos, by, report.fail_on)
     names = [_repo_name(r) for r in repos]
     anchors: dict[str, str] = {}
     for name in names:

@@ -28,6 +28,7 @@ GITEA = "gitea"  # Gitea, Forgejo, Codeberg: the same URL scheme
 _KNOWN_HOSTS = {"github.com": GITHUB, "www.github.com": GITHUB, "codeberg.org": GITEA}
 _SCP = re.compile(r"^(?:[^@/\s]+@)?(?P<host>[^/:\s]+):(?P<path>[^/\s].*)$")
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def web_repo(remote: str) -> ForgeRepo | None:
         if match is None:
             return None
         host, path = match["host"], match["path"]
-    kind = forge_kind(host)
+    kind = forge_kind(host) if _HOST.match(host) else None
     if kind is None:
         return None
     segments = [s for s in path.strip("/").split("/") if s]

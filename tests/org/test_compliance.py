@@ -77,6 +77,8 @@ def org_json(*args: str) -> dict:
     ("https://gitlab.com/acme/app.git", None),
     ("/srv/git/app.git", None),
     ("https://github.com/acme", None),
+    ("git@gitea.<img src=x>:acme/app.git", None),
+    ("https://github.com/acme/app\"onclick=x", None),
 ])  # fmt: skip
 def test_forge_web_urls(remote: str, web: str | None) -> None:
     found = forge.web_repo(remote)
@@ -225,3 +227,16 @@ def test_merge_compares_too_and_a_bad_previous_is_one_line(tmp_path: Path) -> No
     run = run_cli("org", "-q", "--no-cache", "--compare", str(bad), str(repos["gh"]))
     assert run.exit_code == 2 and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "bad.json" in run.stderr
+
+
+def test_an_expired_waiver_is_listed_as_expired_and_silences_nothing(tmp_path: Path) -> None:
+    repos = make_org(tmp_path)
+    policy = tmp_path / "policy.yml"
+    policy.write_text(POLICY.lstrip().replace("2099-01-31", "2001-01-31"))
+    out = tmp_path / "org.html"
+    run = run_cli("org", "-q", "--no-cache", "--policy", str(policy), "--format", "json",
+                  "--report", f"html:{out}", str(repos["gh"]))  # fmt: skip
+    assert "permissions-not-declared" in {f["rule"] for f in json.loads(run.stdout)["findings"]}
+    page = out.read_text()
+    assert '<span class="expired">expired 2001-01-31</span>' in page
+    assert "platform token is read-only org-wide (SEC-7)" in page

@@ -45,6 +45,7 @@ SEV_MARK = {"error": "✗", "warning": "!", "note": "i"}
 MAX_GRAPH_JOBS = 80
 MAX_LABEL = 28
 OPEN_UP_TO = 8  # more repositories than this: their sections start closed
+MAX_OPEN_EXEMPTIONS = 20  # a longer list of waivers and suppressions starts closed
 
 _CSS = """
 :root{--bg:#fff;--fg:#1b1f24;--muted:#5c6670;--line:#d8dde3;--ok:#e3f4e3;--okfg:#195c19;
@@ -652,12 +653,17 @@ def _exemptions(report: Report, anchors: dict[str, str]) -> str:
     if not rows:
         return ('<section id="exemptions"><h2>Waivers and suppressions</h2><p class="muted">'
                 "none: no policy waiver and no inline suppression.</p></section>")  # fmt: skip
-    return (
-        f'<section id="exemptions"><h2>Waivers and suppressions ({len(rows)})</h2>'
+    table = (
         '<table id="exemptions-table"><thead><tr><th>repository</th><th>kind</th><th>rules</th>'
         "<th>where</th><th>reason</th><th>expires</th></tr></thead><tbody>" + "".join(rows)
-        + "</tbody></table></section>"
+        + "</tbody></table>"
     )  # fmt: skip
+    if len(rows) > MAX_OPEN_EXEMPTIONS:  # a long list stays one line until asked for
+        expired = sum(1 for row in rows if 'class="expired"' in row)
+        table = (f"<details><summary>{len(rows)} waivers and suppressions"
+                 f"{f', {expired} expired' if expired else ''}</summary>{table}</details>")  # fmt: skip
+    return (f'<section id="exemptions"><h2>Waivers and suppressions ({len(rows)})</h2>{table}'
+            "</section>")  # fmt: skip
 
 
 def _findings_table(report: Report, findings: Sequence[Finding], sources: SourceLines,

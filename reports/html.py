@@ -659,9 +659,9 @@ def _exemptions(report: Report, anchors: dict[str, str]) -> str:
         + "</tbody></table>"
     )  # fmt: skip
     if len(rows) > MAX_OPEN_EXEMPTIONS:  # a long list stays one line until asked for
-        expired = sum(1 for row in rows if 'class="expired"' in row)
+        lapsed = sum(1 for row in rows if 'class="expired"' in row)
         table = (f"<details><summary>{len(rows)} waivers and suppressions"
-                 f"{f', {expired} expired' if expired else ''}</summary>{table}</details>")  # fmt: skip
+                 f"{f', {lapsed} expired' if lapsed else ''}</summary>{table}</details>")  # fmt: skip
     return (f'<section id="exemptions"><h2>Waivers and suppressions ({len(rows)})</h2>{table}'
             "</section>")  # fmt: skip
 

@@ -240,3 +240,29 @@ def test_an_expired_waiver_is_listed_as_expired_and_silences_nothing(tmp_path: P
     page = out.read_text()
     assert '<span class="expired">expired 2001-01-31</span>' in page
     assert "platform token is read-only org-wide (SEC-7)" in page
+
+
+def test_a_long_exemption_list_starts_closed(tmp_path: Path) -> None:
+    steps = "".join(f"      - run: echo {i}  # auditor: ignore[needs-unknown-job] reason {i}\n"
+                    for i in range(21))  # fmt: skip
+    wf = f"on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    repo = make_repo(tmp_path / "org", "many", {".github/workflows/ci.yml": wf})
+    out = tmp_path / "org.html"
+    run = run_cli("org", "-q", "--no-cache", "--report", f"html:{out}", str(repo))
+    assert run.exit_code == 0, run.stderr
+    page = out.read_text()
+    assert "<details><summary>21 waivers and suppressions</summary>" in page
+    assert page.count('<tr data-kind="inline">') == 21
+
+
+def test_check_writes_csv_with_the_ci_link_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITOR_LINK_BASE", "https://github.com/o/r/blob/abc/")
+    root = tmp_path / "repo"
+    (root / ".github/workflows").mkdir(parents=True)
+    (root / ".github/workflows/release.yml").write_text(RELEASE.lstrip())
+    out = tmp_path / "out.csv"
+    run = run_cli("check", "--no-cache", "--report", f"csv:{out}", str(root))
+    assert run.exit_code == 1, run.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert rows and all(r["forge_url"] == f"https://github.com/o/r/blob/abc/{r['path']}#L{r['line']}"
+                        for r in rows)  # fmt: skip

@@ -540,9 +540,14 @@ def org_facts(
 
 
 def _now_utc() -> str:
+    """The scan time, UTC to the second; ``SOURCE_DATE_EPOCH`` (the reproducible-builds
+    convention) fixes it, so two runs over the same inputs can give byte-identical reports."""
     import datetime as dt
 
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = (dt.datetime.fromtimestamp(int(fixed), dt.UTC) if fixed.isdigit()
+            else dt.datetime.now(dt.UTC))  # fmt: skip
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def scan_org(

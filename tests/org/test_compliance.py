@@ -102,7 +102,7 @@ def test_org_json_says_when_what_and_which_policy(tmp_path: Path) -> None:
     org = doc["summary"]["org"]
     assert org["policy"] == {"path": str(policy),
                              "sha256": hashlib.sha256(policy.read_bytes()).hexdigest()}
-    assert org["scanned_at"].endswith("Z") and org["scanned_at"][:4].isdigit()
+    assert org["scanned_at"] == "2026-01-01T00:00:00Z"  # SOURCE_DATE_EPOCH (tests/org/conftest.py)
     by = {r["name"]: r for r in doc["summary"]["repositories"]}
     for name, repo in repos.items():
         assert by[name]["revision"] == git(repo, "rev-parse", "HEAD").strip()
@@ -125,6 +125,19 @@ def test_org_json_says_when_what_and_which_policy(tmp_path: Path) -> None:
     from auditor.org import report_problem
 
     assert report_problem(doc) is None  # the schema knows the new keys
+
+
+def test_the_scan_time_is_the_clock_without_source_date_epoch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    repo = make_repo(tmp_path / "org", "one", {".github/workflows/release.yml": RELEASE})
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamp = org_json(str(repo))["summary"]["org"]["scanned_at"]
+    after = dt.datetime.now(dt.UTC)
+    assert before <= dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) <= after
 
 
 def test_without_policy_the_defaults_and_a_plain_folder_has_no_revision(tmp_path: Path) -> None:

@@ -4,7 +4,10 @@ Columns: repo, revision, path, line, column, rule, severity, message,
 rule_doc_url, forge_url. A cell that starts with ``=``, ``+``, ``-``, ``@``,
 a tab or a carriage return is prefixed with ``'`` (OWASP's advice against
 CSV formula injection): messages quote repository strings, and a spreadsheet
-must show them, never evaluate them.
+must show them, never evaluate them. Control characters are shown as
+``\\xNN`` (one row is one line), and, as in the text format, a line that a CI
+runner would read as a workflow command (a leading ``::``, a ``##[``) is made
+inert (``findings.no_commands_text``): the CSV may be printed into a log.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 
-from auditor.findings import printable
+from auditor.findings import no_commands_text, printable
 from auditor.reports.links import forge_links, revision_of, rule_doc_url
 from auditor.reports.model import Report
 
@@ -37,4 +40,4 @@ def render(report: Report) -> str:
             f.repo, revision(f), f.path, f.line, f.column, f.rule, f.severity, f.message,
             rule_doc_url(f.rule), forge(f),
         )])  # fmt: skip
-    return out.getvalue()
+    return no_commands_text(out.getvalue())

@@ -23,7 +23,7 @@ from auditor import __version__
 
 # The one list is reports.FORMATS (a test keeps the two equal); not imported here
 # so that `auditor --help` stays fast.
-FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html")
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html", "csv")
 # The one list is auditor.findings.SEVERITIES (a test keeps the two equal); not
 # imported here because auditor.findings pulls in the model and ruamel.yaml.
 SEVERITIES = ("error", "warning", "note")
@@ -368,6 +368,8 @@ def fix(
               help="Where URLs are mirrored (default: $XDG_CACHE_HOME/auditor/mirrors).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules repositories' own policies name (runs their code).")
+@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS.json",
+              help="Compare with a previous org JSON report: new, fixed, still open.")
 @click.option("--fix", "fix_", is_flag=True, help="Write one patch of fixes per repository instead.")
 @click.option("--unsafe", is_flag=True, help="With --fix: also the fixes that change behaviour.")
 @click.option("--diff", is_flag=True, help="With --fix: print the patches on standard output.")
@@ -378,7 +380,8 @@ def org(
     shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str, fmt: str,
     output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None,
-    trust_repo_policy: bool, fix_: bool, unsafe: bool, diff: bool, patch_dir: str | None,
+    trust_repo_policy: bool, compare: str | None, fix_: bool, unsafe: bool, diff: bool,
+    patch_dir: str | None,
 ) -> None:  # fmt: skip
     """Scan many repositories (working trees, bare mirrors, URLs) into one compliance report."""
     from auditor.org_cli import run_org
@@ -397,7 +400,7 @@ def org(
         no_cache=no_cache, quiet=quiet, policy_file=policy_file, no_policy=no_policy,
         select=_csv(select), ignore=_csv(ignore), fail_on=fail_on, fmt=fmt, output=output,
         report_specs=report_specs, mirror_dir=mirror_dir, fail=_fail,
-        trust_repo_policy=trust_repo_policy,
+        trust_repo_policy=trust_repo_policy, compare=compare,
     ))  # fmt: skip
 
 
@@ -413,14 +416,16 @@ def org(
 @click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
               help="The --policy the shards were scanned with: its custom org rules run "
                    "again over the union.")
+@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS.json",
+              help="Compare with a previous org JSON report: new, fixed, still open.")
 def merge(
     files: tuple[str, ...], fail_on: str, fmt: str, output: str | None,
-    report_specs: tuple[str, ...], policy_file: str | None,
+    report_specs: tuple[str, ...], policy_file: str | None, compare: str | None,
 ) -> None:  # fmt: skip
     """Combine `auditor org --shard K/N --report json:...` reports into one org report."""
     from auditor.org_cli import run_merge
 
     sys.exit(run_merge(
         files, fail_on=fail_on, fmt=fmt, output=output, report_specs=report_specs, fail=_fail,
-        policy_file=policy_file,
+        policy_file=policy_file, compare=compare,
     ))  # fmt: skip

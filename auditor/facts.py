@@ -164,9 +164,18 @@ class Facts:
             self.workflow.path, jobs,
             {j: tuple(self.graph.needs(j)) for j in jobs},
             {j: self.roles.of(j) for j in jobs},
-            {j: tuple((str(role), r.text) for role, r in sorted(self.roles.reasons.get(j, {}).items()))
+            {j: tuple((str(role), self._reason_text(j, role, r.text))
+                      for role, r in sorted(self.roles.reasons.get(j, {}).items()))
              for j in jobs},
         )  # fmt: skip
+
+    def _reason_text(self, job_id: str, role: Role, text: str) -> str:
+        """A role's reason as people read it; a promote that moves no artifact says it is
+        name-only, so a report explains why such a job has the role and no digest finding."""
+        if role is Role.PROMOTE and job_id not in self.roles.artifact_promotes:
+            return f"{text} (name-only promote: nothing shows it moves a built artifact, so only " \
+                   "the fail-loud rules apply)"
+        return text
 
 
 # What analysing a called workflow gave, by the identity of its model, with the files that

@@ -521,6 +521,9 @@ def org_facts(
     """The org-level facts ``finish`` needs (kept in the JSON summary for ``merge``): the
     shared files, the severity of each org rule that runs, the rules checked (``checked``
     plus the org rules that apply), the shared files' texts."""
+    from auditor.exemptions import policy_identity
+
+    policy_path, policy_sha256 = policy_identity(None if settings.no_policy else settings.policy_file)
     severities = orgpass.enabled(rules, policy, settings.select, settings.ignore)
     ran = orgpass.applying(rules, severities, policy)
     drift = severities.pop(orgpass.DRIFT_RULE, None)
@@ -530,7 +533,21 @@ def org_facts(
         checked_rules=tuple(sorted({*checked, *ran})),
         texts=dict(sorted((texts or {}).items())),
         org_rules=severities,
+        scanned_at=_now_utc(),
+        policy_path=policy_path,
+        policy_sha256=policy_sha256,
     )
+
+
+def _now_utc() -> str:
+    """The scan time, UTC to the second; ``SOURCE_DATE_EPOCH`` (the reproducible-builds
+    convention) fixes it, so two runs over the same inputs can give byte-identical reports."""
+    import datetime as dt
+
+    fixed = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    when = (dt.datetime.fromtimestamp(int(fixed), dt.UTC) if fixed.isdigit()
+            else dt.datetime.now(dt.UTC))  # fmt: skip
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def scan_org(
@@ -702,10 +719,28 @@ def _repo_summary(
         shared[path] = SharedCopy(digest, _commit_time(spec, source, path))
     origin = RepoOrigin("git" if spec.rev is not None else "folder", spec.rev,
                         getattr(source, "commit", None))  # fmt: skip
+    from auditor.exemptions import repo_exemptions
+
+    revision, forge_url = _where(spec, origin.commit)
     return replace(
         res.summary, slugs=spec.slugs, source=origin, needs=_pipeline_needs(source, res, policy),
         source_lines=_source_lines(source, res.findings), shared_files=shared, error=None,
+        revision=revision, forge_url=forge_url,
+        exemptions=repo_exemptions(source, (p for p, _ in res.files), policy),
     )  # fmt: skip
+
+
+def _where(spec: RepoSpec, commit: str | None) -> tuple[str | None, str | None]:
+    """(the commit scanned, the repository's forge page): a working tree's HEAD when it is
+    read from disk; the web URL from the URL it was mirrored from, else ``origin``."""
+    from auditor import forge
+
+    if not spec.git:
+        return None, None
+    revision = commit or forge.head_commit(Path(spec.path))
+    remote = spec.label if is_url(spec.label) else forge.origin_url(Path(spec.path))
+    repo = forge.web_repo(remote) if remote else None
+    return revision, repo.url if repo is not None else None
 
 
 # --- mirrors: objects fetched between scans, never during one ----------------------------
@@ -799,7 +834,11 @@ def _fetch_missing(
 
 def _error_summary(spec: RepoSpec, error: str) -> RepoSummary:
     origin = RepoOrigin("git" if spec.rev else "folder", spec.rev, None)
-    return RepoSummary(spec.name, spec.label, slugs=spec.slugs, source=origin, error=error)
+    from auditor import forge
+
+    repo = forge.web_repo(spec.label) if is_url(spec.label) else None
+    return RepoSummary(spec.name, spec.label, slugs=spec.slugs, source=origin, error=error,
+                       forge_url=repo.url if repo is not None else None)  # fmt: skip
 
 
 # --- the org-level facts ---------------------------------------------------------------
@@ -824,8 +863,9 @@ def source_line_lookup(repos: Sequence[RepoSummary]) -> Callable[[Finding], str 
     return lookup
 
 
-def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
-    """The ``reports.Report`` every renderer (json, html, markdown) receives."""
+def make_report(result: OrgResult, fail_on: str, tool_version: str, trends: Any = None) -> Any:
+    """The ``reports.Report`` every renderer (json, html, markdown) receives; ``trends``:
+    the comparison with a previous report (``auditor.trends``), if one was asked for."""
     from auditor.reports import Report
     from auditor.rules_loader import builtin_rules, entry_point_rules
 
@@ -841,6 +881,7 @@ def make_report(result: OrgResult, fail_on: str, tool_version: str) -> Any:
         source_line=source_line_lookup(result.repos),
         display_path=lambda f: f"{f.repo}/{f.path}" if f.repo else f.path,
         org=result.org,
+        trends=trends,
     )
 
 

@@ -85,7 +85,7 @@ def run_org(
     shard: str | None, jobs: int | None, no_cache: bool, quiet: bool, policy_file: str | None,
     no_policy: bool, select: frozenset[str], ignore: frozenset[str], fail_on: str, fmt: str,
     output: str | None, report_specs: tuple[str, ...], mirror_dir: str | None, fail: Fail,
-    trust_repo_policy: bool = False,
+    trust_repo_policy: bool = False, compare: str | None = None,
 ) -> int:  # fmt: skip
     """Scan the org; write the reports; the exit code."""
     from auditor import org, outputs
@@ -99,6 +99,7 @@ def run_org(
     try:
         extra_outputs = outputs.parse_specs(report_specs)
         k, n = org.parse_shard(shard) if shard else (1, 1)
+        previous = org.load_report(compare) if compare else None
     except (outputs.OutputError, org.OrgError) as exc:
         fail(str(exc))
     progress = _Progress(quiet, sys.stderr)
@@ -146,11 +147,11 @@ def run_org(
             f"analysed, {result.files_cached} from the cache) in {took:.1f} s"
         )
     memo = None
-    if result.state is not None and not no_cache:
+    if result.state is not None and not no_cache and previous is None:
         from auditor.snapshot import RenderMemo
 
         memo = RenderMemo(org.org_cache(), result.state, fail_on)
-    _emit(result, fmt, output, extra_outputs, fail_on, fail, memo)
+    _emit(result, fmt, output, extra_outputs, fail_on, fail, memo, _trends(result, previous, compare))
     if memo is not None:
         memo.close()
     if result.errors:
@@ -158,9 +159,21 @@ def run_org(
     return exit_code(result.findings, fail_on)
 
 
+def _trends(result: OrgResult, previous: dict[str, Any] | None, name: str | None) -> Any:
+    """The comparison with ``--compare``'s report (None without one): repositories that
+    were scanned (not those in error) are compared."""
+    if previous is None or name is None:
+        return None
+    from auditor.trends import compare
+
+    scanned = [r.name for r in result.repos if not r.error]
+    return compare(result.findings, scanned, previous, name)
+
+
 def run_merge(
     files: tuple[str, ...], *, fail_on: str, fmt: str, output: str | None,
     report_specs: tuple[str, ...], fail: Fail, policy_file: str | None = None,
+    compare: str | None = None,
 ) -> int:  # fmt: skip
     from auditor import org, outputs
     from auditor.errors import PolicyError
@@ -169,10 +182,11 @@ def run_merge(
     try:
         extra_outputs = outputs.parse_specs(report_specs)
         policy = org.org_policy(org.ScanSettings(policy_file)) if policy_file else None
+        previous = org.load_report(compare) if compare else None
         result = org.merge([org.load_report(path) for path in files], policy)
     except (outputs.OutputError, org.OrgError, PolicyError) as exc:
         fail(str(exc))
-    _emit(result, fmt, output, extra_outputs, fail_on, fail)
+    _emit(result, fmt, output, extra_outputs, fail_on, fail, trends=_trends(result, previous, compare))
     errors = [r for r in result.repos if r.error]
     if errors:
         return 2
@@ -181,7 +195,7 @@ def run_merge(
 
 def _emit(
     result: OrgResult, fmt: str, output: str | None, extra: list[Any], fail_on: str, fail: Fail,
-    memo: Any = None,
+    memo: Any = None, trends: Any = None,
 ) -> None:
     from auditor import org, outputs
 
@@ -190,7 +204,7 @@ def _emit(
         getattr(stream, "isatty", lambda: False)()) and not os.environ.get("NO_COLOR")
     try:
         outputs.emit(
-            lambda: org.make_report(result, fail_on, __version__),
+            lambda: org.make_report(result, fail_on, __version__, trends),
             outputs.Output(fmt, output or "-"), extra,
             outputs.write_stdout, stdout_colour=colour,
             memo=memo,

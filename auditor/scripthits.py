@@ -10,12 +10,14 @@ in a rule's scope. It sits above both ``auditor.facts`` and
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.facts import Facts
 from auditor.findings import Hit, StepRef
 from auditor.span import Span
 from auditor.stepscripts import KINDS, SWALLOWED
+
+if TYPE_CHECKING:
+    from auditor.facts import Facts  # the type only: importing it loads the whole analysis
 
 
 def hits(facts: Facts | None, options: Mapping[str, Any], rule: str) -> Iterator[Hit]:

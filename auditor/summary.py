@@ -76,6 +76,35 @@ class SharedCopy:
         return cls(data.get("sha256"), data.get("time"))
 
 
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """A decision that silences findings, as a compliance report lists it: a policy
+    ``waivers`` entry (``kind`` "waiver": a path glob, maybe a job and an expiry date)
+    or an inline ``# auditor: ignore[...] reason`` comment (``kind`` "inline": its file
+    and line; inline suppressions do not expire). A lead reviews these: each says why."""
+
+    kind: Literal["waiver", "inline"]
+    rules: tuple[str, ...]
+    path: str
+    reason: str
+    line: int | None = None
+    job: str | None = None
+    until: str | None = None  # ISO date a waiver stops applying (None: no expiry)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rules": list(self.rules), "path": self.path,
+                "line": self.line, "job": self.job, "reason": self.reason,
+                "until": self.until}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Exemption:
+        return cls(
+            "waiver" if data.get("kind") == "waiver" else "inline",
+            tuple(str(r) for r in data.get("rules") or ()), str(data.get("path") or ""),
+            str(data.get("reason") or ""), data.get("line"), data.get("job"), data.get("until"),
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class RepoSummary:
     """One repository of a scan; the org-scan fields are set by ``auditor org`` only."""
@@ -93,12 +122,16 @@ class RepoSummary:
     source_lines: Mapping[str, Mapping[int, str]] = field(default_factory=dict)  # path → line → text
     shared_files: Mapping[str, SharedCopy] = field(default_factory=dict)  # path → this copy
     error: str | None = None  # why it was not scanned
+    revision: str | None = None  # the commit scanned (git HEAD of a working tree), if known
+    forge_url: str | None = None  # the repository's web page on a known forge (auditor.forge)
+    exemptions: tuple[Exemption, ...] = ()  # waivers of its policy, inline suppressions
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "jobs", job_map(self.jobs))
         object.__setattr__(self, "needs", job_map(self.needs))
         object.__setattr__(self, "role_reasons", reason_map(self.role_reasons))
         object.__setattr__(self, "slugs", tuple(self.slugs))
+        object.__setattr__(self, "exemptions", tuple(self.exemptions))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -118,6 +151,9 @@ class RepoSummary:
                                  for path, lines in self.source_lines.items()},
                 "shared_files": {path: copy.to_json() for path, copy in self.shared_files.items()},
                 "error": self.error,
+                "revision": self.revision,
+                "forge_url": self.forge_url,
+                "exemptions": [e.to_json() for e in self.exemptions],
             })  # fmt: skip
         return out
 
@@ -140,6 +176,9 @@ class RepoSummary:
             shared_files={path: SharedCopy.from_json(copy)
                           for path, copy in (data.get("shared_files") or {}).items()},
             error=data.get("error"),
+            revision=data.get("revision"),
+            forge_url=data.get("forge_url"),
+            exemptions=tuple(Exemption.from_json(e) for e in data.get("exemptions") or ()),
         )  # fmt: skip
 
 
@@ -155,6 +194,11 @@ class OrgSummary:
     texts: Mapping[str, str] = field(default_factory=dict)
     # id → severity of every other org rule that runs (written only when there is one)
     org_rules: Mapping[str, str] = field(default_factory=dict)
+    # when the files were read (UTC, ISO 8601) and the policy that judged them: its path and
+    # the sha256 of its bytes (None: the defaults, or each repository's own .auditor.yml)
+    scanned_at: str | None = None
+    policy_path: str | None = None
+    policy_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -164,6 +208,10 @@ class OrgSummary:
         }
         if self.org_rules:
             out["org_rules"] = dict(sorted(self.org_rules.items()))
+        if self.scanned_at is not None:
+            out["scanned_at"] = self.scanned_at
+        if self.policy_path is not None:
+            out["policy"] = {"path": self.policy_path, "sha256": self.policy_sha256}
         out["texts"] = dict(self.texts)
         return out
 
@@ -176,4 +224,7 @@ class OrgSummary:
             checked_rules=tuple(data.get("checked_rules") or ()),
             texts=dict(data.get("texts") or {}),
             org_rules=dict(data.get("org_rules") or {}),
+            scanned_at=data.get("scanned_at"),
+            policy_path=(data.get("policy") or {}).get("path"),
+            policy_sha256=(data.get("policy") or {}).get("sha256"),
         )  # fmt: skip

@@ -20,6 +20,7 @@ FORMATS: dict[str, str] = {
     "github": "auditor.reports.github",
     "markdown": "auditor.reports.markdown",
     "html": "auditor.reports.html",  # the org compliance report (issue 6)
+    "csv": "auditor.reports.csv_report",  # one row per finding (issue 14)
 }
 
 

@@ -1,19 +1,28 @@
-"""HTML: the org-wide compliance report, one self-contained file.
+"""HTML: the org-wide compliance report a lead tracks, one self-contained file.
 
 No external scripts, styles, fonts or images: it opens offline from a file
-or a CI artifact. It shows the verdict and totals, a repositories × rules
-matrix (a text mark and a count besides the colour, so it reads without
-colour), the shared-file drift table, and per repository its findings
-(file:line, message, the source line) and its release pipelines as inline SVG
-job graphs with roles coloured (a layered layout computed here) and each
-job's tooltip saying why it plays its roles.
+or a CI artifact (the only URLs are links a person follows: a finding's file
+and line on its forge, pinned to the scanned commit, and its rule's page).
+Top to bottom, so the page reads as a report and stays short however many
+repositories it covers: the header (verdict, totals, the scan date, the policy
+applied and its sha256, the auditor version), the trends against a previous
+report (``--compare``), one summary row per repository, worst first (revision, counts per
+severity, a rules matrix with a text mark and a count besides the colour), the
+shared-file drift, every waiver and inline suppression with its reason and
+expiry, then per repository a collapsible section (closed by default past
+``OPEN_UP_TO`` repositories): its findings with links, the jobs that have a
+role and no finding with the reason for each role (a name-only promote says
+so), and its release pipelines as inline SVG job graphs.
 
-Everything comes from the ``Report`` — for org scans from the data the JSON
-report keeps in ``summary`` (``auditor.org``), so ``auditor merge`` of shard
-reports renders the same page as one unsharded run. Every string that comes
-from a repository goes through ``_e`` (HTML escaping, quotes included); the
-only markup is written here. A few lines of inline JavaScript sort and
-filter the matrix; without it the page is complete, just static.
+Built with f-strings here rather than jinja2 templates: every string from a
+repository goes through one escaping function (``_e``, quotes included, control
+characters made visible, no line starting with repository text), which a
+template's autoescape would not do for the last two; and it keeps the report
+free of a dependency. Everything comes from the ``Report``; for org scans from
+the data the JSON report keeps in ``summary`` (``auditor.org``), so ``auditor
+merge`` of shard reports renders the same page as one unsharded run. A few
+lines of inline JavaScript filter by severity, rule and repository and sort
+the summary; without it the page is complete, just static.
 """
 
 from __future__ import annotations
@@ -21,8 +30,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from auditor.findings import MARKUP_ESCAPES, SEVERITY_RANK, Finding, no_commands_text, printable
+from auditor.forge import commit_url, file_url
+from auditor.reports.links import forge_links, rule_doc_url
 from auditor.reports.model import Report
 from auditor.reports.source import SourceLines
 from auditor.summary import RepoSummary
@@ -32,82 +44,124 @@ ROLE_ORDER = ("promote", "publish", "verify")
 SEV_MARK = {"error": "✗", "warning": "!", "note": "i"}
 MAX_GRAPH_JOBS = 80
 MAX_LABEL = 28
+OPEN_UP_TO = 8  # more repositories than this: their sections start closed
+MAX_OPEN_EXEMPTIONS = 20  # a longer list of waivers and suppressions starts closed
 
 _CSS = """
 :root{--bg:#fff;--fg:#1b1f24;--muted:#5c6670;--line:#d8dde3;--ok:#e3f4e3;--okfg:#195c19;
 --error:#fbe0de;--errorfg:#8a1c12;--warning:#fff1cc;--warningfg:#6b4a00;--note:#e4eefb;
---notefg:#1d4a80;}
+--notefg:#1d4a80;--link:#0b57a4}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);
-background:var(--bg);margin:0;padding:0 24px 48px}
-header{padding:20px 0 8px;border-bottom:1px solid var(--line);margin-bottom:16px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
-h3{font-size:15px;margin:18px 0 6px}
+background:var(--bg);margin:0 auto;padding:0 24px 48px;max-width:1400px}
+a{color:var(--link)}
+header{padding:18px 0 8px;border-bottom:1px solid var(--line);margin-bottom:8px}
+h1{font-size:22px;margin:0 0 2px}h2{font-size:17px;margin:22px 0 6px}
+h3{font-size:14px;margin:12px 0 4px}h4{font-size:13px;margin:10px 0 4px}
 .muted{color:var(--muted)}
-.verdict{display:inline-block;font-weight:700;padding:4px 12px;border-radius:4px;margin:6px 0}
+.meta{color:var(--muted);margin:2px 0 6px}.meta b{color:var(--fg);font-weight:600}
+.verdict{display:inline-block;font-weight:700;padding:3px 12px;border-radius:4px;margin:4px 0}
 .verdict.pass{background:var(--ok);color:var(--okfg)}
 .verdict.fail{background:var(--error);color:var(--errorfg)}
-.totals{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
-.totals div{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:110px}
-.totals b{display:block;font-size:20px}
-table{border-collapse:collapse;margin:6px 0 12px}
-th,td{border:1px solid var(--line);padding:3px 7px;text-align:left;vertical-align:top}
+.totals{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+.totals div{border:1px solid var(--line);border-radius:6px;padding:4px 12px;min-width:96px}
+.totals b{display:block;font-size:19px;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:4px 0 10px}
+th,td{border:1px solid var(--line);padding:2px 7px;text-align:left;vertical-align:top}
 th{background:#f3f5f7;font-weight:600}
 table.matrix th.rule{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;
-font-weight:500;font-size:12px;padding:6px 3px}
-table.matrix td.c{text-align:center;white-space:nowrap;font-variant-numeric:tabular-nums}
+font-weight:500;font-size:11px;padding:5px 2px}
+td.c,td.n{text-align:center;white-space:nowrap;font-variant-numeric:tabular-nums}
+table.matrix td{padding:1px 5px}
 th[data-sort]{cursor:pointer}
 .pass{background:var(--ok);color:var(--okfg)}
 .sev-error{background:var(--error);color:var(--errorfg)}
 .sev-warning{background:var(--warning);color:var(--warningfg)}
 .sev-note{background:var(--note);color:var(--notefg)}
-.repo{border-top:2px solid var(--line);margin-top:26px}
-.findings td.msg{white-space:pre-wrap;max-width:70em}
+.badge{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;margin-left:4px;
+font-variant-numeric:tabular-nums}
+.badge.new{background:#6f42c1;color:#fff}.badge.fixed{background:var(--ok);color:var(--okfg)}
+details.repo{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:0 10px}
+details.repo>summary{cursor:pointer;padding:6px 0;font-weight:600}
+details.repo>summary .muted{font-weight:400}
+details.repo[open]>summary{border-bottom:1px solid var(--line);margin-bottom:6px}
+.findings td.msg{max-width:62em}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-pre.src{margin:2px 0 0;padding:3px 6px;background:#f6f8fa;border-left:3px solid var(--line);
+pre.src{margin:2px 0 0;padding:2px 6px;background:#f6f8fa;border-left:3px solid var(--line);
 white-space:pre-wrap;word-break:break-all}
 .graph{overflow-x:auto;border:1px solid var(--line);border-radius:6px;padding:6px;margin:6px 0}
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px;color:#fff}
-.controls{margin:8px 0}.controls input[type=search]{padding:4px 8px;width:22em}
-.err{color:var(--errorfg)}
+.controls{position:sticky;top:0;background:var(--bg);z-index:2;padding:6px 0;margin:4px 0;
+border-bottom:1px solid var(--line);display:flex;flex-wrap:wrap;gap:14px;align-items:center}
+.controls input[type=search]{padding:3px 8px;width:16em}.controls select{max-width:22em}
+.err{color:var(--errorfg)}.expired{color:var(--errorfg);font-weight:600}
+.cols{display:flex;flex-wrap:wrap;gap:24px}
+[hidden]{display:none!important}
 """
 
 _JS = """
 (function(){
-  var table=document.getElementById('matrix');
-  if(!table||!table.tBodies.length){return;}
-  var body=table.tBodies[0];
-  var filter=document.getElementById('repo-filter');
-  var failing=document.getElementById('only-failing');
+  function $(id){return document.getElementById(id);}
+  function all(sel){return Array.prototype.slice.call(document.querySelectorAll(sel));}
+  var sections=all('details.repo');
+  var rows=sections.map(function(s){return all('#'+s.id+' tr.f');});
+  var counts=sections.map(function(s){return s.querySelector('.shown');});
+  var matrix=$('matrix');
+  var mrows=matrix&&matrix.tBodies.length?Array.prototype.slice.call(matrix.tBodies[0].rows):[];
+  var q=$('repo-filter'),failing=$('only-failing'),rule=$('rule-filter');
+  var sevs=all('input.sev');
   function apply(){
-    var q=(filter&&filter.value||'').toLowerCase();
-    var only=failing&&failing.checked;
-    var rows=body.rows;
-    for(var i=0;i<rows.length;i++){
-      var r=rows[i];
-      var name=(r.getAttribute('data-repo')||'').toLowerCase();
-      var bad=r.getAttribute('data-failing')==='1';
-      r.hidden=(q&&name.indexOf(q)<0)||(only&&!bad);
+    var want={},narrowed=false;
+    sevs.forEach(function(b){want[b.value]=b.checked;if(!b.checked){narrowed=true;}});
+    var r=rule?rule.value:'';if(r){narrowed=true;}
+    var name=(q&&q.value||'').toLowerCase(),only=failing&&failing.checked;
+    var visible={},total=0;
+    for(var i=0;i<sections.length;i++){
+      var n=0,list=rows[i];
+      for(var j=0;j<list.length;j++){
+        var tr=list[j];
+        var ok=want[tr.getAttribute('data-sev')]!==false&&(!r||tr.getAttribute('data-rule')===r);
+        tr.hidden=!ok;if(ok){n++;}
+      }
+      total+=n;
+      var s=sections[i],repo=(s.getAttribute('data-repo')||'').toLowerCase();
+      var hide=(name&&repo.indexOf(name)<0)||(only&&s.getAttribute('data-failing')!=='1')||(narrowed&&n===0);
+      s.hidden=hide;visible[s.getAttribute('data-repo')]=!hide;
+      if(counts[i]){counts[i].textContent=narrowed?(n+' shown'):'';}
     }
+    mrows.forEach(function(tr){tr.hidden=!visible[tr.getAttribute('data-repo')];});
+    var out=$('filter-count');
+    if(out){out.textContent=total+' finding(s) shown';}
   }
-  if(filter){filter.addEventListener('input',apply);}
+  sevs.forEach(function(b){b.addEventListener('change',apply);});
+  if(rule){rule.addEventListener('change',apply);}
+  if(q){q.addEventListener('input',apply);}
   if(failing){failing.addEventListener('change',apply);}
-  var heads=table.tHead?table.tHead.rows[0].cells:[];
+  function openTarget(){
+    var id=location.hash.slice(1),el=id&&$(id);
+    if(el&&el.tagName==='DETAILS'){el.open=true;}
+  }
+  window.addEventListener('hashchange',openTarget);openTarget();
+  var ex=$('expand-all'),co=$('collapse-all');
+  if(ex){ex.addEventListener('click',function(){sections.forEach(function(s){s.open=true;});});}
+  if(co){co.addEventListener('click',function(){sections.forEach(function(s){s.open=false;});});}
+  if(!matrix||!matrix.tHead){return;}
+  var heads=matrix.tHead.rows[0].cells,body=matrix.tBodies[0];
   for(var c=0;c<heads.length;c++){
     (function(index,th){
       if(!th.hasAttribute('data-sort')){return;}
       th.addEventListener('click',function(){
         var asc=th.getAttribute('data-dir')!=='asc';
         th.setAttribute('data-dir',asc?'asc':'desc');
-        var rows=Array.prototype.slice.call(body.rows);
-        rows.sort(function(a,b){
+        var list=Array.prototype.slice.call(body.rows);
+        list.sort(function(a,b){
           var x=a.cells[index].getAttribute('data-v')||a.cells[index].textContent;
           var y=b.cells[index].getAttribute('data-v')||b.cells[index].textContent;
           var nx=parseFloat(x),ny=parseFloat(y);
           var d=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);
           return asc?d:-d;
         });
-        rows.forEach(function(r){body.appendChild(r);});
+        list.forEach(function(r){body.appendChild(r);});
       });
     })(c,heads[c]);
   }
@@ -299,102 +353,6 @@ def _group(report: Report, repos: Sequence[RepoSummary]) -> dict[str, list[Findi
     return by
 
 
-def _failing(findings: Iterable[Finding], fail_on: str) -> bool:
-    threshold = SEVERITY_RANK.get(fail_on, 3)
-    return any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in findings)
-
-
-def _header(report: Report, names: list[str], by: dict[str, list[Finding]]) -> str:
-    counts = report.counts()
-    failing = [n for n in names if _failing(by.get(n, []), report.fail_on)]
-    verdict = "FAIL" if failing else "PASS"
-    cls = "fail" if failing else "pass"
-    what = (
-        f"{len(failing)} of {len(names)} repositories have findings at or above "
-        f"{_e(report.fail_on)}" if failing else
-        f"no repository has a finding at or above {_e(report.fail_on)}"
-    )  # fmt: skip
-    tiles = [
-        ("repositories", len(names)), ("failing", len(failing)), ("files", report.files),
-        ("errors", counts["error"]), ("warnings", counts["warning"]), ("notes", counts["note"]),
-        ("suppressed", report.suppressed),
-    ]  # fmt: skip
-    return (
-        "<header><h1>Release pipeline compliance</h1>"
-        f'<div class="muted">auditor {_e(report.tool_version)}</div>'
-        f'<div class="verdict {cls}" id="verdict">{"✗" if failing else "✓"} {verdict}</div> '
-        f"<span>{what}</span>"
-        '<div class="totals">'
-        + "".join(f"<div><b>{v}</b>{_e(k)}</div>" for k, v in tiles)
-        + "</div></header>"
-    )
-
-
-def _matrix(
-    report: Report, repos: Sequence[RepoSummary], by: dict[str, list[Finding]],
-    anchors: dict[str, str],
-) -> str:  # fmt: skip
-    org_checked = report.org.checked_rules if report.org is not None else ()
-    checked = list(org_checked) or [r.id for r in report.checked()]
-    fired = sorted({f.rule for f in report.findings})
-    columns = fired
-    quiet = [r for r in checked if r not in fired]
-    head = (
-        '<th data-sort="1">repository</th><th data-sort="1">status</th>'
-        '<th data-sort="1">findings</th>'
-        + "".join(f'<th class="rule" data-sort="1" title="{_e(r)}">{_e(r)}</th>' for r in columns)
-    )
-    rows = []
-    for repo in repos:
-        name = _repo_name(repo)
-        mine = by.get(name, [])
-        bad = _failing(mine, report.fail_on)
-        error = repo.error
-        if error:
-            status = '<td class="sev-error" data-v="3">✗ not scanned</td>'
-        elif bad:
-            status = '<td class="sev-error" data-v="2">✗ fail</td>'
-        elif mine:
-            status = '<td class="sev-warning" data-v="1">! findings</td>'
-        else:
-            status = '<td class="pass" data-v="0">✓ pass</td>'
-        cells = []
-        for rule in columns:
-            hits = [f for f in mine if f.rule == rule]
-            if hits:
-                sev = _worst(hits) or "note"
-                cells.append(
-                    f'<td class="c sev-{sev}" data-v="{len(hits)}" '
-                    f'title="{_e(rule)}: {len(hits)} {sev}">{SEV_MARK[sev]} {len(hits)}</td>'
-                )
-            else:
-                cells.append(f'<td class="c pass" data-v="0" title="{_e(rule)}: pass">✓</td>')
-        rows.append(
-            f'<tr data-repo="{_e(name)}" data-failing="{1 if bad or error else 0}">'
-            f'<td data-v="{_e(name)}"><a href="#{anchors[name]}">{_e(name)}</a></td>{status}'
-            f'<td class="c" data-v="{len(mine)}">{len(mine)}</td>{"".join(cells)}</tr>'
-        )
-    note = (
-        f'<p class="muted">{len(quiet)} other checked rule(s) pass in every repository: '
-        f"{_e(', '.join(quiet))}.</p>" if quiet else ""
-    )  # fmt: skip
-    legend = (
-        '<p class="muted">✓ pass · ✗ N errors · ! N warnings · i N notes (the count is the '
-        "number of findings of that rule in that repository; the mark is the worst "
-        "severity).</p>"
-    )
-    controls = (
-        '<div class="controls"><label>Filter repositories <input type="search" '
-        'id="repo-filter" placeholder="name…"></label> <label><input type="checkbox" '
-        'id="only-failing"> only failing</label></div>'
-    )
-    return (
-        '<section id="matrix-section"><h2>Repositories × rules</h2>' + controls + legend
-        + '<table class="matrix" id="matrix"><thead><tr>' + head + "</tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>" + note + "</section>"
-    )  # fmt: skip
-
-
 def _drift(report: Report, repos: Sequence[RepoSummary]) -> str:
     entries = report.org.shared_files if report.org is not None else ()
     if not entries:
@@ -431,25 +389,6 @@ def _drift(report: Report, repos: Sequence[RepoSummary]) -> str:
     return "".join(out)
 
 
-def _findings_table(report: Report, findings: Sequence[Finding], sources: SourceLines) -> str:
-    if not findings:
-        return '<p class="pass" style="display:inline-block;padding:2px 8px">✓ no findings</p>'
-    rows = []
-    for f in findings:
-        excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
-        src = f'<pre class="src">{_e(excerpt.text)}</pre>' if excerpt is not None else ""
-        rows.append(
-            f'<tr><td class="sev-{_e(f.severity)}">{SEV_MARK.get(f.severity, "")} '
-            f"{_e(f.severity)}</td><td><code>{_e(f.rule)}</code></td>"
-            f"<td><code>{_e(f.path)}:{f.line}</code>"
-            f"{'<br>job <code>' + _e(f.job) + '</code>' if f.job else ''}</td>"
-            f'<td class="msg">{_e(f.message)}{src}</td></tr>'
-        )
-    return (
-        '<table class="findings"><thead><tr><th>severity</th><th>rule</th><th>where</th>'
-        "<th>message</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-    )
-
 
 def _pipelines(repo: RepoSummary, anchor: str) -> str:
     jobs, needs = repo.jobs, repo.needs
@@ -472,6 +411,7 @@ def _pipelines(repo: RepoSummary, anchor: str) -> str:
     return "".join(out)
 
 
+
 def _check_graphs(report: Report) -> str:
     """Job graphs a ``check`` report carries (JobGraph objects), for non-org reports."""
     out = []
@@ -484,34 +424,353 @@ def _check_graphs(report: Report) -> str:
     return "".join(out)
 
 
+
+def _failing(findings: Iterable[Finding], fail_on: str) -> bool:
+    threshold = SEVERITY_RANK.get(fail_on, 3)
+    return any(SEVERITY_RANK.get(f.severity, 0) >= threshold for f in findings)
+
+
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else ""
+
+
+def _link(url: str | None, text: str, title: str = "") -> str:
+    """``text`` (already escaped) as a link to ``url`` when there is one."""
+    if not url:
+        return text
+    tip = f' title="{_e(title)}"' if title else ""
+    return f'<a href="{_e(url)}"{tip}>{text}</a>'
+
+
+def _when(stamp: str | None) -> str:
+    """``2026-12-02T15:30:00Z`` as ``2026-12-02 15:30 UTC``."""
+    if not stamp:
+        return "unknown"
+    return stamp.replace("T", " ")[:16] + " UTC" if "T" in stamp else stamp
+
+
+def _meta(report: Report) -> str:
+    org = report.org
+    parts = []
+    if org is not None:
+        parts.append(f'scanned <b id="scan-date">{_e(_when(org.scanned_at))}</b>')
+        if org.policy_path:
+            digest = org.policy_sha256 or "unreadable"
+            parts.append(
+                f'policy <b id="policy"><code>{_e(org.policy_path)}</code></b> '
+                f'<span class="muted">sha256 <code title="{_e(digest)}">{_e(digest[:16])}</code></span>'
+            )
+        else:
+            parts.append('policy <b id="policy">defaults</b> <span class="muted">(or a repository\'s '
+                         "own .auditor.yml)</span>")  # fmt: skip
+    parts.append(f'auditor <b id="tool-version">{_e(report.tool_version)}</b>')
+    return '<div class="meta">' + " · ".join(parts) + "</div>"
+
+
+def _header(report: Report, names: list[str], by: dict[str, list[Finding]]) -> str:
+    counts = report.counts()
+    failing = [n for n in names if _failing(by.get(n, []), report.fail_on)]
+    verdict = "FAIL" if failing else "PASS"
+    cls = "fail" if failing else "pass"
+    what = (
+        f"{len(failing)} of {len(names)} repositories have findings at or above "
+        f"{_e(report.fail_on)}" if failing else
+        f"no repository has a finding at or above {_e(report.fail_on)}"
+    )  # fmt: skip
+    exemptions = sum(len(r.exemptions) for r in report.repos)
+    tiles = [
+        ("repositories", len(names)), ("failing", len(failing)), ("files", report.files),
+        ("errors", counts["error"]), ("warnings", counts["warning"]), ("notes", counts["note"]),
+        ("suppressed", report.suppressed), ("waivers + suppressions", exemptions),
+    ]  # fmt: skip
+    return (
+        "<header><h1>Release pipeline compliance</h1>" + _meta(report)
+        + f'<div class="verdict {cls}" id="verdict">{"✗" if failing else "✓"} {verdict}</div> '
+        f"<span>{what}</span>"
+        '<div class="totals">'
+        + "".join(f"<div><b>{v}</b>{_e(k)}</div>" for k, v in tiles)
+        + "</div></header>"
+    )  # fmt: skip
+
+
+def _trends(report: Report, anchors: dict[str, str]) -> str:
+    trends = report.trends
+    if trends is None:
+        return ""
+    t = trends.totals()
+    when = f" (scanned {_e(_when(trends.previous_scanned_at))})" if trends.previous_scanned_at else ""
+
+    def table(title: str, rows: Mapping[str, Any], link: bool) -> str:
+        body = []
+        for key, c in rows.items():
+            shown = _e(key or "(org)")
+            if link and key in anchors:
+                shown = f'<a href="#{anchors[key]}">{shown}</a>'
+            body.append(f'<tr data-key="{_e(key)}"><td>{shown}</td><td class="n" data-v="{c.new}">'
+                        f'{c.new}</td><td class="n">{c.fixed}</td><td class="n">{c.still_open}</td></tr>')
+        if not body:
+            return ""
+        return (f'<div><h3>per {title}</h3><table class="trend" id="trend-{title}"><thead><tr><th>{title}</th>'
+                "<th>new</th><th>fixed</th><th>still open</th></tr></thead><tbody>"
+                + "".join(body) + "</tbody></table></div>")  # fmt: skip
+
+    fixed = "".join(
+        f'<tr class="fixed-f"><td>{_e(f.repo or "")}</td><td><code>{_e(f.rule)}</code></td>'
+        f"<td><code>{_e(f.path)}:{f.line}</code></td><td>{_e(f.message)}</td></tr>"
+        for f in trends.fixed
+    )
+    fixed_block = (
+        f"<details><summary>{t.fixed} fixed finding(s)</summary><table id=\"fixed-list\"><thead><tr>"
+        "<th>repository</th><th>rule</th><th>where</th><th>message</th></tr></thead><tbody>"
+        + fixed + "</tbody></table></details>" if fixed else ""
+    )  # fmt: skip
+    missing = (
+        f'<p class="muted">Not compared (not scanned this time): {_e(", ".join(trends.not_compared))}</p>'
+        if trends.not_compared else ""
+    )  # fmt: skip
+    return (
+        f'<section id="trends"><h2>Trends since <code>{_e(trends.previous)}</code>{when}</h2>'
+        f'<div class="totals"><div><b id="trend-new">{t.new}</b>new</div>'
+        f'<div><b id="trend-fixed">{t.fixed}</b>fixed</div>'
+        f'<div><b id="trend-open">{t.still_open}</b>still open</div></div>'
+        '<div class="cols">' + table("repository", trends.by_repo(), True)
+        + table("rule", trends.by_rule(), False) + "</div>" + fixed_block + missing + "</section>"
+    )  # fmt: skip
+
+
+def _matrix(
+    report: Report, repos: Sequence[RepoSummary], by: dict[str, list[Finding]],
+    anchors: dict[str, str],
+) -> str:  # fmt: skip
+    org_checked = report.org.checked_rules if report.org is not None else ()
+    checked = list(org_checked) or [r.id for r in report.checked()]
+    fired = sorted({f.rule for f in report.findings})
+    quiet = [r for r in checked if r not in fired]
+    head = (
+        '<th data-sort="1">repository</th><th data-sort="1">status</th>'
+        '<th data-sort="1">revision</th>'
+        '<th data-sort="1" title="errors">✗</th><th data-sort="1" title="warnings">!</th>'
+        '<th data-sort="1" title="notes">i</th>'
+        + "".join(f'<th class="rule" data-sort="1" title="{_e(r)}">{_e(r)}</th>' for r in fired)
+    )
+    rows = []
+    for repo in repos:
+        name = _repo_name(repo)
+        mine = by.get(name, [])
+        bad = _failing(mine, report.fail_on)
+        if repo.error:
+            status = '<td class="sev-error" data-v="3">✗ not scanned</td>'
+        elif bad:
+            status = '<td class="sev-error" data-v="2">✗ fail</td>'
+        elif mine:
+            status = '<td class="sev-warning" data-v="1">! findings</td>'
+        else:
+            status = '<td class="pass" data-v="0">✓ pass</td>'
+        sev = {k: sum(1 for f in mine if f.severity == k) for k in ("error", "warning", "note")}
+        rev = _link(commit_url(repo.forge_url, repo.revision) or repo.forge_url,
+                    f"<code>{_e(_short(repo.revision)) or '—'}</code>", repo.revision or "")
+        cells = []
+        for rule in fired:
+            hits = [f for f in mine if f.rule == rule]
+            if hits:
+                worst = _worst(hits) or "note"
+                cells.append(
+                    f'<td class="c sev-{worst}" data-v="{len(hits)}" '
+                    f'title="{_e(rule)}: {len(hits)} {worst}">{SEV_MARK[worst]} {len(hits)}</td>'
+                )
+            else:
+                cells.append(f'<td class="c pass" data-v="0" title="{_e(rule)}: pass">✓</td>')
+        rows.append(
+            f'<tr data-repo="{_e(name)}" data-failing="{1 if bad or repo.error else 0}">'
+            f'<td data-v="{_e(name)}"><a href="#{anchors[name]}">{_e(name)}</a></td>{status}'
+            f"<td>{rev}</td>"
+            + "".join(f'<td class="n" data-v="{sev[k]}">{sev[k] or ""}</td>' for k in sev)
+            + "".join(cells) + "</tr>"
+        )  # fmt: skip
+    note = (
+        f'<p class="muted">{len(quiet)} other checked rule(s) pass in every repository: '
+        f"{_e(', '.join(quiet))}.</p>" if quiet else ""
+    )  # fmt: skip
+    legend = (
+        '<p class="muted">✓ pass · ✗ N errors · ! N warnings · i N notes (N findings of that '
+        "rule in that repository; the mark is the worst severity). Click a column to sort.</p>"
+    )
+    return (
+        '<section id="matrix-section"><h2>Repositories</h2>' + legend
+        + '<table class="matrix" id="matrix"><thead><tr>' + head + "</tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>" + note + "</section>"
+    )  # fmt: skip
+
+
+def _controls(report: Report) -> str:
+    counts = report.counts()
+    rules = sorted({f.rule for f in report.findings})
+    boxes = "".join(
+        f'<label><input type="checkbox" class="sev" value="{k}" id="sev-{k}" checked> '
+        f"{SEV_MARK[k]} {k} ({counts[k]})</label>" for k in ("error", "warning", "note")
+    )  # fmt: skip
+    options = "".join(
+        f'<option value="{_e(r)}">{_e(r)} ({sum(1 for f in report.findings if f.rule == r)})</option>'
+        for r in rules
+    )  # fmt: skip
+    return (
+        '<div class="controls" id="controls">' + boxes
+        + '<label>rule <select id="rule-filter"><option value="">all rules</option>' + options
+        + '</select></label><label>repository <input type="search" id="repo-filter" '
+        'placeholder="name…"></label><label><input type="checkbox" id="only-failing"> only '
+        'failing</label><button type="button" id="expand-all">expand all</button>'
+        '<button type="button" id="collapse-all">collapse all</button>'
+        f'<span class="muted" id="filter-count">{len(report.findings)} finding(s) shown</span></div>'
+    )  # fmt: skip
+
+
+def _exemptions(report: Report, anchors: dict[str, str]) -> str:
+    rows = []
+    today = (report.org.scanned_at or "")[:10] if report.org is not None else ""
+    for repo in report.repos:
+        for item in repo.exemptions:
+            where = f"{item.path}:{item.line}" if item.kind == "inline" and item.line else item.path
+            if item.job:
+                where += f" (job {item.job})"
+            url = file_url(repo.forge_url, repo.revision, item.path, item.line) \
+                if item.kind == "inline" else None
+            if item.until:
+                expired = bool(today) and item.until < today
+                until = (f'<span class="expired">expired {_e(item.until)}</span>' if expired
+                         else _e(item.until))  # fmt: skip
+            else:
+                until = "none" if item.kind == "waiver" else '<span class="muted">does not expire</span>'
+            name = repo.name
+            rows.append(
+                f'<tr data-kind="{item.kind}"><td><a href="#{anchors.get(name, "")}">{_e(name)}</a></td>'
+                f"<td>{'policy waiver' if item.kind == 'waiver' else 'inline'}</td>"
+                f"<td>{', '.join('<code>' + _e(r) + '</code>' for r in item.rules)}</td>"
+                f"<td>{_link(url, '<code>' + _e(where) + '</code>')}</td>"
+                f"<td>{_e(item.reason)}</td><td>{until}</td></tr>"
+            )  # fmt: skip
+    if not rows:
+        return ('<section id="exemptions"><h2>Waivers and suppressions</h2><p class="muted">'
+                "none: no policy waiver and no inline suppression.</p></section>")  # fmt: skip
+    table = (
+        '<table id="exemptions-table"><thead><tr><th>repository</th><th>kind</th><th>rules</th>'
+        "<th>where</th><th>reason</th><th>expires</th></tr></thead><tbody>" + "".join(rows)
+        + "</tbody></table>"
+    )  # fmt: skip
+    if len(rows) > MAX_OPEN_EXEMPTIONS:  # a long list stays one line until asked for
+        lapsed = sum(1 for row in rows if 'class="expired"' in row)
+        table = (f"<details><summary>{len(rows)} waivers and suppressions"
+                 f"{f', {lapsed} expired' if lapsed else ''}</summary>{table}</details>")  # fmt: skip
+    return (f'<section id="exemptions"><h2>Waivers and suppressions ({len(rows)})</h2>{table}'
+            "</section>")  # fmt: skip
+
+
+def _findings_table(report: Report, findings: Sequence[Finding], sources: SourceLines,
+                    forge: Any, new: frozenset[str]) -> str:  # fmt: skip
+    if not findings:
+        return '<p class="pass" style="display:inline-block;padding:2px 8px">✓ no findings</p>'
+    rows = []
+    for f in findings:
+        excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
+        src = f'<pre class="src">{_e(excerpt.text)}</pre>' if excerpt is not None else ""
+        url = forge(f)
+        where = _link(url, f"<code>{_e(f.path)}:{f.line}</code>", "the file at the scanned commit")
+        badge = '<span class="badge new">new</span>' if f.fingerprint in new else ""
+        rows.append(
+            f'<tr class="f" data-sev="{_e(f.severity)}" data-rule="{_e(f.rule)}">'
+            f'<td class="sev-{_e(f.severity)}">{SEV_MARK.get(f.severity, "")} '
+            f'{_e(f.severity)}{badge}</td><td><a class="doc" href="{_e(rule_doc_url(f.rule))}" '
+            f'title="the rule\'s documentation"><code>{_e(f.rule)}</code></a></td>'
+            f"<td>{where}{'<br>job <code>' + _e(f.job) + '</code>' if f.job else ''}</td>"
+            f'<td class="msg">{_e(f.message)}{src}</td></tr>'
+        )
+    return (
+        '<table class="findings"><thead><tr><th>severity</th><th>rule</th><th>where</th>'
+        "<th>message</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _quiet_roles(repo: RepoSummary, findings: Sequence[Finding]) -> str:
+    """The jobs that play a role and have no finding, and why each role: what a lead asks
+    when a release job shows nothing ("was it checked at all?")."""
+    flagged = {(f.path, f.job) for f in findings if f.job}
+    rows = []
+    for path in sorted(repo.jobs):
+        reasons = repo.role_reasons.get(path, {})
+        for job, roles in repo.jobs[path].items():
+            if not roles or (path, job) in flagged:
+                continue
+            why = reasons.get(job, {})
+            text = "; ".join(f"{role}: {why.get(role, 'no reason recorded')}" for role in roles)
+            rows.append(f"<tr><td><code>{_e(path)}</code></td><td><code>{_e(job)}</code></td>"
+                        f"<td>{_e(', '.join(roles))}</td><td>{_e(text)}</td></tr>")  # fmt: skip
+    if not rows:
+        return ""
+    return (
+        f"<h3>Jobs with a role and no finding ({len(rows)})</h3>"
+        '<table class="quiet"><thead><tr><th>workflow</th><th>job</th><th>roles</th>'
+        "<th>why it has them</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
 def _repo_section(
     report: Report, repo: RepoSummary, findings: Sequence[Finding], anchor: str,
-    sources: SourceLines,
+    sources: SourceLines, forge: Any, new: frozenset[str], open_: bool,
 ) -> str:  # fmt: skip
     name = _repo_name(repo)
     source = repo.source
     where = _e(repo.root)
-    if source is not None and source.kind == "git":
-        commit = source.commit or ""
-        where += f" @ {_e(source.rev or '')} <code>{_e(commit[:12])}</code>"
+    if source is not None and source.kind == "git" and source.rev:
+        where += f" @ {_e(source.rev)}"
+    if repo.revision:
+        where += f" · commit <code class=\"rev\">{_e(_short(repo.revision))}</code>"
+    if repo.forge_url:
+        where += f' · <a class="forge" href="{_e(repo.forge_url)}">{_e(repo.forge_url)}</a>'
     dirs = repo.workflow_dirs
-    forge = ", ".join(f"{_e(k)}: {_e(v)}" for k, v in dirs.items() if v)
-    error = repo.error
+    forge_dirs = ", ".join(f"{_e(k)}: {_e(v)}" for k, v in dirs.items() if v)
+    bad = _failing(findings, report.fail_on)
+    counts = {k: sum(1 for f in findings if f.severity == k) for k in ("error", "warning", "note")}
+    badges = "".join(f'<span class="badge sev-{k}">{SEV_MARK[k]} {n}</span>'
+                     for k, n in counts.items() if n)  # fmt: skip
+    fresh = sum(1 for f in findings if f.fingerprint in new)
+    if fresh:
+        badges += f'<span class="badge new">{fresh} new</span>'
+    if repo.error:
+        badges += '<span class="badge sev-error">not scanned</span>'
+    elif not findings:
+        badges += '<span class="badge pass">✓ pass</span>'
     body = (
-        f'<p class="err">✗ not scanned: {_e(error)}</p>' if error else
-        _findings_table(report, findings, sources) + "<h3>Release pipeline</h3>"
-        + _pipelines(repo, anchor)
+        f'<p class="err">✗ not scanned: {_e(repo.error)}</p>' if repo.error else
+        _findings_table(report, findings, sources, forge, new) + _quiet_roles(repo, findings)
+        + "<h3>Release pipeline</h3>" + _pipelines(repo, anchor)
     )  # fmt: skip
     return (
-        f'<section class="repo" id="{anchor}"><h2>{_e(name)}</h2>'
-        f'<div class="muted">{where}{" · " + forge if forge else ""} · '
-        f"{repo.files} file(s)</div>{body}</section>"
+        f'<details class="repo" id="{anchor}" data-repo="{_e(name)}" '
+        f'data-failing="{1 if bad or repo.error else 0}"{" open" if open_ else ""}>'
+        f'<summary>{_e(name)} {badges} <span class="muted shown"></span></summary>'
+        f'<div class="muted">{where}{" · " + forge_dirs if forge_dirs else ""} · '
+        f"{repo.files} file(s)</div>{body}</details>"
     )
+
+
+def _worst_first(repos: Sequence[RepoSummary], by: dict[str, list[Finding]],
+                 fail_on: str) -> list[RepoSummary]:  # fmt: skip
+    """Not scanned, then failing, then with findings, then passing (by errors, findings,
+    name within each): what a lead reads first is at the top."""
+    def key(repo: RepoSummary) -> tuple[int, int, int, str]:
+        mine = by.get(_repo_name(repo), [])
+        rank = 3 if repo.error else 2 if _failing(mine, fail_on) else 1 if mine else 0
+        errors = sum(1 for f in mine if f.severity == "error")
+        return (-rank, -errors, -len(mine), _repo_name(repo))
+
+    return sorted(repos, key=key)
 
 
 def render(report: Report) -> str:
     repos = list(report.repos) or [RepoSummary("", ".", report.files)]
     by = _group(report, repos)
+    repos = _worst_first(repos, by, report.fail_on)
     names = [_repo_name(r) for r in repos]
     anchors: dict[str, str] = {}
     for name in names:
@@ -523,21 +782,29 @@ def render(report: Report) -> str:
         "</p>"
     )
     sources = SourceLines(report)
+    forge = forge_links(report)
+    new = frozenset(f.fingerprint for f in report.trends.new) if report.trends else frozenset()
+    open_ = len(repos) <= OPEN_UP_TO
     sections = "".join(
         _repo_section(report, repo, by.get(_repo_name(repo), []), anchors[_repo_name(repo)],
-                      sources)
+                      sources, forge, new, open_)
         for repo in repos
     )  # fmt: skip
     extra = _check_graphs(report) if report.graphs and report.org is None else ""
+    closed = "" if open_ else (f'<p class="muted">{len(repos)} repositories: sections start '
+                               "closed; a name in the table above opens its section.</p>")  # fmt: skip
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         "<title>auditor — release pipeline compliance</title>"
         f"<style>{_CSS}</style></head><body>"
         + _header(report, names, by)
+        + _controls(report)
+        + _trends(report, anchors)
         + _matrix(report, repos, by, anchors)
         + _drift(report, repos)
-        + '<h2 id="repositories">Repositories</h2>' + legend
+        + (_exemptions(report, anchors) if report.org is not None else "")
+        + '<h2 id="repositories">Findings per repository</h2>' + closed + legend
         + sections
         + (f"<section><h2>Job graphs</h2>{extra}</section>" if extra else "")
         + f"<script>{_JS}</script></body></html>\n"

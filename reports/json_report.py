@@ -51,6 +51,8 @@ def document(report: Report) -> dict[str, Any]:
         "findings": [f.to_json() for f in report.findings],
         "summary": summary,
     }
+    if report.trends is not None:  # --compare: an extension, no bump
+        doc["trends"] = report.trends.to_json()
     if report.gate_rev is not None:
         # The gate: what the change silenced since the revision it is compared with.
         summary["new_suppressions"] = len(report.new_suppressions)

@@ -233,6 +233,10 @@ def render(report: Report, limit: int = LIMIT) -> str:
     if report.findings:
         head += ["#### Summary", "", *summary_table(report), "", "#### Findings", ""]
     body = "\n".join(head) + "\n"
+    if report.trends is not None:
+        from auditor.reports.trends_view import markdown_section
+
+        body += markdown_section(report.trends, code, cell_code, escape)
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_file[report.display_path(f)].append(f)

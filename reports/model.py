@@ -13,6 +13,7 @@ from auditor.summary import OrgSummary, RepoSummary
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
     from auditor.suppress import NewSuppression
+    from auditor.trends import Trends
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Report:
     # they hide). Every format lists them, so a reviewer sees what was silenced.
     gate_rev: str | None = None
     new_suppressions: list[NewSuppression] = field(default_factory=list)
+    # ``auditor org/merge --compare PREVIOUS.json``: new, fixed and still-open findings
+    trends: Trends | None = None
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}

@@ -74,6 +74,10 @@ def render(report: Report) -> str:
             out.append(line)
             out.append(f"{_DIM}{caret}{_RESET}" if colour else caret)
     out.extend(no_commands(line) for line in new_suppression_lines(report))
+    if report.trends is not None:
+        from auditor.reports.trends_view import text_lines
+
+        out.extend(no_commands(line) for line in text_lines(report.trends))
     counts = report.counts()
     total = len(report.findings)
     parts = [f"{counts['error']} error(s)", f"{counts['warning']} warning(s)", f"{counts['note']} note(s)"]

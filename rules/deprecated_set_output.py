@@ -9,7 +9,6 @@ from auditor.edits import Edit, offset
 from auditor.findings import Finding, Hit, hit_in
 from auditor.model import RunStep
 from auditor.rule import Rule, RuleContext
-from auditor.scripts.shell import github_output_writes
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
@@ -21,6 +20,9 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
             run = step.run if isinstance(step, RunStep) else None
             if run is None or "set-output" not in run.value:
                 continue
+            # imported on first use: a run answered from the cache needs no shell parser
+            from auditor.scripts.shell import github_output_writes
+
             for write in github_output_writes(run.value):
                 if not write.deprecated:
                     continue
@@ -55,6 +57,8 @@ def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
     run = step.run if isinstance(step, RunStep) else None
     if run is None or run.style not in _STYLES or (run.style != "|" and run.span.end_line != run.line):
         return []
+    from auditor.scripts.shell import github_output_writes
+
     for write in github_output_writes(run.value):
         if not write.deprecated or run.position_of(write.start) != (finding.line, finding.column):
             continue

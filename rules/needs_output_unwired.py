@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -14,7 +15,6 @@ from auditor.refindex import Ref
 from auditor.repo import RepoContext
 from auditor.roles.matchers import shell_text
 from auditor.rule import Rule, RuleContext
-from auditor.scripts.shell import github_output_writes
 
 # Commands that may write $GITHUB_OUTPUT where the step body cannot show it.
 _OPAQUE = re.compile(
@@ -42,30 +42,43 @@ def _waited(job: Job, producer: Step, consumer: Step) -> bool:
     return False
 
 
-def _step_produces(step: ActionStep, output: str, repo: RepoContext) -> bool | None:
+def _never_sets(step: ActionStep, output: str, repo: RepoContext) -> bool:
+    """The step demonstrably does not set ``output``.
+
+    Only a body that sets its outputs, all by literal names and this one not
+    among them, is judged. The cheap tests come first (most references are
+    wired, and their step spells ``output=``/``output<<`` somewhere), so the
+    shell parse runs only for the few bodies that may really leave it unset.
+    """
     if isinstance(step, UsesStep):
-        return known_output(step.uses.raw, output, repo) if step.uses is not None else None
+        return step.uses is not None and known_output(step.uses.raw, output, repo) is False
     if step.run is None:
-        return None
+        return False
     shell = (step.shell.value if step.shell is not None else "").strip().lower()
     if shell and not shell.startswith(("bash", "sh", "zsh")):
-        return None  # python, pwsh, node, custom: the shell analysis cannot see the writes
+        return False  # python, pwsh, node, custom: the shell analysis cannot see the writes
     text = step.run.value
+    if "GITHUB_OUTPUT" not in text and "set-output" not in text:
+        # Any program the step runs (brew, nu, a built binary) may write the file.
+        return False
+    if "${{" in text or _spelled(output).search(text):
+        return False  # a computed body, or `name=`/`name<<` somewhere the analysis may not follow
+    if _OPAQUE.search(shell_text(text)):
+        return False
+    # imported on first use: a run answered from the cache needs no shell parser
+    from auditor.scripts.shell import github_output_writes
+
     writes = github_output_writes(text)
     if not writes:
-        # Any program the step runs (brew, nu, a built binary) may write the file:
-        # only a body that demonstrably sets its outputs, and not this one, is judged.
-        return None
-    names = {w.name.lower() for w in writes}
-    if output.lower() in names:
-        return True
+        return False
     if any(not re.fullmatch(r"[\w.-]+", w.name) for w in writes):
-        return None  # a computed name may be this one
-    if _OPAQUE.search(shell_text(text)) or "${{" in text:
-        return None
-    if re.search(rf"(?<![\w-]){re.escape(output)}\s*(?:=|<<)", text, re.IGNORECASE):
-        return None  # the body spells `name=`/`name<<` somewhere the analysis did not follow
-    return False
+        return False  # a computed name may be this one
+    return output.lower() not in {w.name.lower() for w in writes}
+
+
+@functools.lru_cache(maxsize=1024)
+def _spelled(output: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-]){re.escape(output)}\s*(?:=|<<)", re.IGNORECASE)
 
 
 def _declared(graph: JobGraph, job: Job, output: str) -> bool | None:
@@ -172,7 +185,7 @@ def _check_steps(job: Job, r: Ref, repo: RepoContext) -> Iterator[Hit]:
         return
     if not isinstance(step, (RunStep, UsesStep)):
         return  # wait/cancel/parallel steps set no outputs; the id names a group or a marker
-    if _step_produces(step, output, repo) is False:
+    if _never_sets(step, output, repo):
         what = (f"the action {step.uses.raw.split('@')[0]} has no output '{output}'"
                 if isinstance(step, UsesStep) and step.uses is not None
                 else f"its run: never writes '{output}=…' to $GITHUB_OUTPUT")  # fmt: skip

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from auditor.access import is_platform_token
-from auditor.facts import Facts
 from auditor.findings import Hit, hit_in
 from auditor.known_actions import PLUMBING_ACTIONS
 from auditor.model import ActionStep, Job, RunStep, UsesStep
 from auditor.refindex import Ref
 from auditor.rule import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from auditor.facts import Facts  # the type only: importing it loads the whole analysis
 
 _GH_CLI = re.compile(r"(?:^|[\s;&|(])gh\s", re.MULTILINE)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from auditor.conditions import conjuncts
-from auditor.facts import Facts
 from auditor.findings import Hit, hit, hit_in
 from auditor.model import Job, leg_text
 from auditor.roles.digests import digest_origins
 from auditor.rule import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from auditor.facts import Facts  # the type only: importing it loads the whole analysis
 
 _OK_STATUS = re.compile(r"^(?:success\(\)|always\(\)|!\s*cancelled\(\)|!\s*failure\(\))$")
 _RESULT = re.compile(

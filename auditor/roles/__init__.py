@@ -7,13 +7,8 @@
 - ``digests``: where a reference comes from, and which ones carry a digest;
 - ``paths``: promote paths and how messages name them, linear in the graph.
 
-``auditor.facts`` runs them once per workflow; rules read the result.
+``auditor.facts`` runs them once per workflow; rules read the result. The
+package imports none of its modules itself: a rule that needs one small helper
+(``matchers.shell_text``) must not pay for the catalogue's regexes, and a run
+answered from the result cache imports none of them.
 """
-
-from auditor.kinds import Role
-from auditor.roles.assign import RoleAssignment
-from auditor.roles.reasons import RoleReason
-
-PUBLISH, PROMOTE, VERIFY = Role.PUBLISH, Role.PROMOTE, Role.VERIFY
-
-__all__ = ["PROMOTE", "PUBLISH", "VERIFY", "Role", "RoleAssignment", "RoleReason"]

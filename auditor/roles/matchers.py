@@ -128,14 +128,18 @@ def endpoint_call(text: str, patterns: tuple[str, ...], *, need_client: bool = T
     """The URL in ``text`` (a shell body or a ``with`` value) that matches one of ``patterns``."""
     if not patterns:
         return None
-    if "\\\n" not in text and "\\\r\n" not in text and not _any_search(compiled(patterns), text):
+    regexes = compiled(patterns)
+    continued = "\\\n" in text or "\\\r\n" in text
+    if not continued and not _any_search(regexes, text):
         # No match anywhere in the raw text, and no line continuation whose
         # joining could make one: nothing to find (the usual case, and cheap).
         return None
     body = shell_text(text) if need_client else text
+    if continued and not _any_search(regexes, body):
+        return None  # joined, still no match: the client test below would be wasted
     if need_client and _HTTP_CLIENT.search(body) is None:
         return None
-    for pattern in compiled(patterns):
+    for pattern in regexes:
         for match in pattern.finditer(body):
             word = _word_at(body, match.start(), match.end())
             if _url_like(word):

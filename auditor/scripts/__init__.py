@@ -11,7 +11,9 @@ findings.
 
 Typical use for a ``run:`` step::
 
-    from auditor.scripts import analyse_python, analyse_shell, resolve_shell
+    from auditor.scripts.python import analyse_python
+    from auditor.scripts.shell import analyse_shell
+    from auditor.scripts.shells import resolve_shell
 
     spec = resolve_shell(step_shell or job_default or workflow_default)
     if spec.language == "python":
@@ -35,33 +37,8 @@ indexed tree, the command model, one module per detector with its docs,
 script calls, outputs, inline Python), :mod:`.python` (Python detectors),
 :mod:`.issues` (the records and the detector catalogue ``DETECTORS``),
 :mod:`.collector` (the garbage-collector pause for large texts).
+
+The package imports none of its modules itself (import the one you use, as
+above): a rule that needs one of them, or a run answered from the result
+cache, must not pay for tree-sitter and libcst.
 """
-
-from auditor.scripts.issues import (
-    DETECTORS,
-    DirChange,
-    InlinePython,
-    OutputWrite,
-    ScriptCall,
-    ScriptIssue,
-    ShellReport,
-)
-from auditor.scripts.python import analyse_python
-from auditor.scripts.shell import analyse_shell, github_output_writes
-from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
-
-__all__ = [
-    "DETECTORS",
-    "DirChange",
-    "InlinePython",
-    "OutputWrite",
-    "ScriptCall",
-    "ScriptIssue",
-    "ShellReport",
-    "ShellSpec",
-    "analyse_python",
-    "analyse_shell",
-    "github_output_writes",
-    "resolve_shebang",
-    "resolve_shell",
-]

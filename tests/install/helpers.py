@@ -37,9 +37,15 @@ _UNREACHABLE = (
 
 
 def pyproject_version() -> str:
-    """The one source of the version: pyproject.toml's ``project.version``."""
+    """The one source of the version: ``auditor/_version.py``, which pyproject.toml names
+    as the package's dynamic version (checked here, so the two cannot part)."""
     with (ROOT / "pyproject.toml").open("rb") as f:
-        return str(tomllib.load(f)["project"]["version"])
+        project = tomllib.load(f)
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "auditor._version.__version__"}
+    found = re.search(r'^__version__ = "([^"]+)"$', (ROOT / "auditor" / "_version.py").read_text(), re.M)
+    assert found is not None
+    return found.group(1)
 
 
 def copy_source(dest: Path) -> Path:

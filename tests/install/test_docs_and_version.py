@@ -3,7 +3,7 @@
 The README's first command must work on a system Python that refuses
 ``pip install`` (PEP 668), its second is what CI runs, every ``rev:`` and
 ``uses: ...@REF`` in the integrations resolves to a commit of this repository,
-and the version comes from one place, pyproject.toml.
+and the version comes from one place, auditor/_version.py (pyproject.toml names it).
 """
 
 from __future__ import annotations

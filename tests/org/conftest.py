@@ -94,3 +94,13 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     yield folder
+
+
+SCAN_EPOCH = 1767225600  # 2026-01-01T00:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def fixed_scan_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Org reports carry their scan time: fixed (``SOURCE_DATE_EPOCH``), so tests that
+    compare two runs' reports byte for byte compare what was found, not the clock."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(SCAN_EPOCH))

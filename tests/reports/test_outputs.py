@@ -17,7 +17,7 @@ from tests.reports.pipelines import PATH, with_continue_on_error
 
 def test_format_names_are_one_list() -> None:
     assert tuple(FORMATS) == cli.FORMAT_NAMES
-    assert list(FORMATS) == ["text", "json", "sarif", "junit", "github", "markdown", "html"]
+    assert list(FORMATS) == ["text", "json", "sarif", "junit", "github", "markdown", "html", "csv"]
     assert {"text", "json", "sarif", "junit", "github", "markdown"} <= set(available())
 
 

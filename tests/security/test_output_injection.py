@@ -31,7 +31,7 @@ import pytest
 from tests.conftest import write_files
 
 TIMEOUT = 120
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "csv")
 
 INJECT = "\n  ::error::INJECTED\r::warning::CR ##[stop-commands]tok \x1b[2J\x07\u2028::notice::LS \u202eRLO"
 STEP_NAME = "push" + INJECT

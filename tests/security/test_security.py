@@ -24,7 +24,7 @@ import pytest
 from tests.conftest import write_files
 
 TIMEOUT = 120
-FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html", "csv")
 
 GUARD = r'''
 import os, socket, subprocess

@@ -2,7 +2,8 @@
 
 Exit codes are part of the interface: 0 nothing at or above ``--fail-on``,
 1 findings, 2 usage, policy or internal error with a one-line reason on
-stderr. No traceback ever reaches the user.
+stderr, 3 nothing to check (``auditor.no_inputs``), 130 interrupted, 141 a
+closed standard output (``auditor.exits``). No traceback ever reaches the user.
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ def main() -> None:
     gc.set_threshold(200_000, 50, 100)
 
 
-@main.command()
+_CHECK_EXITS = (
+    "Exit status: 0 clean, 1 findings at or above --fail-on, 2 error, 3 nothing to check "
+    "(no workflow under a path), 130 interrupted, 141 standard output closed."
+)
+
+
+@main.command(epilog=_CHECK_EXITS)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Output format.")
@@ -139,6 +146,12 @@ def check(
     except CheckError as exc:
         _fail(str(exc))
     _notices(result.notices)
+    from auditor.no_inputs import EXIT_NOTHING_CHECKED, nothing_checked
+
+    empty = nothing_checked(result.targets)
+    if empty and len(empty) == len(result.targets):
+        _notices(empty)  # nothing was checked at all: no report that reads as a pass
+        sys.exit(EXIT_NOTHING_CHECKED)
     stream = sys.stdout if not output or output == "-" else None
     report = Report(
         findings=result.findings,
@@ -165,7 +178,9 @@ def check(
         )  # fmt: skip
     except outputs.OutputError as exc:
         _fail(*exc.reasons)
-    sys.exit(exit_code(result.findings, fail_on))
+    _notices(empty)
+    code = exit_code(result.findings, fail_on)
+    sys.exit(code or (EXIT_NOTHING_CHECKED if empty else 0))
 
 
 def _stdin(paths: tuple[str, ...]) -> bytes | None:

@@ -114,11 +114,12 @@ _CHECK_EXITS = (
               help="Neither read nor write the result cache ($XDG_CACHE_HOME/auditor).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules a repository's own policy names (runs its code).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal for long scans).")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str,
     report_specs: tuple[str, ...], baseline_file: str | None, new_since: str | None,
-    jobs: int | None, no_cache: bool, trust_repo_policy: bool,
+    jobs: int | None, no_cache: bool, trust_repo_policy: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Check the workflows of repositories, folders or files (`-` reads stdin)."""
     from pathlib import Path
@@ -136,15 +137,20 @@ def check(
         baseline = load_baseline(Path(baseline_file)) if baseline_file else None
     except (outputs.OutputError, BaselineError) as exc:
         _fail(str(exc))
+    from auditor.check_progress import CheckProgress
+
+    bar = CheckProgress(quiet, sys.stderr)
     options = CheckOptions(
         policy_file=policy_file, no_policy=no_policy, trust_repo_policy=trust_repo_policy,
         select=_csv(select), ignore=_csv(ignore), new_since=new_since, baseline=baseline,
-        jobs=jobs, use_cache=not no_cache,
+        jobs=jobs, use_cache=not no_cache, progress=bar,
     )  # fmt: skip
     try:
         result = run_check(paths, options, _stdin(paths))
     except CheckError as exc:
         _fail(str(exc))
+    finally:
+        bar.close()
     _notices(result.notices)
     from auditor.no_inputs import EXIT_NOTHING_CHECKED, nothing_checked
 

@@ -334,15 +334,6 @@ def explain(rule_id: str, policy_file: str | None) -> None:
     _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
 
 
-@main.command()
-@click.argument("name", type=click.Choice(("policy",)))
-def schema(name: str) -> None:
-    """Print a JSON Schema (policy: for editors completing .auditor.yml)."""
-    from auditor.policy_schema import schema_text
-
-    click.echo(schema_text(name), nl=False)
-
-
 # --- org scans (auditor.org, auditor.org_cli) -------------------------------------------
 
 
@@ -420,3 +411,12 @@ def merge(
         files, fail_on=fail_on, fmt=fmt, output=output, report_specs=report_specs, fail=_fail,
         policy_file=policy_file,
     ))  # fmt: skip
+
+
+@main.command()
+@click.argument("name", type=click.Choice(("policy",)))
+def schema(name: str) -> None:
+    """Print a JSON Schema (policy: for editors completing .auditor.yml)."""
+    from auditor.policy_schema import schema_text
+
+    click.echo(schema_text(name), nl=False)

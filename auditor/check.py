@@ -29,7 +29,7 @@ into a ``CheckOptions`` and the result into output.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,7 @@ class CheckOptions:
     baseline: Baseline | None = None
     jobs: int | None = None
     use_cache: bool = True
+    progress: Callable[[int, int], None] | None = None  # (files done, total): the bar
 
 
 @dataclass
@@ -442,6 +443,7 @@ def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) 
             targets, lambda _target: next(judges), names=names,
             selection=Selection(options.select, options.ignore), jobs=options.jobs,
             cache=ResultCache() if options.use_cache and stdin_data is None else None,
+            progress=options.progress,
         )  # fmt: skip
         today = dt.date.today()
         for index, (target, plan, scanned) in enumerate(

@@ -2,7 +2,8 @@
 
 Exit codes are part of the interface: 0 nothing at or above ``--fail-on``,
 1 findings, 2 usage, policy or internal error with a one-line reason on
-stderr. No traceback ever reaches the user.
+stderr, 3 nothing to check (``auditor.no_inputs``), 130 interrupted, 141 a
+closed standard output (``auditor.exits``). No traceback ever reaches the user.
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ def main() -> None:
     gc.set_threshold(200_000, 50, 100)
 
 
-@main.command()
+_CHECK_EXITS = (
+    "Exit status: 0 clean, 1 findings at or above --fail-on, 2 error, 3 nothing to check "
+    "(no workflow under a path), 130 interrupted, 141 standard output closed."
+)
+
+
+@main.command(epilog=_CHECK_EXITS)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Output format.")
@@ -107,11 +114,12 @@ def main() -> None:
               help="Neither read nor write the result cache ($XDG_CACHE_HOME/auditor).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules a repository's own policy names (runs its code).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal for long scans).")
 def check(
     paths: tuple[str, ...], fmt: str, output: str | None, policy_file: str | None,
     no_policy: bool, select: str | None, ignore: str | None, fail_on: str,
     report_specs: tuple[str, ...], baseline_file: str | None, new_since: str | None,
-    jobs: int | None, no_cache: bool, trust_repo_policy: bool,
+    jobs: int | None, no_cache: bool, trust_repo_policy: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Check the workflows of repositories, folders or files (`-` reads stdin)."""
     from pathlib import Path
@@ -129,16 +137,27 @@ def check(
         baseline = load_baseline(Path(baseline_file)) if baseline_file else None
     except (outputs.OutputError, BaselineError) as exc:
         _fail(str(exc))
+    from auditor.check_progress import CheckProgress
+
+    bar = CheckProgress(quiet, sys.stderr)
     options = CheckOptions(
         policy_file=policy_file, no_policy=no_policy, trust_repo_policy=trust_repo_policy,
         select=_csv(select), ignore=_csv(ignore), new_since=new_since, baseline=baseline,
-        jobs=jobs, use_cache=not no_cache,
+        jobs=jobs, use_cache=not no_cache, progress=bar,
     )  # fmt: skip
     try:
         result = run_check(paths, options, _stdin(paths))
     except CheckError as exc:
         _fail(str(exc))
+    finally:
+        bar.close()
     _notices(result.notices)
+    from auditor.no_inputs import EXIT_NOTHING_CHECKED, nothing_checked
+
+    empty = nothing_checked(result.targets)
+    if empty and len(empty) == len(result.targets):
+        _notices(empty)  # nothing was checked at all: no report that reads as a pass
+        sys.exit(EXIT_NOTHING_CHECKED)
     stream = sys.stdout if not output or output == "-" else None
     report = Report(
         findings=result.findings,
@@ -165,7 +184,9 @@ def check(
         )  # fmt: skip
     except outputs.OutputError as exc:
         _fail(*exc.reasons)
-    sys.exit(exit_code(result.findings, fail_on))
+    _notices(empty)
+    code = exit_code(result.findings, fail_on)
+    sys.exit(code or (EXIT_NOTHING_CHECKED if empty else 0))
 
 
 def _stdin(paths: tuple[str, ...]) -> bytes | None:
@@ -429,3 +450,12 @@ def merge(
         files, fail_on=fail_on, fmt=fmt, output=output, report_specs=report_specs, fail=_fail,
         policy_file=policy_file, compare=compare,
     ))  # fmt: skip
+
+
+@main.command()
+@click.argument("name", type=click.Choice(("policy",)))
+def schema(name: str) -> None:
+    """Print a JSON Schema (policy: for editors completing .auditor.yml)."""
+    from auditor.policy_schema import schema_text
+
+    click.echo(schema_text(name), nl=False)

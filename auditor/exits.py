@@ -5,8 +5,14 @@
   git refs from the repository being scanned);
 * ``unexpected``: what reached the top of a command: Ctrl-C is ``auditor:
   interrupted`` and exit 130, standard output that cannot be written (a full
-  disk, a closed pipe) an error and exit 2, anything else an internal error,
-  exit 2. Never a traceback.
+  disk) an error and exit 2, anything else an internal error, exit 2. Never a
+  traceback.
+* a closed standard output (``auditor check . | head -c 0``: the reader went
+  away) is no error: nothing is printed and the exit status is 141 (128 +
+  SIGPIPE), what a shell shows for ``git log | head -c 0`` (git dies of the
+  signal; measured with git 2.39). ripgrep exits 0 instead; 141 is chosen
+  because a gate must not read a scan whose output was cut short as a pass
+  (``set -o pipefail`` sees it), and because most Unix tools end that way.
 
 ``auditor.cli`` imports this module only when a command ends this way, so a
 normal run does not load it.
@@ -24,6 +30,8 @@ from auditor.errors import message_line
 
 # A write error that names no file is standard output's: every file auditor writes
 # is named in its own errors (auditor.outputs).
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE, as a shell reports git killed by the signal
+
 _WRITE_ERRORS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
@@ -39,6 +47,8 @@ def unexpected(exc: BaseException) -> NoReturn:
     if caused_by_interrupt(exc):
         interrupted()
     if isinstance(exc, OSError) and stdout_failed(exc):
+        if exc.errno == errno.EPIPE:
+            sys.exit(EXIT_CLOSED_PIPE)  # the reader went away: quiet, as Unix tools are
         fail(f"cannot write standard output: {exc.strerror or exc}")
     click.echo(f"auditor: internal error: {message_line(f'{type(exc).__name__}: {exc}')}",
                err=True)  # fmt: skip

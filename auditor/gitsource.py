@@ -282,10 +282,11 @@ class GitSource:
             return proc.stdout.decode("ascii").strip()
         hint = ""
         if is_shallow(self.repo_path):
-            hint = (
-                f" (this is a shallow clone: fetch it first, e.g. "
-                f"`git fetch --depth=1 origin {rev}`)"
-            )
+            from auditor.fetch_hint import fetch_hint
+
+            remotes = run_git(self.repo_path, "remote", check=False).stdout.decode(
+                "utf-8", "replace").split()  # fmt: skip
+            hint = f" (this is a shallow clone: {fetch_hint(rev, remotes)})"
         raise GitError(f"revision {rev!r} is not a commit in {self.repo_path}{hint}")
 
     # -- listing ----------------------------------------------------------------

@@ -41,6 +41,15 @@ class OutputError(Exception):
         self.reasons: tuple[str, ...] = reasons or ("output error",)
 
 
+class StdoutClosed(BrokenPipeError):
+    """Standard output's reader went away (``| head``): not an error to report. It is a
+    ``BrokenPipeError`` naming no file, so it ends the command the way
+    ``auditor.exits.unexpected`` ends any closed standard output: quietly, exit 141."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 @dataclass(frozen=True)
 class Output:
     format: str
@@ -149,6 +158,8 @@ def write(text: str, path: str, stdout: Callable[[str], None]) -> None:
             stdout(text)
         except OSError as exc:
             abandon_stdout()
+            if exc.errno == errno.EPIPE:
+                raise StdoutClosed() from None
             raise OutputError(f"cannot write standard output: {_reason(exc)}") from None
         return
     try:
@@ -284,6 +295,7 @@ def emit(
 
     rendered: dict[tuple[str, bool], str] = {}
     failures: list[str] = []
+    closed: StdoutClosed | None = None
     for out in outputs:  # every output is attempted; each failure is named
         colour = out.format == "text" and out.to_stdout and stdout_colour
         key = (out.format, colour)
@@ -298,5 +310,9 @@ def emit(
             write(rendered[key], out.path, stdout)
         except OutputError as exc:
             failures.extend(exc.reasons)
+        except StdoutClosed as exc:  # the files are still written; then the quiet exit
+            closed = exc
     if failures:
         raise OutputError(*failures)
+    if closed is not None:
+        raise closed

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from tests.conftest import ROOT, check_json, run_cli, workflow
@@ -38,7 +39,7 @@ jobs:
 def test_version() -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert "0.1.0" in result.stdout
+    assert result.stdout.split() == ["auditor,", "version", version("auditor")]
 
 
 def test_severity_names_are_one_list() -> None:
@@ -89,7 +90,7 @@ def test_json_contract(repo) -> None:  # type: ignore[no-untyped-def]
     result = check_json(repo(workflow(BROKEN)))
     doc = result.json()
     assert doc["schema_version"] == 1
-    assert doc["tool"] == {"name": "auditor", "version": "0.1.0"}
+    assert doc["tool"] == {"name": "auditor", "version": version("auditor")}
     finding = result.findings("needs-unknown-job")[0]
     assert set(finding) == {"rule", "severity", "message", "repo", "path", "line", "column",
                             "end_line", "end_column", "job", "step", "fingerprint"}

@@ -1,6 +1,7 @@
 """Write faults: a full disk, a closed pipe, a folder that cannot be made.
 
-Standard output that cannot be written is one line on stderr and exit 2
+Standard output that cannot be written (a full disk) is one line on stderr and exit 2
+(a closed pipe: no line, exit 141)
 (before: exit 1 or an "internal error", and truncated JSON). ``-o`` and every
 ``--report`` are written atomically, so a failure leaves the previous file (or
 none), never a truncated one; every ``--report`` is attempted and each failure
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,8 +100,9 @@ def test_org_and_graph_stdout_on_a_full_disk(repo: Path, env: dict[str, str]) ->
         assert _one_line(run.stderr) == [f"auditor: error: cannot write standard output: {ENOSPC}"]
 
 
-def test_stdout_closed_early_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
-    """A reader that stops (``| head``) after the first bytes of a large report."""
+def test_stdout_closed_early_is_a_quiet_exit_141(tmp_path: Path, env: dict[str, str]) -> None:
+    """A reader that stops (``| head``) after the first bytes of a large report: no
+    message, exit 141 as git (auditor.exits)."""
     root = big_repo(tmp_path / "big", 120)  # megabytes of text: far more than a pipe holds
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "check", "--no-cache", str(root)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
@@ -106,8 +110,47 @@ def test_stdout_closed_early_is_one_line_and_exit_2(tmp_path: Path, env: dict[st
     assert proc.stdout.read(10)
     proc.stdout.close()
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=TIMEOUT) == 2
-    assert _one_line(err) == ["auditor: error: cannot write standard output: Broken pipe"]
+    assert proc.wait(timeout=TIMEOUT) == 141
+    assert err == ""
+
+
+def _closed_pipe(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``auditor ARGS | head -c 0`` through a real shell pipe: (auditor's status, stderr)."""
+    exe = Path(sys.executable).with_name("auditor")
+    command = " ".join(shlex.quote(a) for a in [str(exe), *args])
+    script = f"{command} 2>&3 | head -c 0; echo ${{PIPESTATUS[0]}}"
+    with tempfile.TemporaryFile() as errors:
+        run = subprocess.run(["bash", "-c", f"exec 3>&{errors.fileno()}; {script}"], env=env,
+                             capture_output=True, text=True, timeout=TIMEOUT, check=False,
+                             pass_fds=(errors.fileno(),))  # fmt: skip
+        errors.seek(0)
+        return int(run.stdout.strip()), errors.read().decode()
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "--no-cache", "--format", "json"],
+    ["org", "--no-cache", "--quiet", "--format", "json"],
+    ["graph"],
+    ["rules"],
+    ["explain", "needs-unknown-job"],
+])  # fmt: skip
+def test_head_c_0_is_quiet_for_every_command(
+    tmp_path: Path, env: dict[str, str], command: list[str]
+) -> None:
+    root = big_repo(tmp_path / "big", 5)
+    args = command + ([str(root)] if command[0] in ("check", "org", "graph") else [])
+    status, err = _closed_pipe(args, env)
+    assert (status, err) == (141, ""), err
+
+
+def test_reports_are_still_written_when_stdout_is_closed(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    root = big_repo(tmp_path / "big", 5)
+    out = tmp_path / "r.json"
+    status, err = _closed_pipe(["check", "--no-cache", "--report", f"json:{out}", str(root)], env)
+    assert (status, err) == (141, "")
+    assert json.loads(out.read_text())["findings"]
 
 
 @needs_dev_full

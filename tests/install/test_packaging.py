@@ -110,6 +110,7 @@ def test_the_wheel_holds_only_the_auditor_package(installed: Installed) -> None:
             if path.is_file() and "__pycache__" not in path.parts:
                 assert f"auditor/{path.relative_to(ROOT).as_posix()}" in names, path
     assert "auditor/reports/report.schema.json" in names and "auditor/py.typed" in names
+    assert "auditor/policy.schema.json" in names  # `auditor schema policy` reads it
 
 
 def test_the_environment_holds_no_top_level_rules_or_reports_of_ours(installed: Installed) -> None:

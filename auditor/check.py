@@ -51,7 +51,20 @@ if TYPE_CHECKING:
 
 
 class CheckError(Exception):
-    """Why the check cannot run (one line; the CLI exits 2 with it)."""
+    """Why the check cannot run: one line per reason in ``messages`` (several only for a
+    policy file with several errors); the CLI exits 2 with them."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(*messages[:1])
+        self.messages: tuple[str, ...] = messages or ("cannot run",)
+
+    def __str__(self) -> str:
+        return self.messages[0]
+
+    @classmethod
+    def of(cls, exc: BaseException) -> CheckError:
+        """The error for ``exc``, keeping every line of a ``PolicyError``."""
+        return cls(*exc.messages) if isinstance(exc, PolicyError) else cls(str(exc))
 
 
 @dataclass(frozen=True)
@@ -398,7 +411,7 @@ def run_check(
     try:
         return _run(paths, options, stdin_data)
     except (PolicyError, InternalError, GitError) as exc:
-        raise CheckError(str(exc)) from None
+        raise CheckError.of(exc) from None
 
 
 def _run(paths: Sequence[str], options: CheckOptions, stdin_data: bytes | None) -> CheckResult:
@@ -562,7 +575,7 @@ def graph_policy(
             found = _default_site(target)
             policy = _repo_policy(found, False) if found else Policy()
     except PolicyError as exc:
-        raise CheckError(str(exc)) from None
+        raise CheckError.of(exc) from None
     if not policy.custom_rules:
         return policy, None
     from auditor.rules_loader import not_loaded_message
@@ -579,6 +592,6 @@ def target_policies(targets: Sequence[Target], options: CheckOptions) -> list[Po
     try:
         return [plan.judge for plan in _plans(targets, options, revisions)]
     except (PolicyError, InternalError, GitError) as exc:
-        raise CheckError(str(exc)) from None
+        raise CheckError.of(exc) from None
     finally:
         revisions.close()

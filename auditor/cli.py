@@ -148,7 +148,7 @@ def check(
     try:
         result = run_check(paths, options, _stdin(paths))
     except CheckError as exc:
-        _fail(str(exc))
+        _fail(*exc.messages)
     finally:
         bar.close()
     _notices(result.notices)
@@ -228,7 +228,7 @@ def baseline(
     try:
         result = run_check(paths, options, _stdin(paths))
     except CheckError as exc:
-        _fail(str(exc))
+        _fail(*exc.messages)
     _notices(result.notices)
     try:
         count = write_baseline(Path(output), result.findings, __version__, baseline_commit(paths))
@@ -306,7 +306,7 @@ def _catalogue(policy_file: str | None) -> list[Any]:
 
         return load_rules(Policy())
     except PolicyError as exc:
-        _fail(str(exc))
+        _fail(*exc.messages)
 
 
 @main.command(name="rules")

@@ -23,7 +23,15 @@ def message_line(text: str) -> str:
 
 
 class PolicyError(Exception):
-    """A policy problem; ``str()`` is the one-line ``file:line: key: reason``."""
+    """A policy problem: ``messages`` holds one ``file:line: key: reason`` line per error
+    (a policy file's errors are reported all at once), ``str()`` the first of them."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(*messages[:1])
+        self.messages: tuple[str, ...] = messages or ("invalid policy",)
+
+    def __str__(self) -> str:
+        return self.messages[0]
 
 
 class InternalError(Exception):

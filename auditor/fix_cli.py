@@ -95,7 +95,7 @@ def run_fix(
         results = fix_paths(paths, unsafe=unsafe, policy_file=policy_file, no_policy=no_policy,
                             select=select, ignore=ignore)  # fmt: skip
     except (CheckError, TargetError, PolicyError, InternalError) as exc:
-        fail(str(exc))
+        fail(*exc.messages) if isinstance(exc, (CheckError, PolicyError)) else fail(str(exc))
     changed = 0
     fixes = 0
     for root, shown, fix in results:

@@ -10,7 +10,9 @@ folder of repositories gets the command that scans them: ``auditor org``.
 
 A path counts as checked when a workflow folder at its root holds a workflow
 file or cannot be read (that is a finding), when it is a published action
-(``action.yml`` at its root), or when the user named files. Standard input is
+(``action.yml`` at its root), when it is a repository of its own (``.git``
+or a forge folder at its root) whose local actions were checked, or when the
+user named files. Standard input is
 always checked.
 """
 
@@ -39,7 +41,18 @@ def _has_workflows(target: Target) -> bool:
         unread: list[str] = []
         if workflow_files(source, folder, folder in RECURSIVE_DIRS, unread) or unread:
             return True
-    return any(_is_file(target, name) for name in ACTION_NAMES)
+    if any(_is_file(target, name) for name in ACTION_NAMES):
+        return True
+    # A repository of its own (``.git`` or a forge folder at the root) whose local actions
+    # were checked: an actions repository, not a folder of repositories.
+    return _is_own_repository(target) and next(iter(source.walk_actions()), None) is not None
+
+
+def _is_own_repository(target: Target) -> bool:
+    root = target.root
+    return root is not None and (
+        (root / ".git").exists() or any((root / d).is_dir() for d in (".github", ".gitea", ".forgejo"))
+    )
 
 
 def _is_file(target: Target, name: str) -> bool:

@@ -121,7 +121,7 @@ def run_org(
         result = org.scan_org(all_specs, specs, settings, jobs=jobs, progress=progress)
     except (org.OrgError, PolicyError, InternalError) as exc:
         progress.close()
-        fail(str(exc))
+        fail(*exc.messages) if isinstance(exc, PolicyError) else fail(str(exc))
     finally:
         progress.close()
     unknown = (select | ignore) - set(result.org.checked_rules)
@@ -185,7 +185,7 @@ def run_merge(
         previous = org.load_report(compare) if compare else None
         result = org.merge([org.load_report(path) for path in files], policy)
     except (outputs.OutputError, org.OrgError, PolicyError) as exc:
-        fail(str(exc))
+        fail(*exc.messages) if isinstance(exc, PolicyError) else fail(str(exc))
     _emit(result, fmt, output, extra_outputs, fail_on, fail, trends=_trends(result, previous, compare))
     errors = [r for r in result.repos if r.error]
     if errors:

@@ -181,10 +181,19 @@ class Policy:
 Validator = Callable[[YNode, str], Any]
 
 
+class _Reported(PolicyError):
+    """A mapping had errors, already in ``_Checker.errors``: its caller must not go on with
+    the partial value (a waiver without its ``rule`` is not a second error to report)."""
+
+
 class _Checker:
+    """Validates a policy's YAML tree. Errors are collected, not raised one at a time: each
+    mapping checks every key it has, so one run reports every error in the file."""
+
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.spans: dict[str, Span] = {}
+        self.errors: list[PolicyError] = []
 
     def at(self, key: str, node: YNode) -> None:
         self.spans.setdefault(key, node.span)
@@ -197,13 +206,24 @@ class _Checker:
         if not isinstance(node, YMap):
             raise self.fail(node, key, "must be a mapping")
         out: dict[str, Any] = {}
+        failed = False
         for k, v in node.items():
             name = f"{key}.{k.value}" if key else k.value
             if k.value not in allowed:
                 known = ", ".join(sorted(allowed))
-                raise self.fail(k, name, f"unknown key (known here: {known})")
+                self.errors.append(self.fail(k, name, f"unknown key (known here: {known})"))
+                failed = True
+                continue
             self.at(name, k)
-            out[k.value] = allowed[k.value](v, name)
+            try:
+                out[k.value] = allowed[k.value](v, name)
+            except _Reported:
+                failed = True
+            except PolicyError as exc:
+                self.errors.append(exc)
+                failed = True
+        if failed:
+            raise _Reported()
         return out
 
     def string(self, node: YNode, key: str) -> str:
@@ -535,7 +555,11 @@ def parse_policy(
         "rules": _rules(c),
         "waivers": _waivers(c),
     }
-    raw = c.mapping(parsed.root, "", top)
+    try:
+        raw = c.mapping(parsed.root, "", top)
+    except PolicyError as exc:
+        found = c.errors or [exc]
+        raise PolicyError(*(m for e in found for m in e.messages)) from None
     if confined:
         _refuse_outside(c, raw)
     kwargs["key_spans"] = c.spans

@@ -80,3 +80,15 @@ def test_the_wild_corpus_root_is_nothing_and_names_the_org_command() -> None:
 def test_help_documents_the_exit_codes() -> None:
     assert "3 nothing to check" in " ".join(run_cli("check", "--help").stdout.split())
     assert "| 3 | `check`: nothing to check" in (ROOT / "README.md").read_text()
+
+
+def test_a_repository_of_local_actions_is_checked_and_a_folder_of_them_is_not(tmp_path: Path) -> None:
+    """An actions repository (a forge folder or .git at its root) with clean local actions
+    passes (exit 0); the same actions in a folder that is no repository are nothing."""
+    action = "name: a\nruns:\n  using: composite\n  steps:\n    - run: echo hi\n      shell: bash\n"
+    repo = write_files(tmp_path / "actions-repo", {".github/actions/build/action.yml": action})
+    assert run_cli("check", str(repo)).exit_code == 0
+    loose = write_files(tmp_path / "loose", {"tools/build/action.yml": action})
+    result = run_cli("check", str(loose))
+    assert result.exit_code == 3
+    assert "no inputs collected" in result.stderr

@@ -50,6 +50,53 @@ def test_validation_error_names_file_line_and_key(repo, policy: str, line: int, 
     assert words in message
 
 
+_FOUR_ERRORS = """\
+version: 1
+rulez: {}
+promote:
+  required_secrets: 3
+limits:
+  max_file_bytes: -5
+  max_fil_seconds: 3
+roles:
+  promote:
+    names: ["(unclosed"]
+"""
+
+
+@pytest.mark.parametrize("command", [("check",), ("baseline", "-o", "/dev/null"), ("fix", "--diff")])
+def test_every_policy_error_is_reported_in_one_run(repo, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """A policy with five errors at three depths: all five, in file order, each on its own
+    located line, and nothing scanned (exit 2); a fixed file then passes."""
+    root = repo(workflow(CLEAN))
+    policy = root / ".auditor.yml"
+    policy.write_text(_FOUR_ERRORS)
+    result = run_cli(*command, str(root))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    expected = [(2, "rulez", "unknown key"), (4, "promote.required_secrets", "must be a list of strings"),
+                (6, "limits.max_file_bytes", "must be a positive integer"),
+                (7, "limits.max_fil_seconds", "unknown key"),
+                (10, "roles.promote.names", "invalid regular expression")]  # fmt: skip
+    assert len(lines) == len(expected), lines
+    for got, (line, key, words) in zip(lines, expected, strict=True):
+        assert got.startswith(f"auditor: error: {policy}:{line}: {key}: "), got
+        assert words in got
+    policy.write_text("version: 1\n")
+    assert run_cli(*command, str(root)).exit_code == 0
+
+
+def test_a_waiver_with_a_bad_rule_is_one_error_not_two(repo) -> None:  # type: ignore[no-untyped-def]
+    """A mapping that had an error is not judged further: its caller does not go on to
+    report what the bad key left missing."""
+    root = repo(workflow(CLEAN))
+    (root / ".auditor.yml").write_text("version: 1\nwaivers:\n  - rule: [x]\n    path: a.yml\n"
+                                       "    reason: r\n    until: 2099-01-01\n")
+    result = run_cli("check", str(root))
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
 def test_full_design_example_is_valid(repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = repo(workflow(CLEAN))
     (root / "secrets.txt").write_text("CP_ADMIN_API_TOKEN\n# comment\nCP_ADMIN_API_TOKEN_STAGING\n")

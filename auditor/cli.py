@@ -308,9 +308,29 @@ def explain(rule_id: str, policy_file: str | None) -> None:
     """Show a rule's documentation: what, why, example, use instead."""
     for rule in _catalogue(policy_file):
         if rule.id == rule_id:
-            click.echo(rule.docs(), nl=False)
+            from auditor.rule_pages import explain_text
+
+            click.echo(explain_text(rule), nl=False)
             return
     _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
+
+
+@main.command(name="docs")
+@click.option("--output-dir", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, writable=True, path_type=str),
+              help="Folder to write one page per built-in rule and index.md into (docs/rules).")
+def rule_docs(output_dir: str) -> None:
+    """Generate the rule pages (docs/rules/<id>.md and index.md) from the rules."""
+    from pathlib import Path
+
+    from auditor.rule_pages import write_pages
+    from auditor.rules_loader import builtin_rules
+
+    try:
+        written = write_pages(builtin_rules(), Path(output_dir))
+    except OSError as exc:
+        _fail(f"{output_dir}: cannot write the rule pages: {exc.strerror or exc}")
+    click.echo(f"auditor: wrote {len(written)} page(s) into {output_dir}", err=True)
 
 
 # --- org scans (auditor.org, auditor.org_cli) -------------------------------------------

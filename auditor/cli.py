@@ -155,6 +155,7 @@ def check(
         link_base=outputs.link_base(os.environ),
         new_suppressions=result.new_suppressions,
         gate_rev=result.gate_rev,
+        terminal=_terminal(stream) if fmt == "text" else None,
     )
     colour = fmt == "text" and stream is not None and _use_colour(stream)
     try:
@@ -166,6 +167,12 @@ def check(
     except outputs.OutputError as exc:
         _fail(*exc.reasons)
     sys.exit(exit_code(result.findings, fail_on))
+
+
+def _terminal(stream: Any) -> Any:
+    from auditor.terminal import detect
+
+    return detect(stream)
 
 
 def _stdin(paths: tuple[str, ...]) -> bytes | None:

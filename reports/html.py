@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from auditor.findings import MARKUP_ESCAPES, SEVERITY_RANK, Finding, no_commands_text, printable
 from auditor.reports.model import Report
 from auditor.reports.source import SourceLines
+from auditor.rule_docs import rule_doc_url
 from auditor.summary import RepoSummary
 
 ROLE_COLOURS = {"publish": "#1f6fb4", "promote": "#c2571a", "verify": "#2a8a2a"}
@@ -440,7 +441,7 @@ def _findings_table(report: Report, findings: Sequence[Finding], sources: Source
         src = f'<pre class="src">{_e(excerpt.text)}</pre>' if excerpt is not None else ""
         rows.append(
             f'<tr><td class="sev-{_e(f.severity)}">{SEV_MARK.get(f.severity, "")} '
-            f"{_e(f.severity)}</td><td><code>{_e(f.rule)}</code></td>"
+            f'{_e(f.severity)}</td><td><a href="{_e(rule_doc_url(f.rule))}"><code>{_e(f.rule)}</code></a></td>'
             f"<td><code>{_e(f.path)}:{f.line}</code>"
             f"{'<br>job <code>' + _e(f.job) + '</code>' if f.job else ''}</td>"
             f'<td class="msg">{_e(f.message)}{src}</td></tr>'

@@ -13,6 +13,7 @@ from auditor.summary import OrgSummary, RepoSummary
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
     from auditor.suppress import NewSuppression
+    from auditor.terminal import Terminal
 
 
 @dataclass
@@ -50,6 +51,9 @@ class Report:
     # they hide). Every format lists them, so a reviewer sees what was silenced.
     gate_rev: str | None = None
     new_suppressions: list[NewSuppression] = field(default_factory=list)
+    # The terminal standard output is (width, OSC 8 links), for the text shown there;
+    # None everywhere else (piped, a file), where the text is the plain one.
+    terminal: Terminal | None = None
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from auditor.reports.html import layout, svg_graph
+from auditor.rule_docs import docs_base
 from tests.conftest import run_cli
 from tests.org.conftest import CLEAN, write
 
@@ -67,7 +68,10 @@ def test_html_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img" not in page and "gamma-&lt;img src=x onerror=alert(2)&gt;" in page
     # nothing external: no src/href to another origin, no @import, no url()
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert not re.search(r"""src\s*=\s*["']?(https?:|//)""", page)
+    # the only links out are <a> to rule pages (navigation, nothing loaded)
+    external = re.findall(r"""<(\w+)[^>]*?href\s*=\s*["']?((?:https?:|//)[^"' >]*)""", page)
+    assert all(tag == "a" and url.startswith(docs_base()) for tag, url in external), external
     assert "@import" not in page and "url(http" not in page
     assert page.count("<script>") == 1  # ours, the only one
     for name in ("alpha", "beta"):

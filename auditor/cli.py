@@ -42,6 +42,18 @@ def _csv(value: str | None) -> frozenset[str]:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
 
 
+def _complete_rule_id(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from auditor.rule_ids import complete_rule_id
+
+    return complete_rule_id(ctx, param, incomplete)
+
+
+def _complete_rule_list(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from auditor.rule_ids import complete_rule_list
+
+    return complete_rule_list(ctx, param, incomplete)
+
+
 def _use_colour(stream: Any) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
@@ -91,8 +103,10 @@ def main() -> None:
 @click.option("--policy", "policy_file", type=str, default=None,
               help="Policy file (default: .auditor.yml at each repository root).")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
@@ -191,8 +205,10 @@ def _notices(lines: list[str]) -> None:
 @click.option("--policy", "policy_file", type=str, default=None,
               help="Policy file (default: .auditor.yml at each repository root).")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules a repository's own policy names (runs its code).")
 def baseline(
@@ -308,18 +324,25 @@ def list_rules(policy_file: str | None) -> None:
 
 
 @main.command()
-@click.argument("rule_id")
+@click.argument("rule_id", shell_complete=_complete_rule_id)
 @click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
               help="Also look among the custom rules this policy file names.")
 def explain(rule_id: str, policy_file: str | None) -> None:
     """Show a rule's documentation: what, why, example, use instead."""
-    for rule in _catalogue(policy_file):
+    catalogue = _catalogue(policy_file)
+    for rule in catalogue:
         if rule.id == rule_id:
             from auditor.rule_pages import explain_text
+            from auditor.terminal import print_markdown, shows_markdown
 
-            click.echo(explain_text(rule), nl=False)
+            if shows_markdown(sys.stdout):
+                print_markdown(explain_text(rule), sys.stdout)
+            else:
+                click.echo(explain_text(rule), nl=False)
             return
-    _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
+    from auditor.rule_ids import unknown_rule_message
+
+    _fail(unknown_rule_message(rule_id, [r.id for r in catalogue]))
 
 
 @main.command(name="docs")
@@ -362,8 +385,10 @@ def rule_docs(output_dir: str) -> None:
               help="Policy for every repository (and the org's shared_files); default: "
                    "each repository's own .auditor.yml.")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any repository has a finding at or above this severity.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",

@@ -44,3 +44,19 @@ def hyperlink(text: str, url: str) -> str:
     """``text`` as an OSC 8 hyperlink to ``url`` (control characters in the URL dropped)."""
     clean = "".join(ch for ch in url if ch.isprintable())
     return f"{OSC8_OPEN}{clean}{OSC8_END}{text}{OSC8_OPEN}{OSC8_END}"
+
+
+def shows_markdown(stream: Any, env: Mapping[str, str] | None = None) -> bool:
+    """Whether Markdown sent to ``stream`` is rendered (a terminal that is not dumb) rather
+    than printed as its source (piped, a file: what a script or a pager reads)."""
+    env = os.environ if env is None else env
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and env.get("TERM", "") not in ("", "dumb")
+
+
+def print_markdown(text: str, stream: Any) -> None:
+    """Render Markdown on the terminal ``stream`` with rich (NO_COLOR is honoured by rich)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(file=stream, soft_wrap=False).print(Markdown(text, code_theme="ansi_dark"))

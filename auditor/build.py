@@ -141,6 +141,11 @@ def _kind(value: Value | None) -> str:
     return "a mapping" if isinstance(value, Map) else "a list"
 
 
+# The fix for an unknown key with no near known key and no better hint: the runner
+# rejects or ignores it, so the message still says what to do.
+_REMOVE_UNKNOWN = "; remove it, or fix its name"
+
+
 class _Problems:
     def __init__(self, out: list[Problem]) -> None:
         self.out = out
@@ -158,7 +163,8 @@ class _Problems:
                 continue
             guess = nearest(name, allowed)
             did_you_mean = f"; did you mean '{guess}'?" if guess else ""
-            self.add(key, f"{where}: unknown key '{name[:60]}'{did_you_mean}{hint}",
+            fix = hint or ("" if guess else _REMOVE_UNKNOWN)
+            self.add(key, f"{where}: unknown key '{name[:60]}'{did_you_mean}{fix}",
                      f"unknown-key:{subject}:{name}")  # fmt: skip
 
 
@@ -556,8 +562,9 @@ def build_workflow(path: str, root: YNode, problems: list[Problem]) -> Workflow 
             hint = _CUT_SHORT if not _KEY_LIKE.match(key.value) else (
                 " (to describe the workflow, use a YAML comment)" if key.value == "description" else "")
             did_you_mean = f"; did you mean '{guess}'?" if guess else ""
+            fix = hint or ("" if guess else _REMOVE_UNKNOWN)
             found.add(key, f"unknown top-level key '{key.value[:60]}'{did_you_mean} (a workflow "
-                      f"has only {', '.join(sorted(allowed))}){hint}",
+                      f"has only {', '.join(sorted(allowed))}){fix}",
                       f"unknown-key:workflow:{key.value}")  # fmt: skip
     on_pair = top.entry("on")
     on = on_pair[1] if on_pair else None

@@ -28,6 +28,11 @@ FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "html", 
 # The one list is auditor.findings.SEVERITIES (a test keeps the two equal); not
 # imported here because auditor.findings pulls in the model and ruamel.yaml.
 SEVERITIES = ("error", "warning", "note")
+# Paths are click.Path (shell completion offers files, or folders for _DIR), kept as str;
+# whether they exist is checked where they are used, with that command's one-line error.
+_FILE = click.Path(path_type=str)
+_FILE_OR_DASH = click.Path(allow_dash=True, path_type=str)  # `-`: standard input or output
+_DIR = click.Path(file_okay=False, path_type=str)
 
 
 def _fail(*messages: str) -> NoReturn:
@@ -41,6 +46,18 @@ def _csv(value: str | None) -> frozenset[str]:
     if not value:
         return frozenset()
     return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def _complete_rule_id(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from auditor.rule_ids import complete_rule_id
+
+    return complete_rule_id(ctx, param, incomplete)
+
+
+def _complete_rule_list(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from auditor.rule_ids import complete_rule_list
+
+    return complete_rule_list(ctx, param, incomplete)
 
 
 def _use_colour(stream: Any) -> bool:
@@ -63,6 +80,17 @@ class _Group(click.Group):
 
             unexpected(exc)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list with each summary whole (wrapped, never cut with "...")."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -74,7 +102,29 @@ class _Group(click.Group):
             unexpected(exc)  # Ctrl-C: exit 130; a broken stdout: exit 2; else internal error
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+_EPILOG = """\b
+Examples:
+  auditor check .                              check this repository
+  auditor check . --format sarif -o out.sarif  for code scanning
+  auditor check . --new-since origin/main      only what a change adds
+  auditor org --root repos/ --report html:org.html
+  auditor explain needs-cycle                  a rule's page
+
+\b
+Exit codes:
+  0    nothing at or above --fail-on
+  1    findings at or above --fail-on (default: error)
+  2    usage, policy or internal error (one line on stderr)
+  3    nothing to check: no workflow found under a given path
+  130  interrupted (Ctrl-C)
+
+\b
+Shell completion (commands, options, rule ids), e.g. for bash:
+  eval "$(_AUDITOR_COMPLETE=bash_source auditor)"
+"""
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EPILOG)
 @click.version_option(__version__, "--version", prog_name="auditor")
 def main() -> None:
     """Policy-as-code audit checker for CI release pipelines (GitHub, Gitea, Forgejo)."""
@@ -91,20 +141,22 @@ _CHECK_EXITS = (
 
 
 @main.command(epilog=_CHECK_EXITS)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, type=_FILE_OR_DASH)
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Output format.")
-@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
-@click.option("--policy", "policy_file", type=str, default=None,
+@click.option("--output", "-o", type=_FILE_OR_DASH, default=None, help="Write the output to FILE.")
+@click.option("--policy", "policy_file", type=_FILE, default=None,
               help="Policy file (default: .auditor.yml at each repository root).")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
               help="Also write a report, e.g. sarif:auditor.sarif (repeatable).")
-@click.option("--baseline", "baseline_file", type=str, default=None, metavar="FILE",
+@click.option("--baseline", "baseline_file", type=_FILE, default=None, metavar="FILE",
               help="Report only findings not recorded in FILE (see `auditor baseline`).")
 @click.option("--new-since", type=str, default=None, metavar="REV",
               help="Report only findings not present at git revision REV (pre-merge gate).")
@@ -174,6 +226,7 @@ def check(
         link_base=outputs.link_base(os.environ),
         new_suppressions=result.new_suppressions,
         gate_rev=result.gate_rev,
+        terminal=_terminal(stream) if fmt == "text" else None,
     )
     colour = fmt == "text" and stream is not None and _use_colour(stream)
     try:
@@ -189,6 +242,12 @@ def check(
     sys.exit(code or (EXIT_NOTHING_CHECKED if empty else 0))
 
 
+def _terminal(stream: Any) -> Any:
+    from auditor.terminal import detect
+
+    return detect(stream)
+
+
 def _stdin(paths: tuple[str, ...]) -> bytes | None:
     return sys.stdin.buffer.read() if "-" in paths else None
 
@@ -199,14 +258,16 @@ def _notices(lines: list[str]) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--output", "-o", type=str, default="auditor-baseline.json", show_default=True,
+@click.argument("paths", nargs=-1, required=True, type=_FILE_OR_DASH)
+@click.option("--output", "-o", type=_FILE_OR_DASH, default="auditor-baseline.json", show_default=True,
               help="Baseline file to write.")
-@click.option("--policy", "policy_file", type=str, default=None,
+@click.option("--policy", "policy_file", type=_FILE, default=None,
               help="Policy file (default: .auditor.yml at each repository root).")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules a repository's own policy names (runs its code).")
 def baseline(
@@ -238,12 +299,13 @@ def baseline(
 
 
 @main.command()
-@click.argument("path")
+@click.argument("path", type=_FILE_OR_DASH)
 @click.option("--format", "fmt", type=click.Choice(("mermaid", "dot", "json")), default="mermaid",
-              show_default=True)
-@click.option("--policy", "policy_file", type=str, default=None)
-@click.option("--no-policy", is_flag=True)
-@click.option("--output-dir", type=str, default=None, metavar="DIR",
+              show_default=True, help="Graph language (json: the graph as data).")
+@click.option("--policy", "policy_file", type=_FILE, default=None,
+              help="Policy file (default: .auditor.yml at the repository root).")
+@click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
+@click.option("--output-dir", type=_DIR, default=None, metavar="DIR",
               help="Write one file per workflow into DIR (listed on stdout) instead of one document.")
 def graph(path: str, fmt: str, policy_file: str | None, no_policy: bool, output_dir: str | None) -> None:
     """Print the job graphs of the workflows as one document (roles coloured)."""
@@ -310,7 +372,7 @@ def _catalogue(policy_file: str | None) -> list[Any]:
 
 
 @main.command(name="rules")
-@click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
+@click.option("--policy", "policy_file", type=_FILE, default=None, metavar="FILE",
               help="Also list the custom rules this policy file names.")
 def list_rules(policy_file: str | None) -> None:
     """List every rule with its default severity."""
@@ -322,16 +384,43 @@ def list_rules(policy_file: str | None) -> None:
 
 
 @main.command()
-@click.argument("rule_id")
-@click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
+@click.argument("rule_id", shell_complete=_complete_rule_id)
+@click.option("--policy", "policy_file", type=_FILE, default=None, metavar="FILE",
               help="Also look among the custom rules this policy file names.")
 def explain(rule_id: str, policy_file: str | None) -> None:
     """Show a rule's documentation: what, why, example, use instead."""
-    for rule in _catalogue(policy_file):
+    catalogue = _catalogue(policy_file)
+    for rule in catalogue:
         if rule.id == rule_id:
-            click.echo(rule.docs(), nl=False)
+            from auditor.rule_pages import explain_text
+            from auditor.terminal import print_markdown, shows_markdown
+
+            if shows_markdown(sys.stdout):
+                print_markdown(explain_text(rule), sys.stdout)
+            else:
+                click.echo(explain_text(rule), nl=False)
             return
-    _fail(f"unknown rule '{rule_id}' (see `auditor rules`)")
+    from auditor.rule_ids import unknown_rule_message
+
+    _fail(unknown_rule_message(rule_id, [r.id for r in catalogue]))
+
+
+@main.command(name="docs")
+@click.option("--output-dir", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, writable=True, path_type=str),
+              help="Folder to write one page per built-in rule and index.md into (docs/rules).")
+def rule_docs(output_dir: str) -> None:
+    """Generate the rule pages (docs/rules/<id>.md and index.md) from the rules."""
+    from pathlib import Path
+
+    from auditor.rule_pages import write_pages
+    from auditor.rules_loader import builtin_rules
+
+    try:
+        written = write_pages(builtin_rules(), Path(output_dir))
+    except OSError as exc:
+        _fail(f"{output_dir}: cannot write the rule pages: {exc.strerror or exc}")
+    click.echo(f"auditor: wrote {len(written)} page(s) into {output_dir}", err=True)
 
 
 @main.command()
@@ -359,9 +448,9 @@ def fix(
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--root", type=str, default=None, metavar="DIR",
+@click.option("--root", type=_DIR, default=None, metavar="DIR",
               help="Scan every subfolder of DIR as a repository.")
-@click.option("--repos", "repos_file", type=str, default=None, metavar="FILE",
+@click.option("--repos", "repos_file", type=_FILE, default=None, metavar="FILE",
               help="Repositories to scan: one path or git URL a line (URLs are mirrored).")
 @click.option("--ref", type=str, default=None, metavar="REF",
               help="Read git repositories at REF (default: a mirror's HEAD, a working "
@@ -372,20 +461,22 @@ def fix(
               help="Worker processes (default: the core count).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--policy", "policy_file", type=str, default=None,
+@click.option("--policy", "policy_file", type=_FILE, default=None,
               help="Policy for every repository (and the org's shared_files); default: "
                    "each repository's own .auditor.yml.")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
-@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
-@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).")
+@click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
+@click.option("--ignore", type=str, default=None, help="Skip these rule ids (comma-separated).",
+              shell_complete=_complete_rule_list)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any repository has a finding at or above this severity.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Output format on standard output (or --output).")
-@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
+@click.option("--output", "-o", type=_FILE_OR_DASH, default=None, help="Write the output to FILE.")
 @click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
               help="Also write a report, e.g. html:org.html, json:org.json (repeatable).")
-@click.option("--mirror-dir", type=str, default=None, metavar="DIR",
+@click.option("--mirror-dir", type=_DIR, default=None, metavar="DIR",
               help="Where URLs are mirrored (default: $XDG_CACHE_HOME/auditor/mirrors).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules repositories' own policies name (runs their code).")
@@ -426,15 +517,15 @@ def org(
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, type=_FILE_OR_DASH)
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="error", show_default=True,
               help="Exit 1 when any repository has a finding at or above this severity.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="text",
               show_default=True, help="Output format on standard output (or --output).")
-@click.option("--output", "-o", type=str, default=None, help="Write the output to FILE.")
+@click.option("--output", "-o", type=_FILE_OR_DASH, default=None, help="Write the output to FILE.")
 @click.option("--report", "report_specs", multiple=True, metavar="FORMAT:PATH",
               help="Also write a report, e.g. html:org.html (repeatable).")
-@click.option("--policy", "policy_file", type=str, default=None, metavar="FILE",
+@click.option("--policy", "policy_file", type=_FILE, default=None, metavar="FILE",
               help="The --policy the shards were scanned with: its custom org rules run "
                    "again over the union.")
 @click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS.json",

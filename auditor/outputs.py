@@ -293,17 +293,20 @@ def emit(
             built.append(made)
         return built[0]
 
-    rendered: dict[tuple[str, bool], str] = {}
+    rendered: dict[tuple[str, bool, bool], str] = {}
     failures: list[str] = []
     closed: StdoutClosed | None = None
     for out in outputs:  # every output is attempted; each failure is named
         colour = out.format == "text" and out.to_stdout and stdout_colour
-        key = (out.format, colour)
+        on_terminal = out.format == "text" and out.to_stdout  # width and links: stdout only
+        key = (out.format, colour, on_terminal)
         try:
             if key not in rendered:
                 text = memo.get(out.format, colour) if memo is not None else None
                 if text is None:
-                    text = render(dataclasses.replace(the_report(), color=colour), out.format)
+                    made = the_report()
+                    terminal = made.terminal if on_terminal else None
+                    text = render(dataclasses.replace(made, color=colour, terminal=terminal), out.format)
                     if memo is not None:
                         memo.put(out.format, colour, text)
                 rendered[key] = text

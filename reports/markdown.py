@@ -20,6 +20,7 @@ from auditor.findings import SEVERITIES, SEVERITY_RANK, TEXT_ESCAPES, Finding, p
 from auditor.reports.graph import mermaid
 from auditor.reports.model import Report
 from auditor.reports.source import SourceLines
+from auditor.rule_docs import rule_doc_url
 
 LIMIT = 65_000
 ICONS = {"error": "🔴", "warning": "🟠", "note": "🔵"}
@@ -130,6 +131,13 @@ def code(text: str) -> str:
     return code_span(text)
 
 
+def rule_link(rule_id: str, cell: bool = False) -> str:
+    """The rule id as code, linked to its page (``auditor.rule_docs``): one click from a
+    finding to what it means and how to fix it."""
+    url = quote(rule_doc_url(rule_id), safe=":/?#[]@!$&'*+,;=%~.-_")
+    return f"[{cell_code(rule_id) if cell else code(rule_id)}]({url})"
+
+
 def cell_code(text: str) -> str:
     """``code`` for a table cell: a table splits its row at every ``|`` before it sees
     code spans, so a pipe is written ``\\|`` (GFM turns it back into ``|``)."""
@@ -183,7 +191,7 @@ def summary_table(report: Report) -> list[str]:
         rule = report.rule(rule_id)
         what = message(rule.summary, cell=True) if rule is not None else ""
         sev = severity[rule_id]
-        lines.append(f"| {cell_code(rule_id)} | {ICONS.get(sev, '')} {sev} | {per_rule[rule_id]} | {what} |")
+        lines.append(f"| {rule_link(rule_id, cell=True)} | {ICONS.get(sev, '')} {sev} | {per_rule[rule_id]} | {what} |")
     return lines
 
 
@@ -198,7 +206,7 @@ def _finding_line(report: Report, f: Finding, shown: str, sources: SourceLines) 
         context += ")"
     line = (
         f"- {ICONS.get(f.severity, '')} **{f.severity}** line {where}, col {f.column}: "
-        f"{code(f.rule)} {message(f.message)}{context}"
+        f"{rule_link(f.rule)} {message(f.message)}{context}"
     )
     excerpt = sources.excerpt(f)  # bounded: never the whole line once per finding
     if excerpt is not None:
@@ -220,7 +228,7 @@ def _new_suppressions(report: Report, room: int) -> str:
             f"{code('ignore[' + ', '.join(item.rules) + ']')} {escape(item.reason)} (hides {hides})\n"
         )
         for f in item.hides:
-            entry += f"  - {ICONS.get(f.severity, '')} {code(f.rule)} {message(f.message)}\n"
+            entry += f"  - {ICONS.get(f.severity, '')} {rule_link(f.rule)} {message(f.message)}\n"
         if len(text) + len(entry) > room:
             text += f"- … and {_plural(len(items) - shown, 'more suppression')} (see the JSON report)\n"
             break

@@ -13,6 +13,7 @@ from auditor.summary import OrgSummary, RepoSummary
 if TYPE_CHECKING:
     from auditor.facts import PipelineGraph
     from auditor.suppress import NewSuppression
+    from auditor.terminal import Terminal
     from auditor.trends import Trends
 
 
@@ -53,6 +54,9 @@ class Report:
     new_suppressions: list[NewSuppression] = field(default_factory=list)
     # ``auditor org/merge --compare PREVIOUS.json``: new, fixed and still-open findings
     trends: Trends | None = None
+    # The terminal standard output is (width, OSC 8 links), for the text shown there;
+    # None everywhere else (piped, a file), where the text is the plain one.
+    terminal: Terminal | None = None
 
     def counts(self) -> dict[str, int]:
         out = {"error": 0, "warning": 0, "note": 0}

@@ -1,4 +1,10 @@
-"""SARIF 2.1.0: one run, every rule in ``tool.driver.rules``, one result per finding.
+"""SARIF 2.1.0: one run, the rules that have results in ``tool.driver.rules``, one result
+per finding.
+
+Each rule descriptor is short (summary, level, tags) and links to its page
+(``helpUri``, from ``auditor.rule_docs``) instead of embedding the whole
+documentation: a report of six findings stays a few kilobytes, and the page
+a code-scanning alert opens is the published one.
 
 Code-scanning services (GitHub's among them) read this. Locations are
 repository-relative URIs: a repository scanned as ``.`` uses the well-known
@@ -20,6 +26,7 @@ from auditor.findings import Finding
 from auditor.reports.json_report import dumps
 from auditor.reports.model import Report
 from auditor.rule import Rule
+from auditor.rule_docs import HOME_URL, rule_doc_url
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -41,14 +48,15 @@ def _text(value: str, fallback: str) -> str:
 
 
 def rule_descriptor(rule: Rule) -> dict[str, Any]:
-    docs = rule.docs()
     tags = sorted({"ci", "release-pipeline", *rule.tags})
+    url = rule_doc_url(rule.id)
+    summary = _text(rule.summary, rule.id)
     return {
         "id": rule.id,
         "name": rule_name(rule.id),
-        "shortDescription": {"text": _text(rule.summary, rule.id)},
-        "fullDescription": {"text": _text(rule.what, rule.summary or rule.id)},
-        "help": {"text": docs, "markdown": docs},
+        "shortDescription": {"text": summary},
+        "helpUri": url,
+        "help": {"text": f"{summary} See {url}", "markdown": f"{summary} [Documentation]({url})"},
         "defaultConfiguration": {"level": LEVELS.get(rule.severity, "warning")},
         "properties": {
             "tags": tags,
@@ -65,6 +73,7 @@ def _stub_descriptor(rule_id: str, severity: str) -> dict[str, Any]:
         "id": rule_id,
         "name": rule_name(rule_id),
         "shortDescription": {"text": rule_id},
+        "helpUri": rule_doc_url(rule_id),
         "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
     }
 
@@ -144,9 +153,17 @@ def result(f: Finding, rule_index: int, base_id: str) -> dict[str, Any]:
     return out
 
 
+def _reported_rules(report: Report) -> list[Rule]:
+    """The catalogue's rules that have a result (suppressed ones included), in catalogue order."""
+    fired = {f.rule for f in report.findings}
+    fired.update(f.rule for item in report.new_suppressions for f in item.hides)
+    return [rule for rule in report.rules if rule.id in fired]
+
+
 def document(report: Report) -> dict[str, Any]:
-    descriptors = [rule_descriptor(rule) for rule in report.rules]
-    index = {rule.id: i for i, rule in enumerate(report.rules)}
+    reported = _reported_rules(report)
+    descriptors = [rule_descriptor(rule) for rule in reported]
+    index = {rule.id: i for i, rule in enumerate(reported)}
     bases = _Bases()
     results = []
     for f in report.findings:
@@ -161,6 +178,7 @@ def document(report: Report) -> dict[str, Any]:
                 "name": "auditor",
                 "version": report.tool_version or "0",
                 "semanticVersion": report.tool_version or "0.0.0",
+                "informationUri": HOME_URL,
                 "rules": descriptors,
             }
         },

@@ -10,13 +10,22 @@ this output is what a CI log shows, and a runner reads ``::error::…`` at the
 start of a line, or ``##[…]`` anywhere, as a workflow command. The source
 line is an excerpt around the column (``reports.source``), never the whole
 line once per finding.
+
+On a terminal (``report.terminal``, standard output only) a message too long
+for the width goes on its own lines under the location, wrapped and
+indented, and the rule id is an OSC 8 link to the rule's page
+(``auditor.rule_docs``) when the terminal shows links.
 """
 
 from __future__ import annotations
 
-from auditor.findings import command_chars, no_commands
+import textwrap
+
+from auditor.findings import Finding, command_chars, no_commands
 from auditor.reports.model import Report
 from auditor.reports.source import SourceLines
+from auditor.rule_docs import rule_doc_url
+from auditor.terminal import hyperlink
 
 _COLOURS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "note": "\x1b[36m"}
 _RESET = "\x1b[0m"
@@ -52,21 +61,44 @@ def _source(text: str, start: int, width: int) -> tuple[str, str]:
     return line, " " * start + "^" + "~" * (width - 1)
 
 
+def _head(report: Report, f: Finding) -> list[str]:
+    """The finding's location, severity, rule and message: one line, or on a terminal that
+    is too narrow for it, the location line and then the message wrapped under it."""
+    colour = report.color
+    where = _clean(report.display_path(f))
+    sev = f.severity
+    terminal = report.terminal
+    rule = f.rule
+    if terminal is not None and terminal.links and colour:
+        rule = hyperlink(rule, rule_doc_url(f.rule))
+    if colour:
+        location = f"{_BOLD}{where}:{f.line}:{f.column}:{_RESET} {_COLOURS.get(sev, '')}{sev}{_RESET}[{rule}]"
+    else:
+        location = f"{where}:{f.line}:{f.column}: {sev}[{rule}]"
+    message = _message(f.message)
+    first, _, details = message.partition("\n")
+    plain = f"{where}:{f.line}:{f.column}: {sev}[{f.rule}] {first}"
+    if terminal is None or len(plain) <= terminal.width:
+        return [no_commands(f"{location} {message}")]
+    lines = [no_commands(location)]
+    width = max(terminal.width - len(_WRAP_INDENT), 20)
+    lines += [no_commands(line) for line in textwrap.wrap(first, width, initial_indent=_WRAP_INDENT,
+                                                          subsequent_indent=_WRAP_INDENT,
+                                                          break_on_hyphens=False)]  # fmt: skip
+    if details:
+        lines.append(no_commands(details))
+    return lines
+
+
+_WRAP_INDENT = "    "
+
+
 def render(report: Report) -> str:
     out: list[str] = []
     colour = report.color
     sources = SourceLines(report)
     for f in report.findings:
-        where = _clean(report.display_path(f))
-        sev = f.severity
-        if colour:
-            head = (
-                f"{_BOLD}{where}:{f.line}:{f.column}:{_RESET} "
-                f"{_COLOURS.get(sev, '')}{sev}{_RESET}[{f.rule}] {_message(f.message)}"
-            )
-        else:
-            head = f"{where}:{f.line}:{f.column}: {sev}[{f.rule}] {_message(f.message)}"
-        out.append(no_commands(head))
+        out.extend(_head(report, f))
         excerpt = sources.excerpt(f)
         if excerpt is not None:
             text, start, width = excerpt.shown(_clean)

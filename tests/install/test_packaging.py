@@ -111,6 +111,10 @@ def test_the_wheel_holds_only_the_auditor_package(installed: Installed) -> None:
                 assert f"auditor/{path.relative_to(ROOT).as_posix()}" in names, path
     assert "auditor/reports/report.schema.json" in names and "auditor/py.typed" in names
     assert "auditor/policy.schema.json" in names  # `auditor schema policy` reads it
+    # The rule pages ship too (auditor/docs -> ../docs): `explain` reads them offline.
+    pages = sorted(p.name for p in (ROOT / "docs" / "rules").glob("*.md"))
+    assert pages and all(f"auditor/docs/rules/{name}" in names for name in pages)
+    assert not [n for n in names if n.startswith("auditor/docs/") and not n.startswith("auditor/docs/rules/")]
 
 
 def test_the_environment_holds_no_top_level_rules_or_reports_of_ours(installed: Installed) -> None:

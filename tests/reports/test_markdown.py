@@ -9,6 +9,7 @@ import pytest
 from auditor.findings import Finding, StepRef
 from auditor.reports import Report
 from auditor.reports.markdown import LIMIT, code, escape, message, render
+from auditor.rule_docs import rule_doc_url
 from tests.conftest import run_cli, write_files
 from tests.reports.pipelines import PATH, RELEASE, with_continue_on_error
 
@@ -25,8 +26,8 @@ def test_pipeline_comment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     md = run.stdout
     first = md.splitlines()[0]
     assert first.startswith("### ❌ auditor: failed: 2 findings at or above `error`")
-    assert "| `continue-on-error-on-promote-path` | 🔴 error | 1 |" in md
-    assert "| `needs-unknown-job` | 🔴 error | 1 |" in md
+    for rule_id in ("continue-on-error-on-promote-path", "needs-unknown-job"):
+        assert f"| [`{rule_id}`]({rule_doc_url(rule_id)}) | 🔴 error | 1 |" in md
     assert f"**`{PATH}`**" in md
     line = with_continue_on_error().splitlines().index("        continue-on-error: true") + 1
     assert f"line [{line}]({PATH}#L{line})" in md
@@ -97,7 +98,7 @@ def test_size_cap_with_a_count_of_what_was_left_out() -> None:
     ), md[-400:]
     # The verdict and the per-rule table are always there.
     assert md.startswith("### ❌ auditor: failed: 3333 findings at or above `error`")
-    assert "| `needs-unknown-job` |" in md
+    assert f"| [`needs-unknown-job`]({rule_doc_url('needs-unknown-job')}) |" in md
 
 
 def test_small_limit_still_counts() -> None:

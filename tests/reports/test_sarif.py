@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from auditor.rule_docs import rule_doc_url
 from tests.conftest import SCHEMAS, SEED, need_shared, run_cli, write_files
 from tests.reports.pipelines import PATH, with_continue_on_error
 
@@ -39,17 +40,22 @@ def test_structure(tmp_path: Path) -> None:
     driver = run["tool"]["driver"]
     assert driver["name"] == "auditor" and driver["version"]
     ids = [r["id"] for r in driver["rules"]]
+    findings = run_cli("check", "--format", "json", "--no-policy", str(root)).findings()
     catalogue = [line.split()[0] for line in run_cli("rules").stdout.splitlines()]
-    assert sorted(ids) == sorted(catalogue)  # every rule, not only those that fired
+    fired = {f["rule"] for f in findings}
+    # only the rules that have results, in catalogue order, each once
+    assert ids == [rule_id for rule_id in catalogue if rule_id in fired] and len(fired) < len(catalogue)
+    assert driver["informationUri"].startswith("https://")
     coe = driver["rules"][ids.index("continue-on-error-on-promote-path")]
     assert coe["name"] == "ContinueOnErrorOnPromotePath"
-    assert coe["shortDescription"]["text"] and coe["fullDescription"]["text"]
-    assert coe["help"]["text"].startswith("# continue-on-error-on-promote-path")
-    assert "## Use instead" in coe["help"]["markdown"]
+    assert coe["shortDescription"]["text"] in run_cli("rules").stdout
+    assert coe["helpUri"] == rule_doc_url("continue-on-error-on-promote-path")
+    assert coe["helpUri"].endswith("/docs/rules/continue-on-error-on-promote-path.md")
+    # a short help that links to the page, not the page itself
+    assert coe["helpUri"] in coe["help"]["markdown"] and "## Use instead" not in coe["help"]["markdown"]
     assert coe["defaultConfiguration"]["level"] == "error"
     assert "ci" in coe["properties"]["tags"]
 
-    findings = run_cli("check", "--format", "json", "--no-policy", str(root)).findings()
     assert len(run["results"]) == len(findings) == 2
     for result, finding in zip(run["results"], findings, strict=True):
         assert result["ruleId"] == finding["rule"]
@@ -103,3 +109,27 @@ def test_seed_incident_validates() -> None:
     assert_valid_sarif(doc)
     rules = {r["ruleId"] for r in doc["runs"][0]["results"]}
     assert "continue-on-error-on-promote-path" in rules
+
+
+def test_helpuri_follows_the_docs_base_and_the_report_stays_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_files(tmp_path / "app", {PATH: with_continue_on_error()})
+    monkeypatch.setenv("AUDITOR_DOCS_URL", "https://docs.example.org/auditor/rules")
+    run = run_cli("check", "--format", "sarif", "--no-policy", str(root))
+    doc = json.loads(run.stdout)
+    assert_valid_sarif(doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert len(rules) == len({r["ruleId"] for r in doc["runs"][0]["results"]}) == 2
+    for rule in rules:
+        assert rule["helpUri"] == f"https://docs.example.org/auditor/rules/{rule['id']}.md"
+    pages = sum(len(run_cli("explain", rule["id"]).stdout) for rule in rules)
+    assert len(run.stdout) < min(8 * 1024, pages), (len(run.stdout), pages)  # two findings: a few KB
+
+
+def test_seed_incident_embeds_only_the_rules_it_reports() -> None:
+    doc = sarif_of(str(need_shared(SEED / "before")))
+    [run] = doc["runs"]
+    fired = {r["ruleId"] for r in run["results"]}
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == fired
+    assert all(r["helpUri"] == rule_doc_url(r["id"]) for r in run["tool"]["driver"]["rules"])

@@ -117,6 +117,7 @@ Exit codes:
   2    usage, policy or internal error (one line on stderr)
   3    nothing to check: no workflow found under a given path
   130  interrupted (Ctrl-C)
+  141  standard output closed by its reader (e.g. `| head`): no message
 
 \b
 Shell completion (commands, options, rule ids), e.g. for bash:

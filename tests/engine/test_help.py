@@ -28,7 +28,7 @@ def test_main_help_shows_examples_exit_codes_and_whole_summaries() -> None:
     text = run.stdout
     assert "Examples:" in text and "auditor check ." in text
     codes = dict(re.findall(r"^\s+(\d+)\s+(.+)$", text.split("Exit codes:")[1], re.M))
-    assert set(codes) == {"0", "1", "2", "3", "130"}, codes
+    assert set(codes) == {"0", "1", "2", "3", "130", "141"}, codes
     assert "--fail-on" in codes["1"] and "interrupted" in codes["130"]
     assert "_AUDITOR_COMPLETE=bash_source auditor" in text
     listing = text.split("Commands:")[1].split("Examples:")[0]

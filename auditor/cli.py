@@ -425,10 +425,10 @@ def rule_docs(output_dir: str) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, type=_FILE)
 @click.option("--unsafe", is_flag=True, help="Also apply the fixes that change behaviour.")
 @click.option("--diff", is_flag=True, help="Print a unified diff instead; exit 1 if it is not empty.")
-@click.option("--policy", "policy_file", type=str, default=None,
+@click.option("--policy", "policy_file", type=_FILE, default=None,
               help="Policy file (default: .auditor.yml at each repository root).")
 @click.option("--no-policy", is_flag=True, help="Ignore policy files; use the defaults.")
 @click.option("--select", type=str, default=None, help="Only these rule ids (comma-separated).")
@@ -481,12 +481,12 @@ def fix(
               help="Where URLs are mirrored (default: $XDG_CACHE_HOME/auditor/mirrors).")
 @click.option("--trust-repo-policy", is_flag=True,
               help="Import the custom_rules repositories' own policies name (runs their code).")
-@click.option("--compare", type=click.Path(dir_okay=False), default=None, metavar="PREVIOUS.json",
+@click.option("--compare", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="PREVIOUS.json",
               help="Compare with a previous org JSON report: new, fixed, still open.")
 @click.option("--fix", "fix_", is_flag=True, help="Write one patch of fixes per repository instead.")
 @click.option("--unsafe", is_flag=True, help="With --fix: also the fixes that change behaviour.")
 @click.option("--diff", is_flag=True, help="With --fix: print the patches on standard output.")
-@click.option("--patch-dir", type=str, default=None, metavar="DIR",
+@click.option("--patch-dir", type=_DIR, default=None, metavar="DIR",
               help="With --fix: write the patches (git format-patch style) into DIR.")
 def org(
     paths: tuple[str, ...], root: str | None, repos_file: str | None, ref: str | None,

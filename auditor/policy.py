@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.errors import PolicyError
 from auditor.findings import printable
 from auditor.parse import parse_bytes
-from auditor.yamltree import Span, YMap, YNode, YScalar, YSeq
+from auditor.yamltree import Span, YMap, YNode, YScalar, YSeq, to_plain
 
 if TYPE_CHECKING:
     from auditor.sources import RepoSource
@@ -508,6 +508,27 @@ def _read_inventory(
     return names, inputs
 
 
+def _enforce_schema(c: _Checker, root: YNode) -> None:
+    """The published schema (``auditor schema policy``) holds too: what an editor accepts
+    is what runs. Reached only by a policy the checks above accepted, so in practice it
+    catches a constraint added to the schema and not yet to the checker."""
+    from auditor.policy_schema import schema_errors
+
+    errors = schema_errors(to_plain(root, 1_000_000))
+    if errors:
+        raise PolicyError(*(f"{c.filename}:{_line_of(c, key)}: {key}: {printable(message)} "
+                            "(the policy schema, `auditor schema policy`)" for key, message in errors))  # fmt: skip
+
+
+def _line_of(c: _Checker, key: str) -> int:
+    """The line of ``key`` or of its nearest located parent."""
+    while key:
+        if key in c.spans:
+            return c.spans[key].line
+        key = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", key) if re.search(r"[.\[]", key) else ""
+    return 1
+
+
 def parse_policy(
     data: bytes,
     filename: str,
@@ -562,6 +583,7 @@ def parse_policy(
         raise PolicyError(*(m for e in found for m in e.messages)) from None
     if confined:
         _refuse_outside(c, raw)
+    _enforce_schema(c, parsed.root)
     kwargs["key_spans"] = c.spans
     roles = raw.get("roles", {})
     publish_role = roles.get("publish", {})

@@ -96,3 +96,27 @@ def test_a_policy_the_validator_accepts_the_schema_accepts(tmp_path: Path) -> No
 @pytest.mark.skipif(not EXAMPLE.is_file(), reason="../shared/examples is not here")
 def test_the_shared_example_policy_is_valid() -> None:
     jsonschema.Draft202012Validator(_schema()).validate(YAML(typ="safe").load(EXAMPLE.read_text()))
+
+
+def test_the_schema_is_enforced_with_located_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the published schema forbids is refused even where the hand checks would let it
+    through: here a schema that (unlike today's) caps ``limits.max_file_seconds`` at 60."""
+    from auditor import policy_schema
+    from auditor.errors import PolicyError
+    from auditor.policy import parse_policy
+
+    stricter = json.loads(policy_schema.schema_text("policy"))
+    seconds = _at(stricter, ["limits", "max_file_seconds"])
+    seconds["maximum"] = 60
+    monkeypatch.setattr(policy_schema, "schema_text", lambda name: json.dumps(stricter))
+    policy_schema._validator.cache_clear()
+    try:
+        parse_policy(b"version: 1\nlimits:\n  max_file_seconds: 30\n", "p.yml")  # within the cap
+        with pytest.raises(PolicyError) as caught:
+            parse_policy(b"version: 1\nlimits:\n  max_file_seconds: 600\n", "p.yml")
+    finally:
+        policy_schema._validator.cache_clear()
+    assert caught.value.messages == (
+        "p.yml:3: limits.max_file_seconds: 600 is greater than the maximum of 60 "
+        "(the policy schema, `auditor schema policy`)",
+    )

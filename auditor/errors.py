@@ -23,7 +23,16 @@ def message_line(text: str) -> str:
 
 
 class PolicyError(Exception):
-    """A policy problem; ``str()`` is the one-line ``file:line: key: reason``."""
+    """A policy problem; ``str()`` is the one-line ``file:line: key: reason``.
+
+    ``where`` is the 1-based (line, column, end line, end column) of what is wrong
+    when the loader knows it, so an editor (``auditor lsp``) can underline the key
+    instead of the whole line; the message stays the one-line contract.
+    """
+
+    def __init__(self, message: str, where: tuple[int, int, int, int] | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class InternalError(Exception):

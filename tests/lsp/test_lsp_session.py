@@ -332,3 +332,58 @@ def test_shutdown_and_exit_are_clean(tmp_path: Path) -> None:
         return None
 
     assert run_session(root, body) == 0
+
+
+SET_OUTPUT = """\
+name: ci
+on: push
+permissions:
+  contents: read
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "🚀🚀" && echo "::set-output name=x::y"
+"""
+
+
+def test_ranges_are_in_utf16_units_and_other_yaml_is_left_alone(tmp_path: Path) -> None:
+    """Characters outside the BMP before a finding count two UTF-16 units each (the LSP
+    default), and a YAML file that is no workflow, action or policy gets no diagnostics."""
+    root = _git_repo(tmp_path / "repo", {WF: SET_OUTPUT, "compose.yml": "services: {web: {image: x}}\n"})
+    checked = _checked(root, "deprecated-set-output")
+    line = SET_OUTPUT.split("\n")[checked["line"] - 1]
+    utf16 = [len(line[: checked[key] - 1].encode("utf-16-le")) // 2 for key in ("column", "end_column")]
+    assert utf16[0] != checked["column"] - 1  # the wide characters come before the finding
+    results: dict[str, Any] = {}
+
+    async def body(s: Session) -> None:
+        other = s.open("compose.yml", "services: {web: {image: x}}\n")
+        uri = s.open(WF, SET_OUTPUT)  # handled after the other, in order: its answer is in
+        results["wf"] = await s.diagnostics(uri, 1)
+        results["other"] = s.published.get(other, [])
+
+    assert run_session(root, body) == 0
+    [found] = [d for d in results["wf"] if d.code == "deprecated-set-output"]
+    assert found.range.start.line == found.range.end.line == checked["line"] - 1
+    assert [found.range.start.character, found.range.end.character] == utf16
+    assert results["other"] == []
+
+
+def test_no_quick_fix_where_no_safe_fix_exists(tmp_path: Path) -> None:
+    broken = WORKFLOW.replace("  build:\n", "  build: [unclosed\n")
+    root = _git_repo(tmp_path / "repo", {WF: broken})
+    results: dict[str, Any] = {}
+
+    async def body(s: Session) -> None:
+        uri = s.open(WF, broken)
+        diagnostics = await s.diagnostics(uri, 1)
+        whole = types.Range(types.Position(0, 0), types.Position(len(broken.split("\n")), 0))
+        results["actions"] = await asyncio.wait_for(s.client.text_document_code_action_async(
+            types.CodeActionParams(types.TextDocumentIdentifier(uri=uri), whole,
+                                   types.CodeActionContext(diagnostics=diagnostics))), TIMEOUT)  # fmt: skip
+        results["diagnostics"] = diagnostics
+
+    assert run_session(root, body) == 0
+    assert any(d.code == "parse-error" for d in results["diagnostics"])
+    assert not results["actions"]  # a file that does not parse is never fixed

@@ -240,12 +240,28 @@ class AuditorServer:
             return self.completion(params)
 
 
+class _OneLine(logging.Formatter):
+    """Log records as one line each on stderr: bad input from the client (a message that
+    is not JSON) is named, never shown as a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from auditor.errors import message_line
+
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text = f"{text}: {type(exc).__name__}: {exc}"
+        return f"auditor lsp: {message_line(text)}"
+
+
 def run_lsp(fail: Callable[[str], NoReturn]) -> int:
     """The command: serve on stdin/stdout until the client says exit."""
     try:
         import pygls  # noqa: F401
     except ImportError:
         fail("auditor lsp needs pygls: pip install 'auditor[lsp]'")
-    logging.basicConfig(level=logging.WARNING, format="auditor lsp: %(message)s")
+    handler = logging.StreamHandler()  # stderr: stdout carries the protocol
+    handler.setFormatter(_OneLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     AuditorServer().server.start_io()
     return 0

@@ -37,6 +37,11 @@ def _severity(name: str) -> types.DiagnosticSeverity:
             }.get(name, types.DiagnosticSeverity.Information)  # fmt: skip
 
 
+def _kind(kind: object) -> str:
+    """A code action kind as its protocol string (an enum member formats as its name)."""
+    return str(getattr(kind, "value", kind))
+
+
 class AuditorServer:
     """The server's state: the analysis of each open document, by URI."""
 
@@ -184,6 +189,20 @@ class AuditorServer:
                 edit=types.WorkspaceEdit(changes={uri: text_edits}),
                 is_preferred=True,
             ))  # fmt: skip
+        wanted = [_kind(k) for k in params.context.only or ()]
+        if actions or any(kind.startswith("source") for kind in wanted):
+            whole = analysis.fix_all()
+            if whole is not None:
+                actions.append(types.CodeAction(
+                    title="auditor: fix all safe findings in this file",
+                    kind=types.CodeActionKind.SourceFixAll,
+                    edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(
+                        range=self._range(doc, analysis.text, *edit_range(analysis.text, whole)),
+                        new_text=whole.replacement)]}),
+                ))  # fmt: skip
+        if wanted:
+            actions = [a for a in actions if a.kind is not None
+                       and any(_kind(a.kind) == k or _kind(a.kind).startswith(f"{k}.") for k in wanted)]  # fmt: skip
         return actions
 
     def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
@@ -231,7 +250,8 @@ class AuditorServer:
             return self.hover(params)
 
         @ls.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix,
+                                                               types.CodeActionKind.SourceFixAll]))
         def on_code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
             return self.code_actions(params)
 

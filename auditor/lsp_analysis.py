@@ -82,6 +82,30 @@ class Analysis:
         return self._fixes[mark.fingerprint]
 
 
+    def fix_all(self) -> Edit | None:
+        """Every safe fix of the file at once, as ``auditor fix`` makes them (rounds,
+        roll-backs and all), as one edit spanning what changed; None when nothing does."""
+        if self.fixer is None:
+            return None
+        from auditor.edits import Edit
+
+        try:
+            fixed = self.fixer.fix_file(self.rel)
+        except (PolicyError, InternalError):
+            return None
+        if not fixed.changed or fixed.before != self.text:
+            return None
+        before, after = fixed.before, fixed.after
+        start = 0
+        while start < min(len(before), len(after)) and before[start] == after[start]:
+            start += 1
+        end_before, end_after = len(before), len(after)
+        while end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]:
+            end_before -= 1
+            end_after -= 1
+        return Edit(start, end_before, after[start:end_after])
+
+
 def document_kind(path: Path, root: Path) -> str | None:
     """``workflow``, ``action`` or ``policy`` for a file auditor checks; None otherwise."""
     if path.name in POLICY_FILENAMES:

@@ -387,3 +387,49 @@ def test_no_quick_fix_where_no_safe_fix_exists(tmp_path: Path) -> None:
     assert run_session(root, body) == 0
     assert any(d.code == "parse-error" for d in results["diagnostics"])
     assert not results["actions"]  # a file that does not parse is never fixed
+
+
+def test_fix_all_is_what_auditor_fix_writes(tmp_path: Path) -> None:
+    """The source.fixAll action applies every safe fix at once, byte for byte what
+    ``auditor fix`` writes to the same file on disk."""
+    text = WORKFLOW.replace("      - run: echo hi\n", '      - run: echo "::set-output name=x::y"\n')
+    root = _git_repo(tmp_path / "repo", {WF: text})
+    results: dict[str, Any] = {}
+
+    async def body(s: Session) -> None:
+        uri = s.open(WF, text)
+        results["before"] = {d.code for d in await s.diagnostics(uri, 1)}
+        nowhere = types.Range(types.Position(0, 0), types.Position(0, 0))
+        actions = await asyncio.wait_for(s.client.text_document_code_action_async(types.CodeActionParams(
+            types.TextDocumentIdentifier(uri=uri), nowhere,
+            types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]))), TIMEOUT)
+        assert actions is not None
+        [fix_all] = [a for a in actions if isinstance(a, types.CodeAction)]
+        assert fix_all.kind == types.CodeActionKind.SourceFixAll
+        assert fix_all.edit is not None and fix_all.edit.changes is not None
+        results["fixed"] = apply_text_edits(text, list(fix_all.edit.changes[uri]))
+        s.change(uri, results["fixed"])
+        results["after"] = {d.code for d in await s.diagnostics(uri, 2)}
+
+    assert run_session(root, body) == 0
+    assert {"statuses-write-permission", "deprecated-set-output"} <= results["before"]
+    assert not {"statuses-write-permission", "deprecated-set-output"} & results["after"]
+    subprocess.run([str(AUDITOR), "fix", str(root)], capture_output=True, check=True)
+    assert (root / WF).read_text(encoding="utf-8") == results["fixed"]
+
+
+def test_a_broken_repository_policy_is_named_on_the_workflow(tmp_path: Path) -> None:
+    root = _git_repo(tmp_path / "repo", {WF: WORKFLOW, ".auditor.yml": "version: 1\nrules: [oops]\n"})
+    checked = subprocess.run([str(AUDITOR), "check", str(root)], capture_output=True, text=True)
+    assert checked.returncode == 2
+    results: dict[str, Any] = {}
+
+    async def body(s: Session) -> None:
+        uri = s.open(WF, WORKFLOW)
+        results["wf"] = await s.diagnostics(uri, 1)
+
+    assert run_session(root, body) == 0
+    [only] = results["wf"]
+    assert only.code == "policy" and only.range.start.line == 0
+    # the loader's own message, as `auditor check` prints it (after its "auditor: error: ")
+    assert checked.stderr.strip().split("error: ", 1)[1].split(":", 1)[1] in only.message

@@ -185,6 +185,10 @@ def analyse(path: Path, text: str, buffers: Mapping[Path, str] | None = None) ->
     """
     from auditor.targets import repository_root
 
+    try:  # as check names a file: by where it really is (a linked folder resolved)
+        path = path.resolve()
+    except (OSError, RuntimeError):
+        path = path.absolute()
     root = repository_root(path)
     kind = document_kind(path, root)
     if kind is None:
@@ -206,7 +210,7 @@ def _analyse_workflow(path: Path, root: Path, kind: str, text: str,
     result = Analysis(path, kind, text, rel=rel, root=root)
     files: dict[str, bytes] = {}
     for other, content in buffers.items():
-        try:
+        try:  # the keys are analyses' paths, resolved as ``path`` is
             files[other.relative_to(root).as_posix()] = content.encode("utf-8")
         except ValueError:
             continue  # another repository's buffer

@@ -433,3 +433,17 @@ def test_a_broken_repository_policy_is_named_on_the_workflow(tmp_path: Path) -> 
     assert only.code == "policy" and only.range.start.line == 0
     # the loader's own message, as `auditor check` prints it (after its "auditor: error: ")
     assert checked.stderr.strip().split("error: ", 1)[1].split(":", 1)[1] in only.message
+
+
+def test_a_workflow_opened_through_a_linked_folder_is_checked(tmp_path: Path) -> None:
+    real = _git_repo(tmp_path / "real", {WF: WORKFLOW})
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    results: dict[str, Any] = {}
+
+    async def body(s: Session) -> None:
+        uri = s.open(WF, WORKFLOW)
+        results["wf"] = await s.diagnostics(uri, 1)
+
+    assert run_session(link, body) == 0
+    assert "statuses-write-permission" in {d.code for d in results["wf"]}

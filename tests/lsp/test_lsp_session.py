@@ -113,6 +113,16 @@ class Session:
             types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
             [types.TextDocumentContentChangeWholeDocument(text=text)]))  # fmt: skip
 
+    def edit(self, uri: str, edits: list[types.TextEdit]) -> None:
+        """Apply ``edits`` as an editor does: incremental changes, last first."""
+        self.versions[uri] += 1
+        changes: list[types.TextDocumentContentChangeEvent] = [
+            types.TextDocumentContentChangePartial(range=e.range, text=e.new_text)
+            for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True)
+        ]
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), changes))  # fmt: skip
+
     async def stop(self) -> int:
         """shutdown, exit: the server's exit status."""
         await asyncio.wait_for(self.client.shutdown_async(None), TIMEOUT)
@@ -200,12 +210,16 @@ def test_diagnostic_exact_range_quick_fix_and_it_goes(tmp_path: Path) -> None:
         # nothing but the grant's line changed
         assert fixed.split("\n") == [x for x in WORKFLOW.split("\n") if "statuses" not in x]
 
-        s.change(uri, fixed)
+        s.edit(uri, list(edit.changes[uri]))  # incremental, as an editor applies it
         after = await s.diagnostics(uri, 2)
         seen["after"] = [d.code for d in after]
+        # the server's buffer is the text applied locally: its diagnostics are of that text
+        s.change(uri, fixed)
+        seen["full"] = [d.code for d in await s.diagnostics(uri, 3)]
 
     assert run_session(root, body) == 0
     assert "statuses-write-permission" not in seen["after"]
+    assert seen["after"] == seen["full"]
 
 
 def test_hover_shows_rule_docs_on_the_finding_and_in_a_suppression(tmp_path: Path) -> None:

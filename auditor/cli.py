@@ -444,6 +444,14 @@ def fix(
                      select=_csv(select), ignore=_csv(ignore), fail=_fail))  # fmt: skip
 
 
+@main.command()
+def lsp() -> None:
+    """Serve diagnostics, hover, fixes and policy completion to an editor (LSP over stdio)."""
+    from auditor.lsp import run_lsp
+
+    sys.exit(run_lsp(fail=_fail))
+
+
 # --- org scans (auditor.org, auditor.org_cli) -------------------------------------------
 
 

@@ -24,11 +24,24 @@ def message_line(text: str) -> str:
 
 class PolicyError(Exception):
     """A policy problem: ``messages`` holds one ``file:line: key: reason`` line per error
-    (a policy file's errors are reported all at once), ``str()`` the first of them."""
+    (a policy file's errors are reported all at once), ``str()`` the first of them.
 
-    def __init__(self, *messages: str) -> None:
+    ``located`` holds, per message, the 1-based (line, column, end line, end column)
+    of what is wrong when the loader knows it, so an editor (``auditor lsp``) can
+    underline the key instead of the whole line; ``where`` is the first message's.
+    """
+
+    def __init__(self, *messages: str, where: tuple[int, int, int, int] | None = None,
+                 located: tuple[tuple[int, int, int, int] | None, ...] | None = None) -> None:  # fmt: skip
         super().__init__(*messages[:1])
         self.messages: tuple[str, ...] = messages or ("invalid policy",)
+        if located is None:
+            located = (where,) + (None,) * (len(self.messages) - 1)
+        self.located = located
+
+    @property
+    def where(self) -> tuple[int, int, int, int] | None:
+        return self.located[0] if self.located else None
 
     def __str__(self) -> str:
         return self.messages[0]

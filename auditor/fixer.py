@@ -214,6 +214,27 @@ class Fixer:
         result.remaining = findings
         return result
 
+    def fix_edits(self, path: str, fingerprint: str) -> list[Edit]:
+        """The edits of the one fix for the finding ``fingerprint`` of ``path``, checked
+        as ``fix_file`` checks them (the file still parses, gains no finding, loses this
+        one); empty when there is no such fix or it would be rolled back. For an editor's
+        code action (``auditor.lsp``), which offers each fix on its own."""
+        try:
+            text = self.target.source.read(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+        ctx, findings, _reason = self._state(path, {})
+        if ctx is None or ctx.file.source is None or ctx.file.source.text != text:
+            return []
+        finding = next((f for f in findings if f.fingerprint == fingerprint), None)
+        if finding is None:
+            return []
+        edits = self._edits(ctx, finding)
+        if not edits:
+            return []
+        kept = self._try(path, text, edits, {f.fingerprint for f in findings}, {fingerprint})
+        return edits if kept is not None else []
+
     last_reason = ""
 
     def _try(self, path: str, text: str, edits: Sequence[Edit], before: set[str],

@@ -200,7 +200,8 @@ class _Checker:
 
     def fail(self, node: YNode | None, key: str, what: str) -> PolicyError:
         line = node.line if node is not None else 1
-        return PolicyError(f"{self.filename}:{line}: {key}: {what}")
+        return PolicyError(f"{self.filename}:{line}: {key}: {what}",
+                           where=node.span if node is not None else None)  # fmt: skip
 
     def mapping(self, node: YNode, key: str, allowed: dict[str, Validator]) -> dict[str, Any]:
         if not isinstance(node, YMap):
@@ -551,7 +552,9 @@ def parse_policy(
     parsed = parse_bytes(data, filename)
     if parsed.problems:
         problem = parsed.problems[0]
-        raise PolicyError(f"{filename}:{problem.line}: (file): {printable(problem.message)}")
+        where = (problem.line, problem.column, problem.end_line or problem.line,
+                 problem.end_column or problem.column + 1)  # fmt: skip
+        raise PolicyError(f"{filename}:{problem.line}: (file): {printable(problem.message)}", where=where)
     kwargs: dict[str, Any] = {
         "source": filename, "base_dir": base_dir, "trusted": trusted, "confined": confined,
         "rules_source": repository, "rules_origin": rules_origin,
@@ -580,7 +583,8 @@ def parse_policy(
         raw = c.mapping(parsed.root, "", top)
     except PolicyError as exc:
         found = c.errors or [exc]
-        raise PolicyError(*(m for e in found for m in e.messages)) from None
+        raise PolicyError(*(m for e in found for m in e.messages),
+                          located=tuple(w for e in found for w in e.located)) from None
     if confined:
         _refuse_outside(c, raw)
     _enforce_schema(c, parsed.root)

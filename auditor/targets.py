@@ -133,6 +133,12 @@ def _find_root(file: Path, resolved: Path | None = None) -> Path:
     return resolved.parent
 
 
+def repository_root(file: Path) -> Path:
+    """The repository root of ``file`` (which need not exist yet: an editor's new buffer),
+    found as a command-line path's is."""
+    return _find_root(file)
+
+
 def resolve_targets(paths: list[str], stdin_data: bytes | None = None) -> list[Target]:
     """Group command-line paths by repository root, keeping the user's order."""
     targets: dict[str, Target] = {}

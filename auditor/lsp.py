@@ -216,8 +216,9 @@ class AuditorServer:
         doc = self.server.workspace.get_text_document(params.text_document.uri)
         line, column = self._server_position(doc, params.position)
         items = [types.CompletionItem(label=key, kind=types.CompletionItemKind.Property,
-                                      insert_text=f"{key}: ", detail="auditor policy key")
-                 for key in completions(doc.source, line, column)]  # fmt: skip
+                                      insert_text=f"{key}: ", detail="auditor policy key",
+                                      documentation=about or None)
+                 for key, about in completions(doc.source, line, column)]  # fmt: skip
         return types.CompletionList(is_incomplete=False, items=items)
 
     # -- wiring -------------------------------------------------------------------------

@@ -253,18 +253,20 @@ def _analyse_workflow(path: Path, root: Path, kind: str, text: str,
 def hover(analysis: Analysis, line: int, column: int) -> str | None:
     """Markdown for the position: the docs of the rules reported there, or of the rule id
     under the cursor in a ``# auditor: ignore[...]`` comment; None when there is none."""
+    from auditor.rule_pages import explain_text  # the page `auditor explain` prints
+
     shown: list[str] = []
     parts: list[str] = []
     for mark in analysis.marks:
         if mark.covers(line, column) and mark.rule not in shown:
             shown.append(mark.rule)
             rule = analysis.rules.get(mark.rule)
-            parts.append(f"**{mark.rule}**: {mark.message}\n\n" + (rule.docs() if rule else ""))
+            parts.append(f"**{mark.rule}**: {mark.message}\n\n" + (explain_text(rule) if rule else ""))
     if not parts:
         rule_id = suppressed_rule_at(analysis.text, line, column)
         rule = analysis.rules.get(rule_id) if rule_id else None
         if rule is not None:
-            parts.append(rule.docs())
+            parts.append(explain_text(rule))
     return "\n\n---\n\n".join(parts) if parts else None
 
 

@@ -1,44 +1,62 @@
 """Completion of ``.auditor.yml`` keys for the language server.
 
-The keys come from the policy loader itself (``auditor.policy.parse_policy``):
-it is asked to validate a policy with one key it cannot know at the place
-being edited, and its ``unknown key (known here: ...)`` message lists the
-keys it accepts there. So completion can never offer a key the loader would
-refuse, nor miss one it accepts, and nothing keeps a second list in step.
-
-This is the one seam to switch when the policy's JSON Schema ships
-(``auditor schema policy``): ``known_keys`` would read the schema's
-``properties`` at the same path instead of asking the loader.
+The keys come from the policy's published JSON Schema (``auditor schema
+policy``, ``auditor/policy.schema.json``): the ``properties`` of the mapping
+being edited, with their descriptions. The schema is the one the loader
+enforces and tests/engine/test_policy_schema.py keeps its keys equal to the
+loader's at every level, so completion never offers a key the loader would
+refuse, nor misses one it accepts.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
+from typing import Any
 
-from auditor.errors import PolicyError
-
-_PROBE = "zz-auditor-completion-probe"
-_KNOWN = re.compile(r"unknown key \(known here: (.*)\)$")
 _BLOCK_KEY = re.compile(r"^(\s*)([A-Za-z0-9_.-]+)\s*:\s*(#.*)?$")
 _ANY_KEY = re.compile(r"^(\s*)([A-Za-z0-9_.-]+)\s*:")
 
 
+@functools.cache
+def _schema() -> dict[str, Any]:
+    from auditor.policy_schema import schema_text
+
+    loaded: dict[str, Any] = json.loads(schema_text("policy"))
+    return loaded
+
+
+def _mapping_at(parents: tuple[str, ...]) -> dict[str, Any] | None:
+    """The schema of the mapping at ``parents``: a named property, or the object form of a
+    map's values (``rules.<id>`` takes ``severity`` and ``scope``)."""
+    node: dict[str, Any] = _schema()
+    for key in parents:
+        properties = node.get("properties", {})
+        if key in properties:
+            node = properties[key]
+            continue
+        values = node.get("additionalProperties")
+        if not isinstance(values, dict):
+            return None
+        node = next((o for o in values.get("oneOf", [values]) if o.get("type") == "object"), {})
+        if not node:
+            return None
+    return node if node.get("type") == "object" or "properties" in node else None
+
+
 @functools.lru_cache(maxsize=64)
 def known_keys(parents: tuple[str, ...]) -> tuple[str, ...]:
-    """The keys the policy loader accepts in the mapping at ``parents`` (() for the top)."""
-    from auditor.policy import parse_policy
-    from auditor.targets import MemorySource
+    """The keys the policy accepts in the mapping at ``parents`` (() for the top)."""
+    node = _mapping_at(parents)
+    return tuple(node.get("properties", {})) if node is not None else ()
 
-    lines = [f"{'  ' * depth}{key}:" for depth, key in enumerate(parents)]
-    lines.append(f"{'  ' * len(parents)}{_PROBE}: 1")
-    try:  # a confined policy over an empty repository: the probe reads no file
-        parse_policy("\n".join(lines).encode(), "probe", repository=MemorySource({}))
-    except PolicyError as exc:
-        match = _KNOWN.search(str(exc))
-        if match and f"{'.'.join((*parents, _PROBE))}:" in str(exc):
-            return tuple(key.strip() for key in match.group(1).split(","))
-    return ()
+
+def key_description(parents: tuple[str, ...], key: str) -> str:
+    """The schema's description of ``key`` at ``parents`` (empty when it has none)."""
+    node = _mapping_at(parents)
+    described = node.get("properties", {}).get(key, {}) if node is not None else {}
+    return str(described.get("description", ""))
 
 
 def parents_at(text: str, line: int, column: int) -> tuple[tuple[str, ...], int] | None:
@@ -90,11 +108,12 @@ def siblings(text: str, line: int, indent: int) -> set[str]:
     return present
 
 
-def completions(text: str, line: int, column: int) -> list[str]:
-    """The keys to offer at 0-based ``line:column`` of a policy buffer."""
+def completions(text: str, line: int, column: int) -> list[tuple[str, str]]:
+    """(key, the schema's description of it) to offer at 0-based ``line:column`` of a
+    policy buffer."""
     place = parents_at(text, line, column)
     if place is None:
         return []
     parents, indent = place
     present = siblings(text, line, indent)
-    return [key for key in known_keys(parents) if key not in present]
+    return [(key, key_description(parents, key)) for key in known_keys(parents) if key not in present]

@@ -26,7 +26,7 @@ from pygls.lsp.client import LanguageClient
 from pygls.uris import from_fs_path
 
 from auditor.rule_docs import rule_doc_url
-from tests.conftest import write_files
+from tests.conftest import run_cli, write_files
 
 AUDITOR = Path(sys.executable).parent / "auditor"
 TIMEOUT = 60.0
@@ -318,6 +318,11 @@ def test_policy_unknown_key_and_completion(tmp_path: Path) -> None:
     nested = results["nested"]
     assert isinstance(nested, types.CompletionList)
     assert {item.label for item in nested.items} == {"endpoints", "uses"}  # names is there already
+    # the keys and their descriptions come from the published schema (`auditor schema policy`)
+    schema = json.loads(run_cli("schema", "policy").stdout)
+    endpoints = next(item for item in nested.items if item.label == "endpoints")
+    assert endpoints.documentation == schema["properties"]["roles"]["properties"]["promote"]["properties"][
+        "endpoints"]["description"]
 
 
 def test_unsaved_policy_buffer_judges_the_open_workflow(tmp_path: Path) -> None:

@@ -147,10 +147,16 @@ class Engine:
             return FileInfo(path, file_kind, len(data), None, (), too_large=True), None
         from auditor.build import build_action, build_workflow, unterminated_expressions
 
-        parsed = parse_bytes(data, path)
+        # A reusable workflow another file of the repository called is parsed and built
+        # already: its model is shared, so its analysis is too (``Engine.facts``).
+        known = repo.built_for(path, data) if file_kind == "workflow" else None
+        parsed = known[0] if known is not None else parse_bytes(data, path)
         problems = list(parsed.problems)
         model = None
-        if parsed.root is not None:
+        if known is not None:
+            model = known[1]
+            problems.extend(known[2])
+        elif parsed.root is not None:
             if file_kind == "action":
                 model = build_action(path, parsed.root, problems)
             else:

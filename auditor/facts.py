@@ -189,7 +189,19 @@ def analyse(workflow: Workflow, policy: Policy, repo: RepoContext,
     """The facts of ``workflow``; ``repo`` resolves the workflows its jobs call and holds
     the scripts its steps run. ``memo`` (one repository's, under one policy) keeps the
     facts of called workflows, so each is analysed once however many jobs call it."""
-    return _analyse(workflow, policy, repo, memo, 0, frozenset())[0]
+    if memo is None or not workflow.is_reusable:
+        return _analyse(workflow, policy, repo, memo, 0, frozenset())[0]
+    # A reusable workflow scanned as a file and called by other workflows is one model
+    # (``RepoContext.workflows``): analysed once, whichever comes first. Only reusable
+    # ones are kept: nothing else can be called, and the memo lives as long as the repo.
+    known = memo.get(id(workflow))
+    if known is not None and known[0] is workflow:
+        repo.replay(known[2])
+        return known[1]
+    (facts, cut), reads = repo.reads_during(lambda: _analyse(workflow, policy, repo, memo, 0, frozenset()))
+    if not cut:
+        memo[id(workflow)] = (workflow, facts, reads)  # the model is kept: its id is not reused
+    return facts
 
 
 def _analyse(workflow: Workflow, policy: Policy, repo: RepoContext, memo: CalleeMemo | None,

@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from auditor.model import Workflow
+    from auditor.parse import Parsed, Problem
     from auditor.policy import Policy
 
 WORKFLOW_DIRS = (".github/workflows", ".gitea/workflows", ".forgejo/workflows")
@@ -359,6 +360,8 @@ class RepoContext:
     policy: Policy
     name: str | None = None
     workflows: dict[str, Workflow] = field(default_factory=dict)
+    # path -> (bytes, parse, model problems) of a workflow first built as a callee
+    built: dict[str, tuple[bytes, Parsed, tuple[Problem, ...]]] = field(default_factory=dict, repr=False)
     reads: dict[str, str | None] = field(default_factory=dict)
     job_roles: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # {workflow: {job: direct needs}} of release pipelines (a job has a role): what
@@ -448,10 +451,22 @@ class RepoContext:
         if data is not None:
             parsed = parse_bytes(data, path)
             if parsed.root is not None:
-                workflow = build_workflow(path, parsed.root, [])
+                problems: list[Problem] = []
+                workflow = build_workflow(path, parsed.root, problems)
+                # the scan of this file itself reuses the parse, the model and its problems
+                self.built[path] = (data, parsed, tuple(problems))
         if workflow is not None:
             self.workflows[path] = workflow
         return workflow
+
+    def built_for(self, path: str, data: bytes) -> tuple[Parsed, Workflow, tuple[Problem, ...]] | None:
+        """(parse, model, the model's problems) of the workflow at ``path`` made when another
+        workflow called it, if made from these very bytes; None otherwise."""
+        known = self.built.pop(path, None)
+        model = self.workflows.get(path)
+        if known is None or model is None or known[0] != data:
+            return None
+        return known[1], model, known[2]
 
     def resolve_local_uses(self, uses: str) -> Workflow | None:
         """``./.github/workflows/x.yml`` (a reusable workflow) → its model.

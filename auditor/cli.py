@@ -32,7 +32,20 @@ SEVERITIES = ("error", "warning", "note")
 # whether they exist is checked where they are used, with that command's one-line error.
 _FILE = click.Path(path_type=str)
 _FILE_OR_DASH = click.Path(allow_dash=True, path_type=str)  # `-`: standard input or output
-_DIR = click.Path(file_okay=False, path_type=str)
+
+
+class _Folder(click.Path):
+    """A folder argument: completes folders, but leaves it to the command to say (in its
+    one-line error) that the path is a file; click's own check is a multi-line usage error."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=str)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value if isinstance(value, str) else super().convert(value, param, ctx)
+
+
+_DIR = _Folder()
 
 
 def _fail(*messages: str) -> NoReturn:
@@ -408,7 +421,7 @@ def explain(rule_id: str, policy_file: str | None) -> None:
 
 @main.command(name="docs")
 @click.option("--output-dir", required=True, metavar="DIR",
-              type=click.Path(file_okay=False, writable=True, path_type=str),
+              type=_DIR,
               help="Folder to write one page per built-in rule and index.md into (docs/rules).")
 def rule_docs(output_dir: str) -> None:
     """Generate the rule pages (docs/rules/<id>.md and index.md) from the rules."""

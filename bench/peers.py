@@ -219,7 +219,8 @@ class Tool:
     def version(self) -> str:
         flag = "-version" if self.name == "actionlint" else "--version"
         r = run([self.exe, flag])
-        return r.first_line() if r.rc == 0 else r.status()
+        lines = [ln.strip() for ln in r.out.splitlines() if ln.strip()]
+        return lines[0] if r.rc == 0 and lines else r.status()
 
 
 def find_tools(checkov: str | None) -> list[Tool]:
@@ -228,7 +229,8 @@ def find_tools(checkov: str | None) -> list[Tool]:
     for name in ("auditor", "zizmor", "actionlint"):
         exe = bindir / name
         tools.append(Tool(name, str(exe) if exe.exists() else (shutil.which(name) or "")))
-    tools.append(Tool("checkov", checkov or ""))
+    # Absolute: the tools run in temp dirs, where a relative --checkov would name nothing.
+    tools.append(Tool("checkov", str(Path(checkov).resolve()) if checkov else ""))
     return tools
 
 

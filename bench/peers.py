@@ -600,7 +600,7 @@ def f_corpus_time(tool: Tool, tmp: Path) -> str:
 FEATURES: list[tuple[str, Callable[[Tool, Path], str]]] = [
     ("1. empty folder as the path", f_empty_folder),
     ("2. folder of 3 git repositories", f_repos_folder),
-    ("3. closed stdout (json, `| head -c 0`)", f_closed_stdout),
+    ("3. closed stdout (json piped to `head -c 0`)", f_closed_stdout),
     ("4. SARIF on the seed incident", f_sarif),
     ("5. docs link per finding (text output)", f_docs_link),
     ("6. offline rule docs; misspelled rule id", f_explain),
@@ -657,6 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Versions: " + "; ".join(f"{t.name} `{md(t.version()) if t.exe else 'not installed'}`" for t in tools),
         "",
         "Each cell is what one real run printed or returned (see bench/peers.py for the exact commands).",
+        "",
         "",
     ]
     text = "\n".join(head) + table(tools, features) + "\n"

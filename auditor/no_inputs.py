@@ -59,7 +59,7 @@ def _is_file(target: Target, name: str) -> bool:
     return target.root is not None and (target.root / name).is_file()
 
 
-def _subfolders(folder: str) -> list[str]:
+def subfolders(folder: str) -> list[str]:
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -74,7 +74,7 @@ def _subfolders(folder: str) -> list[str]:
     return out
 
 
-def _is_repository(folder: str) -> bool:
+def is_repository(folder: str) -> bool:
     """A ``.git`` or a workflow folder of its own."""
     return os.path.exists(os.path.join(folder, ".git")) or any(
         os.path.isdir(os.path.join(folder, d)) for d in WORKFLOW_DIRS
@@ -87,12 +87,12 @@ def _org_hint(target: Target) -> str | None:
     if target.root is None or target.only is not None:
         return None
     label = target.label.rstrip("/") or "/"
-    children = _subfolders(str(target.root))
-    repos = sum(_is_repository(c) for c in children)
+    children = subfolders(str(target.root))
+    repos = sum(is_repository(c) for c in children)
     if repos:
         return (f"it holds {repos} repositories: scan them with "
                 f"`auditor org --root {shlex.quote(label)}`")  # fmt: skip
-    repos = sum(_is_repository(g) for c in children for g in _subfolders(c))
+    repos = sum(is_repository(g) for c in children for g in subfolders(c))
     if repos:
         return (f"it holds {repos} repositories one level down: scan them with "
                 f"`auditor org {shlex.quote(label)}/*/*`")  # fmt: skip

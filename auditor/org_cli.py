@@ -156,7 +156,41 @@ def run_org(
         memo.close()
     if result.errors:
         return 2
+    empty = _no_workflows(result, root)
+    if empty is not None:
+        click.echo(f"auditor: {message_line(empty)}", err=True)
+        if empty.startswith("no inputs collected") and not result.findings:
+            from auditor.no_inputs import EXIT_NOTHING_CHECKED
+
+            return EXIT_NOTHING_CHECKED
     return exit_code(result.findings, fail_on)
+
+
+def _no_workflows(result: OrgResult, root: str | None) -> str | None:
+    """What to say of repositories that hold no workflow (None: every one holds some).
+
+    Nothing to check is not a pass: an org scan whose repositories hold no workflow
+    at all (a ``--root`` one level above the repositories) ends like ``check`` does
+    (exit 3, unless findings elsewhere make it 1); some such repositories are named."""
+    scanned = [r for r in result.repos if not r.error]
+    bare = [r.name for r in scanned if not r.jobs]
+    if not bare:
+        return None
+    if len(bare) < len(scanned):
+        shown = ", ".join(bare[:5]) + (f" and {len(bare) - 5} more" if len(bare) > 5 else "")
+        return f"{len(bare)} of {len(scanned)} repositories hold no workflow: {shown}"
+    line = (f"no inputs collected: none of the {len(scanned)} repositories holds a workflow under "
+            ".github/workflows, .gitea/workflows or .forgejo/workflows")  # fmt: skip
+    if root is not None:
+        import shlex
+
+        from auditor.no_inputs import is_repository, subfolders
+
+        deeper = sum(is_repository(g) for c in subfolders(root) for g in subfolders(c))
+        if deeper:
+            line += (f"; {deeper} repositories are one level further down: scan them with "
+                     f"`auditor org {shlex.quote(root.rstrip('/'))}/*/*`")  # fmt: skip
+    return line
 
 
 def _trends(result: OrgResult, previous: dict[str, Any] | None, name: str | None) -> Any:

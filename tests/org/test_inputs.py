@@ -128,3 +128,25 @@ def test_filtered_mirror_fetches_only_what_is_read(tmp_path: Path, cache_dir: Pa
     blobs = git(mirror, "rev-list", "--objects", "--all", "--missing=print")
     missing = [line for line in blobs.splitlines() if line.startswith("?")]
     assert len(missing) >= 60  # the 60 unread files were never fetched
+
+
+def test_a_root_above_the_repositories_is_nothing_to_check_not_a_pass(tmp_path: Path, cache_dir: Path) -> None:
+    """`--root` one level above real repositories (owner/repo folders): every folder it
+    scans holds no workflow; that ends with exit 3 and the glob that scans them."""
+    for owner, name in (("acme", "api"), ("acme", "web"), ("beta", "cli")):
+        make_repo(tmp_path / "orgs" / owner, name, {".github/workflows/ci.yml": CLEAN})
+    result = run_cli("org", "--root", str(tmp_path / "orgs"), "-q", "--format", "json")
+    assert result.exit_code == 3, result.stderr
+    assert "none of the 2 repositories holds a workflow" in result.stderr
+    assert f"`auditor org {tmp_path / 'orgs'}/*/*`" in result.stderr
+    deeper = run_cli("org", "-q", "--format", "json", *(str(p) for p in sorted((tmp_path / "orgs").glob("*/*"))))
+    assert deeper.exit_code == 0, deeper.stderr
+    assert "no workflow" not in deeper.stderr
+
+
+def test_repositories_without_a_workflow_are_named(tmp_path: Path, cache_dir: Path) -> None:
+    make_repo(tmp_path / "repos", "api", {".github/workflows/ci.yml": CLEAN})
+    make_repo(tmp_path / "repos", "docs", {"README.md": "docs\n"})
+    result = run_cli("org", "--root", str(tmp_path / "repos"), "-q", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "1 of 2 repositories hold no workflow: docs" in result.stderr

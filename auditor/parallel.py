@@ -383,6 +383,7 @@ def _run_pool(
         for plan in plans:
             plan.engine.cache_hash()  # once here, not in every worker
     _STATE = (plans, cache)
+    _preload_analysis()
     gc.collect()
     gc.freeze()  # keep the parent's objects out of the workers' collections (copy-on-write)
     try:
@@ -407,6 +408,18 @@ def _run_pool(
     finally:
         gc.unfreeze()
         _STATE = None
+
+
+def _preload_analysis() -> None:
+    """Import what analysing a file needs before the workers fork, so they share it.
+
+    The engine imports the model builder, the analysis and the script parsers on first
+    use (a run answered from the cache needs none of them); a pool forked before that
+    would make every worker import and compile them on its own."""
+    import auditor.build
+    import auditor.facts
+    import auditor.scripts.python
+    import auditor.scripts.shell  # noqa: F401 - imported for the workers
 
 
 def _ignore_sigint() -> None:

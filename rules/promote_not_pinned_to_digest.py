@@ -12,6 +12,8 @@ from auditor.roles.digests import digest_origins
 from auditor.roles.reasons import RoleReason
 from auditor.rule import Rule, RuleContext
 
+# a tag as written: a word, or a variable or expression that makes one (`:$tag`, `:${{ … }}`)
+_A_TAG = re.compile(r":[\w$].*", re.DOTALL)
 _MUTABLE_TAG = re.compile(r":(?:latest|main|master|stable|edge|nightly|prod|production|staging)\b")
 
 
@@ -37,6 +39,8 @@ def _catalogue_tag(steps: list[ActionStep], reasons: list[RoleReason]) -> tuple[
         if image is None or ":" not in image.rsplit("/", 1)[-1]:
             continue
         tag = ":" + image.rsplit("/", 1)[-1].split(":", 1)[1]
+        if not _A_TAG.match(tag):
+            continue  # not an image reference with a tag (a payload word such as '{"image":')
         step = next((s for s in steps if s.index == reason.step), None)
         if step is None:
             continue

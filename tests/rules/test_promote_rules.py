@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import workflow
+from tests.conftest import check_json, workflow
 from tests.rules.helpers import GOOD, col_of, line_of, scan, where
 
 DIGEST = "digest-not-exposed"
@@ -178,3 +178,35 @@ def test_waiver_on_artifact_rule(repo: Any) -> None:
           - {rule: promote-without-verify, path: .github/workflows/*.yml, reason: verified by the CD system}
     """})  # fmt: skip
     assert scan(root, PWV) == []
+
+
+WEBHOOK_JSON = """\
+on: push
+permissions: {contents: read}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/build-push-action@v6
+        with: {push: true, tags: ghcr.io/example/shop-api:latest}
+  promote:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - name: Promote to production
+        run: |
+          curl -sf -X POST \\
+            -d '{"image": "ghcr.io/example/shop-api:latest"}' \\
+            https://deploy.example.com/api/promote
+"""
+
+
+def test_a_webhook_json_payload_names_the_image_tag_not_a_json_word(repo) -> None:  # type: ignore[no-untyped-def]
+    """The tag is read from the image reference inside the JSON body (`:latest`, at its
+    column), not from the word `{"image":` that holds it."""
+    root = repo(workflow(WEBHOOK_JSON))
+    found = [f for f in check_json(root).findings() if f["rule"] == "promote-not-pinned-to-digest"]
+    assert len(found) == 1
+    assert "the mutable tag ':latest'" in found[0]["message"]
+    line = WEBHOOK_JSON.splitlines().index('            -d \'{"image": "ghcr.io/example/shop-api:latest"}\' \\') + 1
+    assert (found[0]["line"], found[0]["column"]) == (line, WEBHOOK_JSON.splitlines()[line - 1].index(":latest") + 1)

@@ -28,6 +28,11 @@ _DEPLOY_URL = re.compile(
 _GITHUB_API = re.compile(r"api\.github\.com|/repos/[^/\s]+/[^/\s]+/deployments|GITHUB_API_URL", re.I)
 
 
+# An image reference inside a payload: registry host (with a dot or a port), a path, and a
+# tag or a digest (``ghcr.io/acme/app:latest``, ``registry:5000/app@sha256:…``).
+_IMAGE_REF = re.compile(r"(?<![\w./-])[\w-]+(?:\.[\w-]+)+(?::\d+)?/[\w./-]+(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})")
+
+
 def _webhook(cmd: Command) -> bool:
     if cmd.program not in _CLIENTS:
         return False
@@ -48,7 +53,9 @@ def _match(view: StepView) -> Found | None:
             payload = next((w for w in cmd.argv if "digest" in w.lower() or "image" in w.lower()), None)
             # a hook that is handed no image rebuilds or restarts what it knows: it moves a
             # built artifact only when the workflow pushed one before it (assign decides)
-            return Found(cmd.text[:120], payload, moves_artifact=payload is not None)
+            reference = _IMAGE_REF.search(cmd.text)  # `{"image": "ghcr.io/acme/app:v1"}`: the reference
+            image = reference.group(0) if reference is not None else payload
+            return Found(cmd.text[:120], image, moves_artifact=payload is not None)
     return None
 
 # -- examples -----------------------------------------------------------------------------

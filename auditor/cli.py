@@ -430,6 +430,8 @@ def rule_docs(output_dir: str) -> None:
     from auditor.rule_pages import write_pages
     from auditor.rules_loader import builtin_rules
 
+    if Path(output_dir).is_file():
+        _fail(f"{output_dir}: is a file, not a folder: give the folder to write the rule pages into")
     try:
         written = write_pages(builtin_rules(), Path(output_dir))
     except OSError as exc:

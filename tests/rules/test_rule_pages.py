@@ -80,7 +80,8 @@ def test_stale_pages_are_removed_and_a_file_as_folder_is_one_line(tmp_path: Path
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     run = run_cli("docs", "--output-dir", str(blocker))
-    assert run.exit_code == 2 and "is a file" in run.stderr  # click's usage error
+    assert run.exit_code == 2 and "is a file" in run.stderr
+    assert run.stderr.startswith("auditor: error: ") and len(run.stderr.strip().splitlines()) == 1, run.stderr
     run = run_cli("docs", "--output-dir", str(blocker / "rules"))
     assert run.exit_code == 2
     assert run.stderr.startswith("auditor: ") and len(run.stderr.strip().splitlines()) == 1, run.stderr

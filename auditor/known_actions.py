@@ -85,6 +85,25 @@ OIDC_ACTIONS = frozenset(
     }
 )  # fmt: skip
 
+# The Actions-token scopes a well-known action needs with its default inputs (the
+# ``statuses-write-permission`` fix narrows ``write-all`` to their union). Absent: unknown.
+# ``docker/login-action`` is judged by its inputs (ghcr.io with the token: packages: write).
+TOKEN_SCOPES: dict[str, dict[str, str]] = {
+    "actions/checkout": {"contents": "read"},
+    "actions/cache": {}, "actions/cache/restore": {}, "actions/cache/save": {},
+    "actions/upload-artifact": {}, "actions/download-artifact": {},
+    "actions/setup-node": {}, "actions/setup-python": {}, "actions/setup-go": {},
+    "actions/setup-java": {}, "actions/setup-dotnet": {},
+    "docker/login-action": {},
+    "docker/setup-buildx-action": {}, "docker/setup-qemu-action": {},
+    "docker/metadata-action": {"contents": "read"},  # reads the repository through the API
+    "docker/build-push-action": {"contents": "read"},  # fetches the Git build context
+    "sigstore/cosign-installer": {},
+}  # fmt: skip
+
+# (action, input) where the Actions token may be passed without making its needs unknown.
+TOKEN_INPUTS = frozenset({("actions/checkout", "token"), ("docker/login-action", "password")})
+
 _VERSION = re.compile(r"@.*$")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from auditor.edits import Edit, alone_on_lines, delete_lines, flow_entry_removal, offset
+from auditor.edits import Edit, alone_on_lines, delete_lines, flow_entry_removal, offset, replace_span
 from auditor.findings import Finding, Hit, hit
-from auditor.model import LEVELS, Job, Permissions, RunStep, UsesStep
+from auditor.known_actions import TOKEN_INPUTS, TOKEN_SCOPES
+from auditor.model import LEVELS, Job, Map, Permissions, RunStep, Seq, Text, UsesStep, Value, Workflow
 from auditor.rule import Rule, RuleContext
 from auditor.span import Span
 
@@ -125,15 +126,114 @@ def check(ctx: RuleContext) -> Iterator[Hit]:
                       f"job:{scope}", job=job.id, at_most=at_most)
 
 
+# The Actions token, named or passed (a `GH_TOKEN:` key too): a step that holds it may
+# use any scope, so its needs are unknown.
+_TOKEN = re.compile(r"github\.token|\bGITHUB_TOKEN\b|\bGH_TOKEN\b|\bGITEA_TOKEN\b|\bFORGEJO_TOKEN\b"
+                    r"|ACTIONS_ID_TOKEN_REQUEST|ACTIONS_RUNTIME_TOKEN|toJSON\(\s*(?:secrets|github)\s*\)"
+                    r"|\bsecrets\s*\[", re.IGNORECASE)
+# What a run step does with the credential actions/checkout leaves in .git/config, or with
+# the forge API: pushing needs contents: write, the API needs whatever it is asked for.
+_USES_FORGE = re.compile(r"\bgit\b[^\n;&|]*\bpush\b|(?:^|[\s;&|(`$])gh\s|\bhub\s|api\.github\.com"
+                         r"|github\.api_url|GITHUB_API_URL|GITHUB_GRAPHQL_URL|/api/v1/"
+                         # the ambient OIDC token (id-token: write) that trusted publishing,
+                         # provenance and keyless signing take without naming it
+                         r"|publish|provenance|cosign|sigstore|\battest|\boidc|id-token", re.IGNORECASE)
+_CONTINUED = re.compile(r"\\\r?\n")  # a shell line continued on the next (`git \` / `push`)
+
+
+def _walk(value: Value | None, skip: set[int]) -> Iterator[str]:
+    """Every key and scalar below ``value``, except under the nodes in ``skip``."""
+    stack: list[Value] = [value] if value is not None else []
+    while stack:
+        item = stack.pop()
+        if id(item) in skip:
+            continue
+        if isinstance(item, Text):
+            yield item.value
+        elif isinstance(item, Map):
+            for key, sub in item.entries:
+                yield key.value
+                stack.append(sub)
+        elif isinstance(item, Seq):
+            stack.extend(item.items)
+
+
+def _job_needs(job: Job, read: Callable[[str], bytes | None]) -> dict[str, str] | None:
+    """The token scopes ``job`` needs, when the model knows for sure (None: it cannot tell).
+    Every step is a ``run:`` step or a known action; the token reaches no step but through
+    the known inputs of those actions; no run step (nor a script it runs) pushes or calls
+    the forge API."""
+    if job.is_reusable_call:
+        return None
+    needs: dict[str, str] = {}
+    skip: set[int] = set()
+    for step in job.flat_steps:
+        if isinstance(step, RunStep):
+            if step.run is None:
+                return None
+            texts = [_CONTINUED.sub(" ", step.run.value)]
+            for match in _SCRIPT.finditer(step.run.value):
+                data = read(match.group(1)) if step.working_directory is None else None
+                if data is None:
+                    return None  # not there to read (or read from elsewhere)
+                texts.append(_CONTINUED.sub(" ", data.decode("utf-8", "replace")))
+            if any(_USES_FORGE.search(t) or _TOKEN.search(t) for t in texts):
+                return None
+        elif isinstance(step, UsesStep):
+            if step.uses is None or step.uses.kind != "action" or step.uses.name not in TOKEN_SCOPES:
+                return None
+            name = step.uses.name
+            scopes = dict(TOKEN_SCOPES[name])
+            if step.with_ is not None:
+                skip.add(id(step.with_))
+                for key, value in step.with_.entries:
+                    held = any(_TOKEN.search(t) for t in _walk(value, set()))
+                    if held and (name, key.value.lower()) not in TOKEN_INPUTS:
+                        return None
+                    if held and name == "docker/login-action":
+                        scopes["packages"] = "write"  # the token logs in to the forge's registry
+            for scope, level in scopes.items():
+                if LEVELS[level] > LEVELS.get(needs.get(scope, "none"), 0):
+                    needs[scope] = level
+    if any(_TOKEN.search(t) for t in _walk(job.node, skip)):
+        return None
+    return needs
+
+
+def _narrowed(workflow: Workflow, jobs: list[Job], read: Callable[[str], bytes | None]) -> str | None:
+    """The flow map ``write-all`` narrows to for ``jobs`` (``{}`` when they need nothing);
+    None when the model cannot tell what one of them needs."""
+    if not jobs or any(_TOKEN.search(t) for t in _walk(workflow.env, set())):
+        return None
+    union: dict[str, str] = {}
+    for job in jobs:
+        needs = _job_needs(job, read)
+        if needs is None:
+            return None
+        for scope, level in needs.items():
+            if LEVELS[level] > LEVELS.get(union.get(scope, "none"), 0):
+                union[scope] = level
+    return "{" + ", ".join(f"{scope}: {union[scope]}" for scope in sorted(union)) + "}"
+
+
 def fix(ctx: RuleContext, finding: Finding) -> list[Edit]:
     """Drop the forbidden grant: its line of a block map, its entry of a flow map, or the
-    whole map (``{}``) when it is the only grant. ``write-all``/``read-all`` are left: the
-    model cannot tell which scopes the jobs use."""
+    whole map (``{}``) when it is the only grant. ``write-all`` is narrowed to the scopes
+    the jobs need when the model can tell (``_narrowed``); ``read-all`` is left."""
     workflow, source = ctx.workflow, ctx.file.source
     if workflow is None or source is None:
         return []
     job = workflow.job(finding.job) if finding.job is not None else None
+    if finding.job is not None and job is None:
+        return []
     perms = job.permissions if job is not None else workflow.permissions
+    if perms.kind == "write-all":
+        value = perms.value
+        if not isinstance(value, Text) or value.line != finding.line:
+            return []
+        jobs = [job] if job is not None else [j for j in workflow.jobs if not j.permissions.declared]
+        narrowed = _narrowed(workflow, jobs, ctx.repo.read)
+        return [] if narrowed is None else [replace_span(source, value.span, narrowed)]
     scope = finding.subject.partition(":")[2]
     grant = next((g for g in perms.grants if g.scope == scope and g.span.line == finding.line), None)
     if perms.kind != "scopes" or grant is None or perms.key is None or perms.value is None:
@@ -263,7 +363,29 @@ jobs:
     fix_docs="""
 Removes the forbidden grant (`statuses: write`) from the `permissions` block that
 holds it, keeping every other line; a block that granted only that becomes `{}`.
-`write-all` is left for a person to narrow: the model cannot tell which scopes
-the jobs need.
+
+`write-all` is narrowed in place to a flow map of the scopes the jobs it covers
+need (`permissions: {contents: read}`, `{}` when they need none) only when the
+model can tell, that is when every one of those jobs:
+
+- runs only `run:` steps and known actions — `actions/checkout` (`contents: read`),
+  `actions/cache`, `actions/upload-artifact`, `actions/download-artifact`,
+  `actions/setup-node|python|go|java|dotnet`, `docker/setup-buildx-action`,
+  `docker/setup-qemu-action`, `sigstore/cosign-installer` (none),
+  `docker/metadata-action`, `docker/build-push-action` (`contents: read`) and
+  `docker/login-action` (`packages: write` when its `password` is the token);
+- is not a reusable-workflow call;
+- never references the token (`github.token`, `secrets.GITHUB_TOKEN`, `GH_TOKEN`,
+  `GITHUB_TOKEN`, `GITEA_TOKEN`, `FORGEJO_TOKEN`, the OIDC request variables, a
+  whole `secrets`/`github` context) in its steps, `env`, container or services,
+  nor the workflow's `env` — except as the `token` of `actions/checkout` or the
+  `password` of `docker/login-action`;
+- has no run step (nor a repository script one runs, which must be readable) that
+  pushes (`git ... push`: checkout leaves the token behind), runs `gh`/`hub`,
+  calls the forge API (`api.github.com`, `GITHUB_API_URL`, `/api/v1/`), or may
+  take the OIDC token without naming it (a `publish`, `provenance`, `cosign`,
+  `sigstore`, `attest`, `oidc` or `id-token` anywhere in it).
+
+Otherwise `write-all` is left for a person to narrow. `read-all` is always left.
 """,
 )

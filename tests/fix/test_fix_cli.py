@@ -385,3 +385,141 @@ def test_a_promote_pipeline_gets_pipefail(tmp_path: Path) -> None:
         removed, added = _removed_and_added(text, fixed)
         assert (removed, added) == ([], [line]), shape
         assert "swallowed-failure" not in _rules(root), shape
+
+
+WRITE_ALL = """\
+name: release
+on:
+  push:
+    branches: [main]
+permissions: write-all   # everything, for now
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with: {python-version: '3.12'}
+      - run: python -m build
+      - uses: actions/upload-artifact@v4
+        with: {name: dist, path: dist/}
+  promote:
+    needs: publish
+    runs-on: ubuntu-latest
+    env:
+      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}
+    steps:
+      - run: curl --fail-with-body -sS -X POST -H "Authorization=$TOKEN" https://cp.example.com/promote
+"""
+
+GHCR_LOGIN = """\
+      - uses: docker/login-action@v3
+        with: {registry: ghcr.io, username: '${{ github.actor }}', password: '${{ github.token }}'}
+"""
+
+
+def _fixed(tmp_path: Path, text: str) -> str:
+    root = write_files(tmp_path / "app", {WF: text})
+    run = run_cli("fix", "--no-policy", str(root))
+    assert run.exit_code == 0, run.stderr
+    return (root / WF).read_text()
+
+
+def test_write_all_is_narrowed_to_what_checkout_and_run_steps_need(tmp_path: Path) -> None:
+    after = _fixed(tmp_path, WRITE_ALL)
+    assert _removed_and_added(WRITE_ALL, after) == (
+        ["permissions: write-all   # everything, for now\n"],
+        ["permissions: {contents: read}   # everything, for now\n"])
+    assert "statuses-write-permission" not in _rules(tmp_path / "app")
+
+
+def test_write_all_with_no_checkout_narrows_to_nothing(tmp_path: Path) -> None:
+    text = WRITE_ALL.replace("      - uses: actions/checkout@v4\n", "")
+    assert "permissions: {}   # everything, for now\n" in _fixed(tmp_path, text)
+
+
+def test_write_all_with_a_ghcr_login_by_the_token_keeps_packages_write(tmp_path: Path) -> None:
+    text = WRITE_ALL.replace("      - run: python -m build\n", "      - run: python -m build\n" + GHCR_LOGIN)
+    assert "permissions: {contents: read, packages: write}   # everything, for now\n" in _fixed(tmp_path, text)
+
+
+def test_write_all_with_a_login_by_another_secret_needs_no_packages(tmp_path: Path) -> None:
+    text = WRITE_ALL.replace("      - run: python -m build\n", "      - run: python -m build\n"
+                             + GHCR_LOGIN.replace("github.token", "secrets.GHCR_PAT"))
+    assert "permissions: {contents: read}   # everything, for now\n" in _fixed(tmp_path, text)
+
+
+def test_write_all_is_left_when_the_model_cannot_tell(tmp_path: Path) -> None:
+    cases = {
+        "git push": ("      - run: python -m build\n",
+                     "      - run: |\n          git tag v1\n          git push origin v1\n"),
+        "token in a run step's env": ("      - run: python -m build\n",
+                                      "      - run: python -m build\n        env:\n"
+                                      "          GH_TOKEN: ${{ github.token }}\n"),
+        "token in the job env": ("      TOKEN: ${{ secrets.CP_ADMIN_API_TOKEN }}\n",
+                                 "      TOKEN: ${{ secrets.GITHUB_TOKEN }}\n"),
+        "git push continued": ("      - run: python -m build\n",
+                               "      - run: |\n          git \\\n            push origin v1\n"),
+        "trusted publishing": ("      - run: python -m build\n", "      - run: uv publish dist/*\n"),
+        "gh CLI": ("      - run: python -m build\n", "      - run: gh release create v1 dist/*\n"),
+        "forge API": ("https://cp.example.com/promote", "https://api.github.com/repos/acme/app/releases"),
+        "unknown action": ("      - uses: actions/upload-artifact@v4\n",
+                           "      - uses: softprops/action-gh-release@v2\n"),
+        "token to a known action's other input": ("with: {python-version: '3.12'}",
+                                                  "with: {python-version: '3.12', token: '${{ github.token }}'}"),
+        "unreadable script": ("      - run: python -m build\n", "      - run: ./ci/release.sh\n"),
+    }
+    for case, (old, new) in cases.items():
+        assert old in WRITE_ALL, case
+        text = WRITE_ALL.replace(old, new)
+        where = tmp_path / case.replace(" ", "-").replace("'", "")
+        root = write_files(where, {WF: text})
+        assert run_cli("fix", "--no-policy", str(root)).exit_code == 0, case
+        assert (root / WF).read_text() == text, case
+        assert "statuses-write-permission" in _rules(root), case
+
+
+def test_write_all_reusable_workflow_call_is_left(tmp_path: Path) -> None:
+    text = WRITE_ALL + "  call:\n    uses: ./.github/workflows/other.yml\n"
+    root = write_files(tmp_path / "app", {WF: text})
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    assert (root / WF).read_text() == text
+
+
+def test_a_readable_script_is_read_before_narrowing(tmp_path: Path) -> None:
+    text = WRITE_ALL.replace("      - run: python -m build\n", "      - run: ./ci/release.sh\n")
+    root = write_files(tmp_path / "app", {WF: text, "ci/release.sh": "python -m build\n"})
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    assert "permissions: {contents: read}   # everything, for now\n" in (root / WF).read_text()
+    root = write_files(tmp_path / "pusher", {WF: text, "ci/release.sh": "git push --tags\n"})
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    assert (root / WF).read_text() == text
+
+
+def test_job_level_write_all_is_narrowed_for_that_job(tmp_path: Path) -> None:
+    text = WRITE_ALL.replace("permissions: write-all   # everything, for now\n", "permissions: {}\n").replace(
+        "  publish:\n    runs-on: ubuntu-latest\n",
+        "  publish:\n    runs-on: ubuntu-latest\n    permissions: 'write-all'\n")
+    after = _fixed(tmp_path, text)
+    assert _removed_and_added(text, after) == (["    permissions: 'write-all'\n"],
+                                               ["    permissions: {contents: read}\n"])
+
+
+def test_write_all_diff_exits_1_and_changes_only_the_span(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "app", {WF: WRITE_ALL})
+    run = run_cli("fix", "--diff", "--no-policy", str(root))
+    assert run.exit_code == 1
+    assert (root / WF).read_text() == WRITE_ALL
+    assert "-permissions: write-all   # everything, for now\n" in run.stdout
+    assert "+permissions: {contents: read}   # everything, for now\n" in run.stdout
+    assert run_cli("fix", "--no-policy", str(root)).exit_code == 0
+    after = (root / WF).read_bytes()
+    start = WRITE_ALL.index("write-all")
+    raw = WRITE_ALL.encode()
+    assert after[:start] == raw[:start]
+    assert after[start + len("{contents: read}"):] == raw[start + len("write-all"):]
+
+
+def test_explain_says_when_write_all_is_narrowed() -> None:
+    out = run_cli("explain", "statuses-write-permission").stdout
+    assert "`write-all` is narrowed in place" in out and "`read-all` is always left" in out

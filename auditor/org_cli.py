@@ -156,7 +156,9 @@ def run_org(
         memo.close()
     if result.errors:
         return 2
-    empty = _no_workflows(result, root)
+    # with shared files to compare (shared-file-drift), a repository without workflows is
+    # still checked: its copies are
+    empty = None if org.org_policy(settings).shared_files else _no_workflows(result, root)
     if empty is not None:
         click.echo(f"auditor: {message_line(empty)}", err=True)
         if empty.startswith("no inputs collected") and not result.findings:

@@ -16,6 +16,18 @@ from typing import Any, TextIO
 MIN_FILES = 200
 
 
+def file_bar(label: str, stream: TextIO, total: int) -> tuple[Any, Any]:
+    """A started transient rich bar (label, bar, n/total, elapsed) on ``stream`` and its task:
+    the one look of ``check``'s and ``org``'s progress on a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(file=stream), transient=True)  # fmt: skip
+    bar.start()
+    return bar, bar.add_task(label, total=total)
+
+
 class CheckProgress:
     """``scan_targets``' progress callback: (files done, files total)."""
 
@@ -30,21 +42,7 @@ class CheckProgress:
         if not self.enabled or total <= MIN_FILES:
             return
         if self.bar is None:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("checking files"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), console=Console(file=self.stream), transient=True,
-            )  # fmt: skip
-            self.bar.start()
-            self.task = self.bar.add_task("check", total=total)
+            self.bar, self.task = file_bar("checking files", self.stream, total)
         self.bar.update(self.task, completed=done, total=total)
 
     def close(self) -> None:

@@ -52,21 +52,9 @@ class _Progress:
             return
         if self.tty:
             if self.bar is None:
-                from rich.console import Console
-                from rich.progress import (
-                    BarColumn,
-                    MofNCompleteColumn,
-                    Progress,
-                    TextColumn,
-                    TimeElapsedColumn,
-                )
+                from auditor.check_progress import file_bar
 
-                self.bar = Progress(
-                    TextColumn("scanning files"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=Console(file=self.stream), transient=True,
-                )  # fmt: skip
-                self.bar.start()
-                self.task = self.bar.add_task("scan", total=total)
+                self.bar, self.task = file_bar("scanning files", self.stream, total)
             self.bar.update(self.task, completed=done, total=total)
             return
         step = done * 10 // total

@@ -10,7 +10,7 @@ about what a job is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -194,14 +194,21 @@ def analyse(workflow: Workflow, policy: Policy, repo: RepoContext,
     # A reusable workflow scanned as a file and called by other workflows is one model
     # (``RepoContext.workflows``): analysed once, whichever comes first. Only reusable
     # ones are kept: nothing else can be called, and the memo lives as long as the repo.
-    known = memo.get(id(workflow))
+    return _memoised(workflow, repo, memo, lambda: _analyse(workflow, policy, repo, memo, 0, frozenset()))[0]
+
+
+def _memoised(workflow: Workflow, repo: RepoContext, memo: CalleeMemo | None,
+              work: Callable[[], tuple[Facts, bool]]) -> tuple[Facts, bool]:  # fmt: skip
+    """``work()`` (the facts of ``workflow``, whether a call was left out), or what ``memo``
+    kept of it, with its reads replayed; kept only when nothing was left out."""
+    known = memo.get(id(workflow)) if memo is not None else None
     if known is not None and known[0] is workflow:
         repo.replay(known[2])
-        return known[1]
-    (facts, cut), reads = repo.reads_during(lambda: _analyse(workflow, policy, repo, memo, 0, frozenset()))
-    if not cut:
+        return known[1], False
+    (facts, cut), reads = repo.reads_during(work)
+    if memo is not None and not cut:
         memo[id(workflow)] = (workflow, facts, reads)  # the model is kept: its id is not reused
-    return facts
+    return facts, cut
 
 
 def _analyse(workflow: Workflow, policy: Policy, repo: RepoContext, memo: CalleeMemo | None,
@@ -216,17 +223,10 @@ def _analyse(workflow: Workflow, policy: Policy, repo: RepoContext, memo: Callee
         if depth >= MAX_CALL_DEPTH or callee.path in stack:
             cut = True
             continue
-        known = memo.get(id(callee)) if memo is not None else None
-        if known is not None and known[0] is callee:
-            callees[job_id] = known[1]
-            repo.replay(known[2])
-            continue
-        (facts, inner_cut), reads = repo.reads_during(
-            lambda c=callee: _analyse(c, policy, repo, memo, depth + 1, stack))  # type: ignore[misc]
+        facts, inner_cut = _memoised(
+            callee, repo, memo, lambda c=callee: _analyse(c, policy, repo, memo, depth + 1, stack))  # type: ignore[misc]
         callees[job_id] = facts
         cut = cut or inner_cut
-        if memo is not None and not inner_cut:
-            memo[id(callee)] = (callee, facts, reads)  # the model is kept: its id is not reused
     refs = build_index(workflow)
     roles = assign(workflow, graph, refs, policy, {j: f.roles for j, f in callees.items()})
     paths = compute(graph, roles.jobs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from auditor.kinds import Role
-from auditor.roles.catalogue.base import Entry, Found, StepView
+from auditor.roles.catalogue.base import Entry, Found, StepView, image_in
 from auditor.roles.catalogue.examples import READ_BACK, pipeline
 from auditor.roles.commands import Command
 
@@ -28,9 +28,9 @@ _DEPLOY_URL = re.compile(
 _GITHUB_API = re.compile(r"api\.github\.com|/repos/[^/\s]+/[^/\s]+/deployments|GITHUB_API_URL", re.I)
 
 
-# An image reference inside a payload: registry host (with a dot or a port), a path, and a
-# tag or a digest (``ghcr.io/acme/app:latest``, ``registry:5000/app@sha256:…``).
-_IMAGE_REF = re.compile(r"(?<![\w./-])[\w-]+(?:\.[\w-]+)+(?::\d+)?/[\w./-]+(?::[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})")
+# The words of a payload with JSON's quotes, braces and commas taken off, so that
+# ``'{"image": "ghcr.io/acme/app:v1"}'`` offers ``ghcr.io/acme/app:v1`` to ``image_in``.
+_PAYLOAD_WORD = re.compile(r"[^\s\"'{},]+")
 
 
 def _webhook(cmd: Command) -> bool:
@@ -53,8 +53,7 @@ def _match(view: StepView) -> Found | None:
             payload = next((w for w in cmd.argv if "digest" in w.lower() or "image" in w.lower()), None)
             # a hook that is handed no image rebuilds or restarts what it knows: it moves a
             # built artifact only when the workflow pushed one before it (assign decides)
-            reference = _IMAGE_REF.search(cmd.text)  # `{"image": "ghcr.io/acme/app:v1"}`: the reference
-            image = reference.group(0) if reference is not None else payload
+            image = image_in(_PAYLOAD_WORD.findall(" ".join(cmd.argv[1:]))) or payload
             return Found(cmd.text[:120], image, moves_artifact=payload is not None)
     return None
 

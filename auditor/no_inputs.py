@@ -92,11 +92,19 @@ def _org_hint(target: Target) -> str | None:
     if repos:
         return (f"it holds {repos} repositories: scan them with "
                 f"`auditor org --root {shlex.quote(label)}`")  # fmt: skip
+    deeper = one_level_down(str(target.root), label, children)
+    return f"it holds {deeper}" if deeper else None
+
+
+def one_level_down(folder: str, label: str, children: list[str] | None = None) -> str | None:
+    """``owner/repo`` folders: the glob that scans the repositories one level below
+    ``folder`` (``label``, as the user wrote it), or None when there are none."""
+    children = subfolders(folder) if children is None else children
     repos = sum(is_repository(g) for c in children for g in subfolders(c))
-    if repos:
-        return (f"it holds {repos} repositories one level down: scan them with "
-                f"`auditor org {shlex.quote(label)}/*/*`")  # fmt: skip
-    return None
+    if not repos:
+        return None
+    return (f"{repos} repositories one level down: scan them with "
+            f"`auditor org {shlex.quote(label.rstrip('/') or '/')}/*/*`")  # fmt: skip
 
 
 def nothing_checked(targets: Sequence[Target]) -> list[str]:

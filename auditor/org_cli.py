@@ -172,14 +172,11 @@ def _no_workflows(result: OrgResult, root: str | None) -> str | None:
     line = (f"no inputs collected: none of the {len(scanned)} repositories holds a workflow under "
             ".github/workflows, .gitea/workflows or .forgejo/workflows")  # fmt: skip
     if root is not None:
-        import shlex
+        from auditor.no_inputs import one_level_down
 
-        from auditor.no_inputs import is_repository, subfolders
-
-        deeper = sum(is_repository(g) for c in subfolders(root) for g in subfolders(c))
+        deeper = one_level_down(root, root)
         if deeper:
-            line += (f"; {deeper} repositories are one level further down: scan them with "
-                     f"`auditor org {shlex.quote(root.rstrip('/'))}/*/*`")  # fmt: skip
+            line += f"; {root.rstrip('/') or '/'} holds {deeper}"
     return line
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import InternalError, PolicyError
+from auditor.errors import InternalError, PolicyError, messages_of
 from auditor.findings import Finding, make_finding
 from auditor.gitsource import GitError, GitSource, repo_prefix
 from auditor.suppress import NewSuppression
@@ -64,7 +64,7 @@ class CheckError(Exception):
     @classmethod
     def of(cls, exc: BaseException) -> CheckError:
         """The error for ``exc``, keeping every line of a ``PolicyError``."""
-        return cls(*exc.messages) if isinstance(exc, PolicyError) else cls(str(exc))
+        return cls(*messages_of(exc))
 
 
 @dataclass(frozen=True)

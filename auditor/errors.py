@@ -22,6 +22,13 @@ def message_line(text: str) -> str:
     return no_commands(one_line(text))
 
 
+def messages_of(exc: BaseException) -> tuple[str, ...]:
+    """The lines to print for ``exc``: every error of a policy file (``PolicyError`` and
+    the ``CheckError`` made of one carry ``messages``), else its one message."""
+    messages = getattr(exc, "messages", None)
+    return tuple(messages) if messages else (str(exc),)
+
+
 class PolicyError(Exception):
     """A policy problem: ``messages`` holds one ``file:line: key: reason`` line per error
     (a policy file's errors are reported all at once), ``str()`` the first of them.

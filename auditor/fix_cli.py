@@ -86,7 +86,7 @@ def run_fix(
 ) -> int:  # fmt: skip
     """The command: fix, write (or print the diff), report on stderr; the exit code."""
     from auditor.check import CheckError
-    from auditor.errors import InternalError, PolicyError, message_line
+    from auditor.errors import InternalError, PolicyError, message_line, messages_of
     from auditor.targets import TargetError
 
     if policy_file and no_policy:
@@ -95,7 +95,7 @@ def run_fix(
         results = fix_paths(paths, unsafe=unsafe, policy_file=policy_file, no_policy=no_policy,
                             select=select, ignore=ignore)  # fmt: skip
     except (CheckError, TargetError, PolicyError, InternalError) as exc:
-        fail(*exc.messages) if isinstance(exc, (CheckError, PolicyError)) else fail(str(exc))
+        fail(*messages_of(exc))
     changed = 0
     fixes = 0
     for root, shown, fix in results:

@@ -77,7 +77,7 @@ def run_org(
 ) -> int:  # fmt: skip
     """Scan the org; write the reports; the exit code."""
     from auditor import org, outputs
-    from auditor.errors import InternalError, PolicyError
+    from auditor.errors import InternalError, PolicyError, messages_of
     from auditor.findings import exit_code
 
     if policy_file and no_policy:
@@ -109,7 +109,7 @@ def run_org(
         result = org.scan_org(all_specs, specs, settings, jobs=jobs, progress=progress)
     except (org.OrgError, PolicyError, InternalError) as exc:
         progress.close()
-        fail(*exc.messages) if isinstance(exc, PolicyError) else fail(str(exc))
+        fail(*messages_of(exc))
     finally:
         progress.close()
     unknown = (select | ignore) - set(result.org.checked_rules)
@@ -197,7 +197,7 @@ def run_merge(
     compare: str | None = None,
 ) -> int:  # fmt: skip
     from auditor import org, outputs
-    from auditor.errors import PolicyError
+    from auditor.errors import PolicyError, messages_of
     from auditor.findings import exit_code
 
     try:
@@ -206,7 +206,7 @@ def run_merge(
         previous = org.load_report(compare) if compare else None
         result = org.merge([org.load_report(path) for path in files], policy)
     except (outputs.OutputError, org.OrgError, PolicyError) as exc:
-        fail(*exc.messages) if isinstance(exc, PolicyError) else fail(str(exc))
+        fail(*messages_of(exc))
     _emit(result, fmt, output, extra_outputs, fail_on, fail, trends=_trends(result, previous, compare))
     errors = [r for r in result.repos if r.error]
     if errors:

@@ -56,12 +56,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import signal
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from auditor import forkpool
 from auditor.cache import ResultCache
 from auditor.cached import analyse_with_cache, lookup
 from auditor.engine import Engine, Selection
@@ -371,11 +370,9 @@ def _run_pool(
     plans: list[_Plan], cache: ResultCache | None, pending: list[tuple[int, int]],
     workers: int, tick: Callable[[int], None], isolate: bool = False,
 ) -> None:  # fmt: skip
-    import multiprocessing
-
     global _STATE
     units = _units(pending, workers)
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+    if not forkpool.can_fork():  # pragma: no cover - not POSIX
         for unit in units:
             _merge(plans, cache, _work(unit, plans, cache), tick, isolate)
         return
@@ -387,27 +384,27 @@ def _run_pool(
     gc.collect()
     gc.freeze()  # keep the parent's objects out of the workers' collections (copy-on-write)
     try:
-        ctx = multiprocessing.get_context("fork")
-        with contextlib.ExitStack() as stack:
-            with _workers_ignore_sigint():
-                # Entered at once: on any exception, a KeyboardInterrupt included (even
-                # one delivered as SIGINT is unblocked), terminate() ends the workers.
-                pool = stack.enter_context(ctx.Pool(workers, initializer=_ignore_sigint))
-            failed: Exception | None = None
-            for result in pool.imap_unordered(_work_in_child, units, chunksize=1):
-                if failed is None:
-                    try:
-                        _merge(plans, cache, result, tick, isolate)
-                    except (PolicyError, InternalError) as exc:
-                        failed = exc  # raised once every unit is back: see below
-        # A unit's error is raised only after the pool has handed back every unit, so
-        # terminate() never meets a busy worker (terminating one mid-task can leave the
-        # pool's queues locked and the parent waiting for ever).
-        if failed is not None:
-            raise failed
+        # Leaving the loop by any exception (a unit's error under isolate=False, a
+        # KeyboardInterrupt) closes the pool, which kills and reaps the workers.
+        with contextlib.closing(forkpool.imap_unordered(_work_in_child, units, workers)) as results:
+            for result in results:
+                if isinstance(result, forkpool.Died):
+                    result = _died(plans, result)
+                _merge(plans, cache, result, tick, isolate)
     finally:
         gc.unfreeze()
         _STATE = None
+
+
+def _died(plans: list[_Plan], died: forkpool.Died[_Unit]) -> _UnitResult:
+    """The error of a unit whose worker died (the kernel's out-of-memory killer, say):
+    the files it held are named, since which of them it was analysing is not known."""
+    t, indexes = died.unit
+    files = [plans[t].files[i][0] for i in indexes]
+    more = f" (or one of the {len(files) - 1} files after it in its batch)" if len(files) > 1 else ""
+    hint = "; if memory ran out, try fewer --jobs" if "SIGKILL" in died.status else ""
+    message = f"the worker process analysing it{more} {died.status}{hint}"
+    return _UnitResult(t, error=(files[0], "WorkerDied", message), size=len(indexes))
 
 
 def _preload_analysis() -> None:
@@ -420,31 +417,6 @@ def _preload_analysis() -> None:
     import auditor.facts
     import auditor.scripts.python
     import auditor.scripts.shell  # noqa: F401 - imported for the workers
-
-
-def _ignore_sigint() -> None:
-    """In a worker: Ctrl-C (SIGINT to the whole process group) is the parent's to handle;
-    it terminates the pool. A worker that took it would print ``Process
-    ForkPoolWorker-N:`` and its traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextlib.contextmanager
-def _workers_ignore_sigint() -> Iterator[None]:
-    """Fork the pool's workers with SIGINT already ignored (no window before the
-    initializer runs) while the parent keeps it: blocked meanwhile, so a Ctrl-C in
-    that moment is delivered, to the parent, once the workers exist."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
-        return
-    blocked = {signal.SIGINT}
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    old_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old_handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
 def _merge(

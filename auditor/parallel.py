@@ -60,7 +60,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auditor import forkpool
 from auditor.cache import ResultCache
 from auditor.cached import analyse_with_cache, lookup
 from auditor.engine import Engine, Selection
@@ -70,6 +69,7 @@ from auditor.repo import FOLDER_KIND, RepoContext, discover
 from auditor.summary import RepoSummary
 
 if TYPE_CHECKING:
+    from auditor import forkpool
     from auditor.policy import Policy
     from auditor.rule import Rule
     from auditor.targets import Target
@@ -370,6 +370,8 @@ def _run_pool(
     plans: list[_Plan], cache: ResultCache | None, pending: list[tuple[int, int]],
     workers: int, tick: Callable[[int], None], isolate: bool = False,
 ) -> None:  # fmt: skip
+    from auditor import forkpool  # here: a warm or small run never forks (nor imports pipes)
+
     global _STATE
     units = _units(pending, workers)
     if not forkpool.can_fork():  # pragma: no cover - not POSIX

@@ -21,9 +21,9 @@ from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
 from auditor.kinds import FileKind
+from auditor.marks import node_span, position_in_file, scalar_kind
 from auditor.record import record
 from auditor.span import SourceText, Span
-from auditor.yamltree import node_span, position_in_file, scalar_kind
 
 ScalarKind: TypeAlias = Literal["str", "bool", "int", "float", "null"]
 

@@ -18,25 +18,12 @@ from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from auditor.marks import node_span, position_in_file, scalar_kind
 from auditor.span import SourceText, Span
 
 __all__ = ["SourceText", "Span", "YMap", "YNode", "YScalar", "YSeq", "node_span",
            "position_in_file", "scalar_kind"]
 
-_KINDS = frozenset({"str", "bool", "int", "float", "null"})
-
-
-def _span(node: Any, source: SourceText) -> Span:
-    sm, em = node.start_mark, node.end_mark
-    end_line, end_col = em.line + 1, em.column + 1
-    if end_col == 1 and end_line > sm.line + 1:
-        # Block scalars and block collections end at the start of the next
-        # token's line; report the end of the last line that holds content.
-        end_line -= 1
-        while end_line > sm.line + 1 and not source.line(end_line).strip():
-            end_line -= 1
-        end_col = len(source.line(end_line)) + 1
-    return Span(sm.line + 1, sm.column + 1, end_line, end_col)
 
 
 class YNode:
@@ -50,7 +37,7 @@ class YNode:
 
     @property
     def span(self) -> Span:
-        return _span(self.raw, self.source)
+        return node_span(self.raw, self.source)
 
     @property
     def line(self) -> int:
@@ -86,55 +73,9 @@ class YScalar(YNode):
         return self.kind == "bool" and self.value.lower() == "false"
 
     def position_of(self, offset: int) -> tuple[int, int]:
-        """1-based (line, column) in the file of the value's character at ``offset``.
-
-        Exact for plain and quoted single-line scalars and for literal (``|``)
-        blocks, which is where expressions and scripts live. For folded and
-        multi-line flow scalars the line is found by searching the source for
-        the text around the offset, falling back to the scalar's start.
-        """
-        sm = self.raw.start_mark
-        style = self.style
-        value = self.value
-        offset = max(0, min(offset, len(value)))
-        if style == "|":
-            line_index = value.count("\n", 0, offset)
-            line_start = value.rfind("\n", 0, offset) + 1
-            file_line = sm.line + 2 + line_index
-            indent = self._block_indent()
-            return file_line, indent + (offset - line_start) + 1
-        if self.raw.end_mark.line == sm.line and "\n" not in value:
-            quote = 1 if style in ("'", '"') else 0
-            return sm.line + 1, sm.column + 1 + quote + offset
-        return self._search(offset)
-
-    def _block_indent(self) -> int:
-        sm = self.raw.start_mark
-        lines = self.source.lines
-        for number in range(sm.line + 1, min(len(lines), self.raw.end_mark.line + 1)):
-            text = lines[number]
-            if text.strip():
-                return len(text) - len(text.lstrip(" "))
-        return int(sm.column) + 2
-
-    def _search(self, offset: int) -> tuple[int, int]:
-        sm, em = self.raw.start_mark, self.raw.end_mark
-        value = self.value
-        line_start = value.rfind("\n", 0, offset) + 1
-        line_end = value.find("\n", offset)
-        fragment = value[line_start : line_end if line_end >= 0 else len(value)]
-        rel = offset - line_start
-        # Search for the fragment from the offset on (short enough to be found
-        # on one source line even when the scalar was folded).
-        needle = fragment[rel : rel + 24] or fragment
-        lines = self.source.lines
-        for number in range(sm.line, min(len(lines), em.line + 1)):
-            text = lines[number]
-            start = sm.column if number == sm.line else 0
-            found = text.find(needle, start) if needle else -1
-            if found >= 0:
-                return number + 1, found + 1
-        return sm.line + 1, sm.column + 1
+        """1-based (line, column) in the file of the value's character at ``offset``
+        (``auditor.marks.position_in_file``)."""
+        return position_in_file(self.raw, self.source, offset)
 
 
 class YSeq(YNode):
@@ -201,24 +142,6 @@ def _merge_sources(value: Any) -> list[tuple[Any, Any]]:
                 out.extend(item.value)
         return out
     return []
-
-
-def scalar_kind(raw: Any) -> Any:  # the model narrows it to its Literal
-    """``str``, ``bool``, ``int``, ``float`` or ``null``: a composed scalar's YAML 1.2 core type."""
-    ctag = raw.ctag
-    suffix = (ctag if isinstance(ctag, str) else ctag.suffix) or "str"
-    kind = suffix.rsplit(":", 1)[-1] if ":" in suffix else suffix
-    return kind if kind in _KINDS else "str"
-
-
-def node_span(raw: Any, source: SourceText) -> Span:
-    """The span of a composed node (the model's located values call this)."""
-    return _span(raw, source)
-
-
-def position_in_file(raw: Any, source: SourceText, offset: int) -> tuple[int, int]:
-    """1-based (line, column) of the character at ``offset`` of a composed scalar."""
-    return YScalar(raw, source).position_of(offset)
 
 
 def wrap(raw: Any, source: SourceText) -> YNode:

@@ -42,7 +42,7 @@ from auditor.model import (
     flatten,
     plain,
 )
-from auditor.parse import Problem
+from auditor.problem import Problem
 from auditor.span import SourceText
 from auditor.structure import nearest, syntax
 from auditor.yamltree import YNode

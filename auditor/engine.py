@@ -20,8 +20,8 @@ from auditor.budget import INCOMPLETE_RULE
 from auditor.errors import InternalError, PolicyError
 from auditor.findings import Finding, Hit, fingerprint, make_finding
 from auditor.kinds import FileKind
-from auditor.parse import Problem, parse_bytes
 from auditor.policy import Policy
+from auditor.problem import Problem
 from auditor.repo import FOLDER_KIND, MissingContent, RepoContext, folder_reason
 from auditor.rule import FileInfo, Rule, RuleContext
 from auditor.rules_loader import load_rules
@@ -146,6 +146,7 @@ class Engine:
         if len(data) > self.policy.max_file_bytes:
             return FileInfo(path, file_kind, len(data), None, (), too_large=True), None
         from auditor.build import build_action, build_workflow, unterminated_expressions
+        from auditor.parse import parse_bytes
 
         # A reusable workflow another file of the repository called is parsed and built
         # already: its model is shared, so its analysis is too (``Engine.facts``).

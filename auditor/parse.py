@@ -40,6 +40,7 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 from auditor import budget
+from auditor.problem import Problem
 from auditor.yamltree import SourceText, YNode, wrap
 
 try:  # pragma: no cover - exercised implicitly; the fallback is tested separately
@@ -55,19 +56,6 @@ _INT = re.compile(r"[-+]?[0-9]+$|0o[0-7]+$|0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(
     r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|[-+]?\.(inf|Inf|INF)$|\.(nan|NaN|NAN)$"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something wrong with a file's bytes or YAML, located; becomes a finding."""
-
-    rule: str
-    message: str
-    line: int
-    column: int
-    subject: str
-    end_line: int = 0
-    end_column: int = 0
 
 
 @dataclass(frozen=True, slots=True)

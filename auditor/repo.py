@@ -25,8 +25,9 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from auditor.model import Workflow
-    from auditor.parse import Parsed, Problem
+    from auditor.parse import Parsed
     from auditor.policy import Policy
+    from auditor.problem import Problem
 
 WORKFLOW_DIRS = (".github/workflows", ".gitea/workflows", ".forgejo/workflows")
 # GitHub runs only the top level of its folder; Gitea (and Forgejo, its fork)

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from auditor.facts import Facts
     from auditor.findings import Finding
     from auditor.model import Workflow
-    from auditor.parse import Problem
     from auditor.policy import Policy
+    from auditor.problem import Problem
     from auditor.repo import RepoContext
     from auditor.span import SourceText
     from auditor.summary import RepoSummary

@@ -211,7 +211,8 @@ def _site_of_option(policy_file: str, targets: Sequence[Target]) -> tuple[_Site 
 
 
 def _repo_policy(site: _Site, trusted: bool) -> Policy:
-    from auditor.policy import Policy, read_repository_policy
+    from auditor.policy import Policy
+    from auditor.policy_file import read_repository_policy
 
     policy = read_repository_policy(
         site.source, site.name, site.label, trusted=trusted, base_dir=str(site.root)
@@ -257,7 +258,8 @@ def _policy_at(site: _Site, rev: str, revisions: _Revisions, trusted: bool,
                default_names: bool) -> tuple[str, Policy] | None:  # fmt: skip
     """(file name, policy) of the repository policy as it is at ``rev``: what judges the
     change; None when the revision has no policy file."""
-    from auditor.policy import POLICY_FILENAMES, read_repository_policy
+    from auditor.policy import POLICY_FILENAMES
+    from auditor.policy_file import read_repository_policy
 
     source = revisions.at(site.root, rev)
     names = POLICY_FILENAMES if default_names else (site.name,)
@@ -284,7 +286,7 @@ def _gate_rev(options: CheckOptions, target: Target) -> str | None:
 def _plans(
     targets: Sequence[Target], options: CheckOptions, revisions: _Revisions
 ) -> list[_Plan]:
-    from auditor.policy import Policy, load_policy_file
+    from auditor.policy import Policy
 
     trusted = options.trust_repo_policy
     option_site: _Site | None = None
@@ -292,6 +294,8 @@ def _plans(
     if options.policy_file and not options.no_policy:
         option_site, _ = _site_of_option(options.policy_file, targets)
         if option_site is None:
+            from auditor.policy_file import load_policy_file  # the YAML parser: only here
+
             external = load_policy_file(Path(options.policy_file))
     plans: list[_Plan] = []
     for target in targets:
@@ -563,7 +567,8 @@ def graph_policy(
 ) -> tuple[Policy, str | None]:
     """The policy ``auditor graph`` draws roles with, and a notice when it left the
     policy's ``custom_rules`` out (a graph needs no rules, so none are imported)."""
-    from auditor.policy import Policy, load_policy_file
+    from auditor.policy import Policy
+    from auditor.policy_file import load_policy_file
 
     if no_policy:
         return Policy(), None

@@ -372,7 +372,7 @@ def _catalogue(policy_file: str | None) -> list[Any]:
     from pathlib import Path
 
     from auditor.errors import PolicyError
-    from auditor.policy import load_policy_file
+    from auditor.policy_file import load_policy_file
     from auditor.rules_loader import load_rules
 
     try:

@@ -168,7 +168,7 @@ def _policy_mark(text: str, message: str, where: tuple[int, int, int, int] | Non
 
 def analyse_policy(path: Path, text: str) -> Analysis:
     """A ``.auditor.yml`` buffer: every error the loader reports, located, or nothing."""
-    from auditor.policy import parse_policy
+    from auditor.policy_file import parse_policy
     from auditor.repo import DirectorySource
 
     result = Analysis(path, "policy", text, root=path.parent)

@@ -394,7 +394,7 @@ def org_policy(settings: ScanSettings) -> Policy:
         from auditor.policy import Policy
 
         return Policy()
-    from auditor.policy import load_policy_file
+    from auditor.policy_file import load_policy_file
 
     return load_policy_file(Path(settings.policy_file))
 
@@ -414,7 +414,7 @@ def _repo_policy(
     """
     if settings.no_policy or settings.policy_file:
         return fixed
-    from auditor.policy import find_repository_policy
+    from auditor.policy_file import find_repository_policy
     from auditor.rules_loader import custom_rules, not_loaded_message
 
     commit = getattr(source, "commit", None)

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from auditor.policy import Policy, Waiver
-from auditor.yamltree import Span
+from auditor.span import Span
 
 _RANK = {"off": 0, "note": 1, "warning": 2, "error": 3}
 _LEVEL_RANK = {"none": 0, "read": 1, "write": 2}

@@ -103,7 +103,7 @@ def test_the_schema_is_enforced_with_located_errors(monkeypatch: pytest.MonkeyPa
     through: here a schema that (unlike today's) caps ``limits.max_file_seconds`` at 60."""
     from auditor import policy_schema
     from auditor.errors import PolicyError
-    from auditor.policy import parse_policy
+    from auditor.policy_file import parse_policy
 
     stricter = json.loads(policy_schema.schema_text("policy"))
     seconds = _at(stricter, ["limits", "max_file_seconds"])

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from auditor.policy import Policy, parse_policy
+from auditor.policy import Policy
 from auditor.policy_diff import weakenings
+from auditor.policy_file import parse_policy
 from auditor.rules_loader import builtin_rules
 
 DEFAULTS = {rule.id: rule.severity for rule in builtin_rules()}

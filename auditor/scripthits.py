@@ -4,7 +4,8 @@
 one analysis (``Facts.scripts``, per step) and differ only in which kind of
 result they report; this module turns those results into hits for the jobs
 in a rule's scope. It sits above both ``auditor.facts`` and
-``auditor.stepscripts`` so neither has to know about rules.
+``auditor.stepscripts`` so neither has to know about rules; it imports neither at run
+time, so loading the rules loads no analysis.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from auditor.findings import Hit, StepRef
+from auditor.script_rules import KINDS, SWALLOWED
 from auditor.span import Span
-from auditor.stepscripts import KINDS, SWALLOWED
 
 if TYPE_CHECKING:
     from auditor.facts import Facts  # the type only: importing it loads the whole analysis

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from auditor.model import Job, Map, RunStep, Seq, Step, Text, UsesStep, Workflow, plain
 from auditor.repo import normalise
+from auditor.script_rules import KINDS, NOT_FOUND, PARSE_ERROR, SWALLOWED, Kind
 from auditor.scripts.issues import DirChange, OutputWrite, ScriptCall, ScriptIssue
 from auditor.scripts.shells import ShellSpec, resolve_shebang, resolve_shell
 from auditor.span import Span
@@ -80,10 +81,6 @@ __all__ = [
     "step_places",
 ]
 
-SWALLOWED = "swallowed-failure"
-NOT_FOUND = "script-not-found"
-PARSE_ERROR = "script-parse-error"
-
 #: How deep scripts calling scripts (and local actions using local actions) are followed.
 MAX_DEPTH = 4
 _PWSH = ShellSpec("pwsh", True, True)
@@ -95,7 +92,6 @@ _PYTHON = ShellSpec("python", True, True)
 _CHECKOUT = re.compile(r"^actions/checkout@|/checkout@", re.IGNORECASE)
 
 Reader = Callable[[str], bytes | None]
-Kind = Literal["swallowed", "parse-error", "missing"]
 Origin = Literal["run", "action", "script"]
 
 
@@ -659,9 +655,6 @@ def _shell_of(own: Text | None, step: Step, default: str | None, windows_job: bo
 
 
 # --- the workflow's entry in Facts, and the rule adapter -------------------------------------
-
-KINDS: dict[str, Kind] = {SWALLOWED: "swallowed", PARSE_ERROR: "parse-error", NOT_FOUND: "missing"}
-
 
 @dataclass(frozen=True, slots=True)
 class StepScripts:

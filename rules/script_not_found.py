@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import scripthits, stepscripts
+from auditor import scripthits
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
+from auditor.script_rules import NOT_FOUND
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return scripthits.hits(ctx.facts, ctx.options, stepscripts.NOT_FOUND)
+    return scripthits.hits(ctx.facts, ctx.options, NOT_FOUND)
 
 
 RULE = Rule(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor import scripthits, stepscripts
+from auditor import scripthits
 from auditor.findings import Hit
 from auditor.rule import Rule, RuleContext
+from auditor.script_rules import PARSE_ERROR
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return scripthits.hits(ctx.facts, ctx.options, stepscripts.PARSE_ERROR)
+    return scripthits.hits(ctx.facts, ctx.options, PARSE_ERROR)
 
 
 RULE = Rule(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor import scripthits, stepscripts
+from auditor import scripthits
 from auditor.edits import Edit, insert_after_line, insert_before_line, line_indent, offset
 from auditor.findings import Finding, Hit
 from auditor.model import Map, RunStep
 from auditor.rule import Rule, RuleContext
+from auditor.script_rules import SWALLOWED
 
 
 def check(ctx: RuleContext) -> Iterator[Hit]:
-    return scripthits.hits(ctx.facts, ctx.options, stepscripts.SWALLOWED)
+    return scripthits.hits(ctx.facts, ctx.options, SWALLOWED)
 
 
 _CURL = re.compile(r"curl\b")

@@ -27,6 +27,45 @@ def test_c_parser_is_really_used() -> None:
     assert parser.__name__ == "CParser"
 
 
+def _attributes(node):  # type: ignore[no-untyped-def]
+    """Every slot ruamel's node classes define, recursively, as plain data."""
+    from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+    slots = [s for cls in (Node, ScalarNode, SequenceNode, MappingNode)
+             for s in cls.__slots__ if isinstance(node, cls) and hasattr(cls, "__slots__")]  # fmt: skip
+    out = {s: getattr(node, s) for s in slots if s not in ("value", "start_mark", "end_mark", "ctag")}
+    out["tag"] = str(node.tag)
+    out["marks"] = (node.start_mark.index, node.end_mark.index)
+    if isinstance(node, MappingNode):
+        out["value"] = [(_attributes(k), _attributes(v)) for k, v in node.value]
+    elif isinstance(node, SequenceNode):
+        out["value"] = [_attributes(v) for v in node.value]
+    else:
+        out["value"] = node.value
+    return out
+
+
+def test_ruamel_is_left_as_it_was_and_its_nodes_are_the_same() -> None:
+    """The parse layer composes with subclasses of ruamel's node classes (for speed); ruamel
+    itself must be unchanged for any other user in the process, before and after, and the
+    nodes must carry exactly what ruamel's own would."""
+    import _ruamel_yaml
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    from auditor.parse import _composing, _FastComposer
+
+    text = "on: {push: {branches: [main]}}\njobs:\n  a: &x\n    runs-on: 'x'\n    steps: [{run: echo}]\n  b: *x\n"
+    mine = _composing(text)
+    assert (_ruamel_yaml.ScalarNode, _ruamel_yaml.SequenceNode, _ruamel_yaml.MappingNode) == (
+        ScalarNode, SequenceNode, MappingNode)  # fmt: skip
+    theirs = _FastComposer(text).get_single_node()  # ruamel's classes: nothing set around it
+    assert type(theirs) is MappingNode and type(theirs.value[0][0]) is ScalarNode
+    assert type(mine) is not MappingNode and isinstance(mine, MappingNode)
+    assert _attributes(mine) == _attributes(theirs)
+    assert parse_bytes(text.encode(), "w.yml").problems == ()
+    assert _ruamel_yaml.ScalarNode is ScalarNode
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -130,19 +130,23 @@ class Engine:
         if kind == FOLDER_KIND:  # a workflow folder discovery could not read (or finish)
             why = Problem(INCOMPLETE_RULE, folder_reason(repo.source, path), 1, 1, "folder")
             return FileInfo(path, file_kind, 0, None, (why,)), None
-        size = repo.source.size(path)
-        if size is not None and size > self.policy.max_file_bytes:
-            return FileInfo(path, file_kind, size, None, (), too_large=True), None
-        try:
-            data = repo.source.read(path)
-        except MissingContent as exc:
-            problem = Problem(INCOMPLETE_RULE, f"cannot read this file: {exc.strerror or exc}; "
-                              "fetch it (or scan a full clone) to have it checked", 1, 1, "missing")
-            return FileInfo(path, file_kind, size or 0, None, (problem,)), None
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
-            return FileInfo(path, file_kind, size or 0, None, (problem,)), None
+        held = repo.held(path)  # read by the cache lookup a moment ago: not read twice
+        if held is not None:
+            data = held
+        else:
+            size = repo.source.size(path)
+            if size is not None and size > self.policy.max_file_bytes:
+                return FileInfo(path, file_kind, size, None, (), too_large=True), None
+            try:
+                data = repo.source.read(path)
+            except MissingContent as exc:
+                problem = Problem(INCOMPLETE_RULE, f"cannot read this file: {exc.strerror or exc}; "
+                                  "fetch it (or scan a full clone) to have it checked", 1, 1, "missing")
+                return FileInfo(path, file_kind, size or 0, None, (problem,)), None
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                problem = Problem("parse-error", f"cannot read the file: {reason}", 1, 1, "unreadable")
+                return FileInfo(path, file_kind, size or 0, None, (problem,)), None
         if len(data) > self.policy.max_file_bytes:
             return FileInfo(path, file_kind, len(data), None, (), too_large=True), None
         from auditor.build import build_action, build_workflow, unterminated_expressions

@@ -420,6 +420,11 @@ class RepoContext:
         if self._tracker is not None:
             self._tracker[key] = digest
 
+    def held(self, path: str) -> bytes | None:
+        """The bytes of ``path`` this context already holds (read or remembered in this
+        scan), or None; never reads. A file the cache lookup read is not read again."""
+        return self._bytes.get(path)
+
     def remember(self, path: str, data: bytes) -> None:
         """Bytes of ``path`` the caller already read (the file being analysed)."""
         if path not in self._bytes:

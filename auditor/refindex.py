@@ -48,28 +48,35 @@ class RefIndex:
 
 def _walk(value: Value, key: str, job: Job | None, step: Step | None, out: list[Ref],
           budget: list[int]) -> None:  # fmt: skip
-    stack: list[tuple[Value, str]] = [(value, key)]
+    # (value, the dotted key of its mapping, its own key): the dotted key of a value is
+    # made only for a reference found in it, not for each of the ~100,000 entries a
+    # corpus-sized scan walks
+    stack: list[tuple[Value, str, str]] = [(value, "", key)]
     while stack:
         budget[0] -= 1
         if budget[0] < 0:
             return
-        node, where = stack.pop()
+        node, parent, last = stack.pop()
         if isinstance(node, Text):
-            _scan(node, where, job, step, out)
+            _scan(node, parent, last, job, step, out)
         elif isinstance(node, Map):
+            where = f"{parent}.{last}" if parent else last
             for k, v in reversed(node.entries):
-                stack.append((v, f"{where}.{k.value}" if where else k.value))
+                stack.append((v, where, k.value))
         elif isinstance(node, Seq):
-            stack.extend((item, where) for item in reversed(node.items))
+            stack.extend((item, parent, last) for item in reversed(node.items))
 
 
-def _scan(value: Text, key: str, job: Job | None, step: Step | None, out: list[Ref]) -> None:
+def _scan(value: Text, parent: str, last: str, job: Job | None, step: Step | None,
+          out: list[Ref]) -> None:  # fmt: skip
     text = value.value
-    condition = job is not None and (key == "if" or key.endswith(".if"))
+    # the dotted key ends in ".if" exactly when its last key is "if" or ends in ".if"
+    condition = job is not None and (last == "if" or last.endswith(".if"))
     if not condition and "${{" not in text:
         return
     if condition and value.kind != "str":
         return
+    key = f"{parent}.{last}" if parent else last
     for ref in references(text, condition=condition):
         out.append(Ref(ref, value, job, step, key))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -61,7 +60,7 @@ def _never_sets(step: ActionStep, output: str, repo: RepoContext) -> bool:
     if "GITHUB_OUTPUT" not in text and "set-output" not in text:
         # Any program the step runs (brew, nu, a built binary) may write the file.
         return False
-    if "${{" in text or _spelled(output).search(text):
+    if "${{" in text or _spelled(output, text):
         return False  # a computed body, or `name=`/`name<<` somewhere the analysis may not follow
     if _OPAQUE.search(shell_text(text)):
         return False
@@ -76,9 +75,21 @@ def _never_sets(step: ActionStep, output: str, repo: RepoContext) -> bool:
     return output.lower() not in {w.name.lower() for w in writes}
 
 
-@functools.lru_cache(maxsize=1024)
-def _spelled(output: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<![\w-]){re.escape(output)}\s*(?:=|<<)", re.IGNORECASE)
+def _spelled(output: str, text: str) -> bool:
+    r"""Whether ``text`` spells ``output=`` or ``output<<`` (any case, spaces before the
+    sign) where no word character or ``-`` runs into the name: what the regex
+    ``(?<![\w-])NAME\s*(?:=|<<)`` finds, without compiling one pattern per output
+    name (443 of them on the corpus, a compile each)."""
+    low, name = text.lower(), output.lower()
+    at = low.find(name)
+    while at >= 0:
+        before = low[at - 1] if at else ""
+        if not (before.isalnum() or before in ("_", "-")):
+            rest = low[at + len(name) :].lstrip()
+            if rest.startswith(("=", "<<")):
+                return True
+        at = low.find(name, at + 1)
+    return False
 
 
 def _declared(graph: JobGraph, job: Job, output: str) -> bool | None:

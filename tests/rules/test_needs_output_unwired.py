@@ -155,3 +155,23 @@ def test_local_reusable_workflow_outputs(repo: Any) -> None:
     got = [(f["path"].rsplit("/", 1)[1], f["line"], f["message"].split(" is ")[0]) for f in found]
     assert got == [("build.yml", 5, "${{ jobs.b.outputs.nothing }}".strip("${} ")),
                    ("main.yml", 7, "needs.build.outputs.tag")]
+
+
+def test_spelled_finds_what_the_regex_it_replaced_finds() -> None:
+    """``_spelled`` stands for ``(?<![\\w-])NAME\\s*(?:=|<<)`` (ignoring case) without a
+    compile per output name: the two agree on every name and text here."""
+    import itertools
+    import re
+
+    from auditor.rules.needs_output_unwired import _spelled
+
+    names = ["digest", "image-tag", "v", "a.b", "Digest", "x_1"]
+    texts = [
+        "digest=1", "DIGEST = 1", "echo digest<<EOF", "my-digest=1", "mydigest=1", "_digest=1",
+        "(digest=1)", "digest:1", "digest", "digest =\n", "digest\t<< x", "digest<x", "é digest=",
+        "édigest=", "image-tag=2", "image_tag=2", "a.b=1", "axb=1", "v=1 v <<", "x_1  =", "2x_1=",
+        "digestdigest=", "digest digest=", "",
+    ]  # fmt: skip
+    for name, text in itertools.product(names, texts):
+        want = re.search(rf"(?<![\w-]){re.escape(name)}\s*(?:=|<<)", text, re.IGNORECASE) is not None
+        assert _spelled(name, text) is want, (name, text)

@@ -76,7 +76,7 @@ def _read_to_end(fd: int, size: int) -> bytes:
     while True:
         chunk = os.read(fd, want)
         if not chunk:
-            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+            return b"".join(chunks)  # one chunk (the usual case) is returned as it is, not copied
         chunks.append(chunk)
         want = max(want, 65536)
 

@@ -85,8 +85,10 @@ def _spelled(output: str, text: str) -> bool:
     while at >= 0:
         before = low[at - 1] if at else ""
         if not (before.isalnum() or before in ("_", "-")):
-            rest = low[at + len(name) :].lstrip()
-            if rest.startswith(("=", "<<")):
+            end = at + len(name)
+            while end < len(low) and low[end].isspace():  # an index, not a slice: a text
+                end += 1  # spelling the name 100,000 times must not copy itself each time
+            if low.startswith(("=", "<<"), end):
                 return True
         at = low.find(name, at + 1)
     return False

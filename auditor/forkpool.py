@@ -9,10 +9,14 @@ result thread then waits for ever to read. Either way ``auditor org`` interrupte
 the wrong moment hung instead of exiting 130 (seen in CI). A worker killed by the
 kernel (out of memory) made ``Pool.imap`` wait for ever as well.
 
-Here each worker has its own task pipe and result pipe and no lock: the parent hands
-a worker its next unit only when it has read that worker's last result, so neither
-side blocks on the other, and ending the pool is ``SIGKILL`` and ``waitpid``, which
-cannot hang. A worker whose pipe ends early (it died) is an error naming its unit.
+Here each worker has its own task pipe and result pipe and no lock, and ending the
+pool is ``SIGKILL`` and ``waitpid``, which cannot hang. A worker whose pipe ends early
+(it died) is an error naming its unit. Each worker holds ``DEPTH`` units at a time: the
+one it works on and the next, already in its pipe, so it starts that one as soon as it
+has sent a result instead of idling while the parent reads the result and merges it
+(measured on the wild corpus with two workers: that wait was about 3% of a cold scan's
+wall time). Units are small (a few indexes), so ``DEPTH`` of them always fit in a
+pipe and the parent never blocks writing one; results may be of any size.
 
 Workers are forked, so they inherit everything the parent loaded (modules, policies,
 the work function's data); only units and results are pickled.
@@ -24,6 +28,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe, wait
@@ -31,6 +36,8 @@ from typing import Generic, TypeVar
 
 U = TypeVar("U")
 R = TypeVar("R")
+
+DEPTH = 2  # units a worker holds at a time: the one it works on and the next
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class _Worker(Generic[U]):
         self.pid = pid
         self.tasks = tasks
         self.results = results
-        self.unit: U | None = None  # the unit it is working on
+        self.units: deque[U] = deque()  # sent and not answered yet: the first is being worked on
         self.reaped = False
 
 
@@ -62,42 +69,52 @@ def imap_unordered(
     order they finish, and a ``Died`` for a unit whose worker died. Leaving the
     iterator early (an exception in the caller, a KeyboardInterrupt, ``close()``)
     kills the workers and waits for them."""
-    pending = iter(units)
+    pending: deque[U] = deque(units)
     pool: list[_Worker[U]] = []
     try:
         with _sigint_ignored_in_children():
             for _ in range(workers):
                 pool.append(_fork(work, pool))
-        busy = {w.results: w for w in pool if _give(w, pending)}
+        for _ in range(DEPTH):  # one unit to each worker, then the next: balanced when few
+            for worker in pool:
+                _give(worker, pending)
+        busy = {w.results: w for w in pool if w.units}
+        for worker in pool:
+            if not worker.units:
+                worker.tasks.close()  # more workers than units: this one exits at once
         while busy:
             for conn in wait(list(busy)):
                 worker = busy.pop(conn)  # type: ignore[call-overload]
                 try:
                     result: R | Died[U] = worker.results.recv()
+                    worker.units.popleft()
                 except (EOFError, OSError):
-                    assert worker.unit is not None
-                    result = Died(worker.unit, _status(worker))
+                    result = Died(worker.units.popleft(), _status(worker))
+                    pending.extendleft(reversed(worker.units))  # sent, never started: retried
+                    worker.units.clear()
                     worker.tasks.close()
                     worker.results.close()
                     with _sigint_ignored_in_children():
                         worker = _fork(work, pool)  # its replacement
                     pool.append(worker)
-                if _give(worker, pending):
+                    for _ in range(DEPTH):
+                        _give(worker, pending)
+                _give(worker, pending)
+                if worker.units:
                     busy[worker.results] = worker
+                else:
+                    worker.tasks.close()  # nothing left for it: it reads end-of-file and exits
                 yield result
     finally:
         _end(pool)
 
 
-def _give(worker: _Worker[U], pending: Iterator[U]) -> bool:
-    """Send the worker its next unit; False (and the worker told to exit) when none is left."""
-    unit = next(pending, None)
-    worker.unit = unit
-    if unit is None:
-        worker.tasks.close()  # the worker reads end-of-file and exits
-        return False
-    worker.tasks.send(unit)
-    return True
+def _give(worker: _Worker[U], pending: deque[U]) -> None:
+    """Send the worker the next pending unit if it holds fewer than ``DEPTH``."""
+    if pending and len(worker.units) < DEPTH:
+        unit = pending.popleft()
+        worker.units.append(unit)
+        worker.tasks.send(unit)
 
 
 def _fork(work: Callable[[U], R], siblings: list[_Worker[U]]) -> _Worker[U]:

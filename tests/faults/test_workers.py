@@ -68,6 +68,24 @@ def test_a_worker_that_dies_is_reported_and_replaced() -> None:
     assert _children() == before
 
 
+def test_the_unit_queued_behind_a_dying_one_is_done_by_its_replacement() -> None:
+    """A worker holds the next unit in its pipe while it works on one (``DEPTH``): when it
+    dies, that next unit was never started, so the replacement does it."""
+    assert forkpool.DEPTH == 2
+    before = _children()
+    results = list(forkpool.imap_unordered(_dies_on_three, [3, 4], 1))
+    assert results == [forkpool.Died(3, "was killed by SIGKILL"), 40]
+    assert _children() == before
+
+
+def test_more_workers_than_units_ends_with_every_worker_reaped() -> None:
+    before = _children()
+    started = time.monotonic()
+    assert list(forkpool.imap_unordered(_dies_on_three, [1], 4)) == [10]
+    assert time.monotonic() - started < 30
+    assert _children() == before
+
+
 def _raises_on_two(unit: int) -> int:
     if unit == 2:
         raise SystemExit(5)

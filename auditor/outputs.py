@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import errno
 import os
-import secrets
 import select
 import stat
 import sys
@@ -216,7 +215,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
             out.write(data)
         return
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666  # new files: the umask applies
-    temp = real.with_name(f".{real.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    temp = real.with_name(f".{real.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -11,7 +11,6 @@ renderer only reads the ``Terminal`` it is given.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,8 @@ def detect(stream: Any, env: Mapping[str, str] | None = None) -> Terminal | None
     isatty = getattr(stream, "isatty", None)
     if not (isatty and isatty()):
         return None
+    import shutil  # here: most runs print to a pipe, and shutil costs a few ms to import
+
     width = shutil.get_terminal_size(fallback=(80, 24)).columns
     plain = bool(env.get("NO_COLOR")) or env.get("TERM", "") in ("", "dumb")
     return Terminal(width=max(width, 40), links=not plain)

@@ -75,9 +75,9 @@ def imap_unordered(
         with _sigint_ignored_in_children():
             for _ in range(workers):
                 pool.append(_fork(work, pool))
-        for _ in range(DEPTH):  # one unit to each worker, then the next: balanced when few
+        for depth in range(1, DEPTH + 1):  # one unit to each worker, then the next: balanced when few
             for worker in pool:
-                _give(worker, pending)
+                _top_up(worker, pending, depth)
         busy = {w.results: w for w in pool if w.units}
         for worker in pool:
             if not worker.units:
@@ -97,9 +97,7 @@ def imap_unordered(
                     with _sigint_ignored_in_children():
                         worker = _fork(work, pool)  # its replacement
                     pool.append(worker)
-                    for _ in range(DEPTH):
-                        _give(worker, pending)
-                _give(worker, pending)
+                _top_up(worker, pending)
                 if worker.units:
                     busy[worker.results] = worker
                 else:
@@ -109,9 +107,9 @@ def imap_unordered(
         _end(pool)
 
 
-def _give(worker: _Worker[U], pending: deque[U]) -> None:
-    """Send the worker the next pending unit if it holds fewer than ``DEPTH``."""
-    if pending and len(worker.units) < DEPTH:
+def _top_up(worker: _Worker[U], pending: deque[U], depth: int = DEPTH) -> None:
+    """Send the worker pending units until it holds ``depth`` (or none are left)."""
+    while pending and len(worker.units) < depth:
         unit = pending.popleft()
         worker.units.append(unit)
         worker.tasks.send(unit)

@@ -21,6 +21,7 @@ modules define org rules the same way (``OrgCheck`` wraps a function).
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -240,8 +241,6 @@ class Rule:
         if self.fix is None:
             return ""
         flag = "`auditor fix`" if self.fix_safety == "safe" else "`auditor fix --unsafe`"
-        import textwrap  # documentation only: not imported by a scan
-
         return (f"\n## Fix\n\nAutomatic, {self.fix_safety} ({flag}). "
                 f"{textwrap.dedent(self.fix_docs).strip()}\n")
 
@@ -261,8 +260,6 @@ def file_text(text: str) -> str:
     ``docs()`` prints exactly these lines, so the line an example names is the
     line a reader counts in ``auditor explain``.
     """
-    import textwrap
-
     return textwrap.dedent(text).strip("\n") + "\n"
 
 
